@@ -1,0 +1,22 @@
+// One jest run covers every package. Sources are TypeScript ESM: @swc/jest strips the
+// types (tsc does the type-check in `pnpm typecheck`), node runs them as ES modules.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/interop'],
+  testMatch: ['**/test/**/*.test.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'es6' },
+      },
+    ],
+  },
+  testTimeout: 30000,
+  // Go peers and registry servers are started per file; two workers match the machine.
+  maxWorkers: 2,
+};

@@ -1,0 +1,37 @@
+/**
+ * Discovery (client side) and registration (server side). Registry packages implement both
+ * halves; the xclient only ever sees `ServiceDiscovery`.
+ */
+
+/** One server of a service: Go's `KVPair`. */
+export interface ServiceEntry {
+  /** `network@address`, e.g. `tcp@127.0.0.1:8972`. */
+  key: string;
+  /** The server's metadata as a URL query string, e.g. `weight=10&group=g1`. */
+  value: string;
+}
+
+export interface ServiceDiscovery {
+  /** The current servers. The first call may wait for the registry's initial answer. */
+  getServices(): Promise<ServiceEntry[]>;
+  /**
+   * Be told of every later change with the whole new list. Returns the function that stops
+   * watching. Static discoveries may never call the listener.
+   */
+  watch(listener: (entries: ServiceEntry[]) => void): () => void;
+  /** The same registry, for another service (Go `Clone`, used by the one-client form). */
+  clone(servicePath: string): ServiceDiscovery;
+  /** Release watches and registry connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Server side: called by the server as services come and go. A registry's register plugin
+ * also implements `Startable` so the server starts and stops it with itself.
+ */
+export interface Registrar {
+  /** Publish `serviceName` at this server's address with `metadata` (URL query). */
+  register(serviceName: string, metadata: string): Promise<void> | void;
+  /** Remove this server's entry for `serviceName`. */
+  unregister(serviceName: string): Promise<void> | void;
+}

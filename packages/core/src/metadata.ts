@@ -1,0 +1,89 @@
+/**
+ * Metadata helpers. rpcx metadata on the wire is a string map; registries store server
+ * metadata as a URL query string (`weight=10&group=g1`) written by Go's `url.Values.Encode`.
+ */
+
+/** A metadata map. Decoded maps have no prototype, so any key (even `__proto__`) is data. */
+export type Metadata = Record<string, string>;
+
+/** A fresh, prototype-less metadata map. */
+export function newMetadata(init?: Metadata): Metadata {
+  const m = Object.create(null) as Metadata;
+  if (init) for (const k of Object.keys(init)) m[k] = init[k];
+  return m;
+}
+
+const UNRESERVED = /[A-Za-z0-9\-_.~]/;
+
+/** Go `url.QueryEscape`: everything but `A-Za-z0-9-_.~` is percent-escaped, space becomes `+`. */
+export function queryEscape(s: string): string {
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    if (byte < 0x80 && UNRESERVED.test(ch)) out += ch;
+    else if (byte === 0x20) out += '+';
+    else out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/** Go `url.QueryUnescape`; throws on a malformed escape. */
+export function queryUnescape(s: string): string {
+  if (!s.includes('%') && !s.includes('+')) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 /* % */) {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new URIError(`invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`);
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (c === 0x2b /* + */) {
+      bytes.push(0x20);
+    } else {
+      for (const b of Buffer.from(s[i], 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Go `url.ParseQuery`: every value of every key; pairs with a bad escape are skipped. */
+export function parseQuery(query: string): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const part of query.split('&')) {
+    if (part === '' || part.includes(';')) continue;
+    const eq = part.indexOf('=');
+    let key: string;
+    let value: string;
+    try {
+      key = queryUnescape(eq < 0 ? part : part.slice(0, eq));
+      value = eq < 0 ? '' : queryUnescape(part.slice(eq + 1));
+    } catch {
+      continue;
+    }
+    const list = values.get(key);
+    if (list) list.push(value);
+    else values.set(key, [value]);
+  }
+  return values;
+}
+
+/** The first value of `key` in a query string, as Go's `url.Values.Get`. */
+export function queryGet(query: string, key: string): string | undefined {
+  return parseQuery(query).get(key)?.[0];
+}
+
+/** Go `url.Values.Encode`: keys sorted, values in order, both query-escaped. */
+export function encodeQuery(values: Map<string, readonly string[]> | Record<string, string | readonly string[]>): string {
+  const entries: [string, readonly string[]][] =
+    values instanceof Map
+      ? [...values.entries()]
+      : Object.keys(values).map((k) => {
+          const v = (values as Record<string, string | readonly string[]>)[k];
+          return [k, typeof v === 'string' ? [v] : v];
+        });
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const parts: string[] = [];
+  for (const [k, vs] of entries) for (const v of vs) parts.push(`${queryEscape(k)}=${queryEscape(v)}`);
+  return parts.join('&');
+}

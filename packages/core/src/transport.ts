@@ -1,0 +1,72 @@
+/**
+ * Transports carry the rpcx byte stream. A transport package exports a factory that returns
+ * a `Transport`; servers and clients pick one by the network part of `network@address`.
+ */
+
+/** What a connection tells its owner. Set once with `Connection.setHandler`. */
+export interface ConnectionHandler {
+  /** A chunk of bytes as it arrived; frames may be split across or packed into chunks. */
+  onData(chunk: Uint8Array): void;
+  /** The connection is gone. `error` is set when it failed rather than closed cleanly. */
+  onClose(error?: Error): void;
+}
+
+/** A bidirectional byte stream between a client and a server. */
+export interface Connection {
+  /** The network it was made on, e.g. `tcp`, `unix`, `ws`. */
+  readonly network: string;
+  /** `host:port` (or socket path) of the other end. */
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  setHandler(handler: ConnectionHandler): void;
+  /**
+   * Queue bytes to send. Transports coalesce the writes of one event-loop turn into as few
+   * system calls as they can; the caller must not reuse `frame` afterwards.
+   */
+  write(frame: Uint8Array): void;
+  /** Bytes queued but not yet handed to the OS (for back-pressure decisions). */
+  readonly pendingBytes: number;
+  /** Stop delivering data; already queued writes still go out (graceful shutdown). */
+  pauseReading(): void;
+  /** Flush queued writes, then close. Resolves when closed. */
+  close(): Promise<void>;
+  /** Close now, dropping queued writes. */
+  destroy(error?: Error): void;
+  readonly closed: boolean;
+}
+
+export interface ListenOptions {
+  /** TLS server options (Node `tls.TlsOptions`); the transport decides whether it supports them. */
+  tls?: unknown;
+  /** Transport-specific options. */
+  [key: string]: unknown;
+}
+
+export interface DialOptions {
+  /** TLS client options (Node `tls.ConnectionOptions`). */
+  tls?: unknown;
+  /** Give up on the dial after this many milliseconds. Default: the client's connect timeout. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  [key: string]: unknown;
+}
+
+export interface Listener {
+  /** The bound address as `host:port` (resolved port when 0 was asked) or socket path. */
+  readonly address: string;
+  readonly network: string;
+  /** Stop accepting. Existing connections are left to their owner. */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  /** The networks this transport serves, e.g. `['tcp', 'tcp4', 'tcp6', 'unix']`. */
+  readonly networks: readonly string[];
+  listen(
+    network: string,
+    address: string,
+    options: ListenOptions,
+    onConnection: (connection: Connection) => void,
+  ): Promise<Listener>;
+  dial(network: string, address: string, options: DialOptions): Promise<Connection>;
+}
