@@ -1,0 +1,48 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CompressType, DecompressedTooLongError, ProtocolError } from '@rpcx/core';
+
+/** A payload compressor, registered under the 3-bit compress type of the frame header. */
+export interface Compressor {
+  compress(data: Uint8Array): Uint8Array;
+  /** Throws `DecompressedTooLongError` when the output would pass `limit` bytes (0 = none). */
+  decompress(data: Uint8Array, limit: number): Uint8Array;
+}
+
+/**
+ * gzip, as Go's `compress/gzip` at the default level. Any RFC 1952 stream is accepted,
+ * concatenated members included. The output cap stops decompression bombs early.
+ */
+export const gzipCompressor: Compressor = {
+  compress(data) {
+    return gzipSync(data);
+  },
+  decompress(data, limit) {
+    try {
+      return limit > 0 ? gunzipSync(data, { maxOutputLength: limit }) : gunzipSync(data);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new DecompressedTooLongError(limit, { cause: err });
+      throw new ProtocolError(`gzip: invalid payload: ${(err as Error).message}`, 'RPCX_ERR_BAD_GZIP', { cause: err });
+    }
+  },
+};
+
+/** Compressors by compress type. Go registers only gzip (1); users may add more (2..7). */
+export class CompressorRegistry {
+  private readonly byType: (Compressor | undefined)[] = new Array(8);
+
+  constructor() {
+    this.byType[CompressType.Gzip] = gzipCompressor;
+  }
+
+  register(type: number, compressor: Compressor): this {
+    if (!Number.isInteger(type) || type < 1 || type > 7) throw new RangeError(`compress type must be 1..7, got ${type}`);
+    this.byType[type] = compressor;
+    return this;
+  }
+
+  get(type: number): Compressor | undefined {
+    return this.byType[type];
+  }
+}
+
+export const defaultCompressors = new CompressorRegistry();

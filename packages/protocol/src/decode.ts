@@ -1,0 +1,195 @@
+import {
+  GoErrorText,
+  MAGIC_NUMBER,
+  MessageTooLongError,
+  ProtocolError,
+  newMetadata,
+  type Metadata,
+} from '@rpcx/core';
+import { Message } from './message.js';
+import { resolveDecodeOptions, type DecodeOptions, type ResolvedDecodeOptions } from './limits.js';
+
+const PREFIX_LENGTH = 16;
+/** The four length fields every frame has, even when all four parts are empty. */
+const MIN_TOTAL_LENGTH = 16;
+const TWO_POW_32 = 0x1_0000_0000;
+/** Above this high word a uint64 seq no longer fits a double exactly. */
+const SAFE_SEQ_HIGH = 0x20_0000;
+
+function malformed(what: string): ProtocolError {
+  return new ProtocolError(`malformed frame: ${what}`, 'RPCX_ERR_MALFORMED_FRAME');
+}
+
+/**
+ * Decode one complete frame (`frame` holds exactly 16 + totalLen bytes). Unlike Go, which
+ * silently returns a half-filled message for a frame whose inner lengths do not add up, any
+ * inconsistency is an error.
+ */
+export function decodeFrame(frame: Buffer, options: ResolvedDecodeOptions): Message {
+  if (frame[0] !== MAGIC_NUMBER) throw new ProtocolError(GoErrorText.badMagic(frame[0]), 'RPCX_ERR_BAD_MAGIC');
+  const end = frame.length;
+  const m = new Message();
+  m.version = frame[1];
+  const flags = frame[2];
+  m.isResponse = (flags & 0x80) !== 0;
+  m.heartbeat = (flags & 0x40) !== 0;
+  m.oneway = (flags & 0x20) !== 0;
+  m.compressType = (flags & 0x1c) >> 2;
+  m.status = flags & 0x03;
+  m.serializeType = frame[3] >> 4;
+  const hi = frame.readUInt32BE(4);
+  const lo = frame.readUInt32BE(8);
+  m.seq = hi < SAFE_SEQ_HIGH ? hi * TWO_POW_32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+
+  let pos = PREFIX_LENGTH;
+  // Each field must leave room for the length fields that follow it.
+  const spLen = frame.readUInt32BE(pos);
+  pos += 4;
+  if (spLen > end - pos - 12) throw malformed('service path length exceeds the frame');
+  m.servicePath = frame.toString('utf8', pos, pos + spLen);
+  pos += spLen;
+
+  const smLen = frame.readUInt32BE(pos);
+  pos += 4;
+  if (smLen > end - pos - 8) throw malformed('service method length exceeds the frame');
+  m.serviceMethod = frame.toString('utf8', pos, pos + smLen);
+  pos += smLen;
+
+  const metaLen = frame.readUInt32BE(pos);
+  pos += 4;
+  if (metaLen > end - pos - 4) throw malformed('metadata length exceeds the frame');
+  if (metaLen > 0) m.metadata = decodeMetadata(frame, pos, pos + metaLen);
+  pos += metaLen;
+
+  const payloadLen = frame.readUInt32BE(pos);
+  pos += 4;
+  // Go ignores this field and takes the rest of the frame; a mismatch means a broken sender.
+  if (payloadLen !== end - pos) throw malformed(`payload length ${payloadLen} does not match the ${end - pos} bytes left`);
+  const payload = frame.subarray(pos, end);
+
+  if (m.compressType !== 0) {
+    const compressor = options.compressors.get(m.compressType);
+    if (!compressor) throw new ProtocolError(GoErrorText.unsupportedCompressor, 'RPCX_ERR_UNSUPPORTED_COMPRESSOR');
+    m.payload = compressor.decompress(payload, options.maxDecompressedLength);
+  } else {
+    m.payload = payload;
+  }
+  return m;
+}
+
+/** Go's `decodeMetadata` with the same bounds checks and error text. Duplicate keys: last wins. */
+function decodeMetadata(buf: Buffer, start: number, end: number): Metadata {
+  const meta = newMetadata();
+  let n = start;
+  while (n < end) {
+    if (end - n < 4) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
+    const kLen = buf.readUInt32BE(n);
+    n += 4;
+    if (kLen > end - n - 4) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
+    const key = buf.toString('utf8', n, n + kLen);
+    n += kLen;
+    const vLen = buf.readUInt32BE(n);
+    n += 4;
+    if (vLen > end - n) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
+    meta[key] = buf.toString('utf8', n, n + vLen);
+    n += vLen;
+  }
+  return meta;
+}
+
+/**
+ * Turns a byte stream into messages. Chunks are kept as a list and a frame that sits in
+ * one chunk is handed out as a view of it; only a frame split across chunks is copied, once.
+ * A size over the limit is rejected from the 16-byte prefix, before anything is buffered.
+ *
+ * Any error thrown by `push` is fatal for the stream: the owner closes the connection.
+ */
+export class FrameDecoder {
+  private readonly options: ResolvedDecodeOptions;
+  private chunks: Buffer[] = [];
+  /** Read position in `chunks[0]`. */
+  private offset = 0;
+  /** Bytes buffered from `offset` on. */
+  private buffered = 0;
+
+  constructor(options: DecodeOptions = {}) {
+    this.options = resolveDecodeOptions(options);
+  }
+
+  /** Bytes received but not yet part of a complete frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** Feed bytes; `onMessage` runs for every frame they complete, in order. */
+  push(chunk: Uint8Array, onMessage: (message: Message) => void): void {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (buf.length === 0) return;
+    this.chunks.push(buf);
+    this.buffered += buf.length;
+
+    while (this.buffered >= PREFIX_LENGTH) {
+      const first = this.chunks[0];
+      let totalLen: number;
+      if (first.length - this.offset >= PREFIX_LENGTH) {
+        if (first[this.offset] !== MAGIC_NUMBER) {
+          throw new ProtocolError(GoErrorText.badMagic(first[this.offset]), 'RPCX_ERR_BAD_MAGIC');
+        }
+        totalLen = first.readUInt32BE(this.offset + 12);
+      } else {
+        const prefix = this.peek(PREFIX_LENGTH);
+        if (prefix[0] !== MAGIC_NUMBER) throw new ProtocolError(GoErrorText.badMagic(prefix[0]), 'RPCX_ERR_BAD_MAGIC');
+        totalLen = prefix.readUInt32BE(12);
+      }
+      const max = this.options.maxMessageLength;
+      if (max > 0 && totalLen > max) throw new MessageTooLongError(totalLen, max);
+      if (totalLen < MIN_TOTAL_LENGTH) throw malformed(`total length ${totalLen} is shorter than its length fields`);
+      const frameLen = PREFIX_LENGTH + totalLen;
+      if (this.buffered < frameLen) return;
+      onMessage(decodeFrame(this.take(frameLen), this.options));
+    }
+  }
+
+  /** Copy of the first `n` buffered bytes, without consuming them. */
+  private peek(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let copied = 0;
+    let offset = this.offset;
+    for (const c of this.chunks) {
+      copied += c.copy(out, copied, offset, Math.min(c.length, offset + n - copied));
+      offset = 0;
+      if (copied === n) break;
+    }
+    return out;
+  }
+
+  /** Consume `n` bytes: a view when they sit in the first chunk, else one copy. */
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    let out: Buffer;
+    if (first.length - this.offset >= n) {
+      out = first.subarray(this.offset, this.offset + n);
+      this.offset += n;
+      if (this.offset === first.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let copied = 0;
+      while (copied < n) {
+        const c = this.chunks[0];
+        const want = Math.min(c.length - this.offset, n - copied);
+        c.copy(out, copied, this.offset, this.offset + want);
+        copied += want;
+        this.offset += want;
+        if (this.offset === c.length) {
+          this.chunks.shift();
+          this.offset = 0;
+        }
+      }
+    }
+    this.buffered -= n;
+    return out;
+  }
+}
