@@ -1,0 +1,57 @@
+import { MultiError, type ServerPlugin } from '@rpcx/core';
+
+type HookName = Exclude<keyof ServerPlugin, 'name'>;
+
+/**
+ * The server's plugins, with one array per hook so the request path touches only the
+ * plugins that implement a hook and skips hooks nobody implements.
+ */
+export class PluginContainer {
+  private readonly all: ServerPlugin[] = [];
+  private readonly byHook = new Map<HookName, ServerPlugin[]>();
+
+  add(plugin: ServerPlugin): void {
+    this.all.push(plugin);
+    this.byHook.clear();
+  }
+
+  remove(plugin: ServerPlugin): void {
+    const i = this.all.indexOf(plugin);
+    if (i >= 0) this.all.splice(i, 1);
+    this.byHook.clear();
+  }
+
+  list(): readonly ServerPlugin[] {
+    return this.all;
+  }
+
+  /** Plugins implementing `hook`, in insertion order (cached until the set changes). */
+  with<K extends HookName>(hook: K): (ServerPlugin & Required<Pick<ServerPlugin, K>>)[] {
+    let list = this.byHook.get(hook);
+    if (!list) {
+      list = this.all.filter((p) => typeof p[hook] === 'function');
+      this.byHook.set(hook, list);
+    }
+    return list as (ServerPlugin & Required<Pick<ServerPlugin, K>>)[];
+  }
+
+  /**
+   * Run a registration hook on every plugin and collect the failures (Go's register hooks
+   * return a MultiError rather than stopping at the first).
+   */
+  async runAll<K extends 'register' | 'unregister' | 'registerFunction'>(
+    hook: K,
+    call: (plugin: ServerPlugin & Required<Pick<ServerPlugin, K>>) => unknown,
+  ): Promise<void> {
+    const errors: Error[] = [];
+    for (const p of this.with(hook)) {
+      try {
+        await call(p);
+      } catch (err) {
+        errors.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new MultiError(errors);
+  }
+}

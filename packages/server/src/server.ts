@@ -1,0 +1,317 @@
+import {
+  ConfigError,
+  RpcxError,
+  isStartable,
+  silentLogger,
+  type Codec,
+  type Connection,
+  type Listener,
+  type ListenOptions,
+  type Logger,
+  type Metadata,
+  type RequestContext,
+  type ServerPlugin,
+  type Transport,
+} from '@rpcx/core';
+import { CodecRegistry, CompressorRegistry, Message, encodeMessage, type Compressor } from '@rpcx/protocol';
+import { ServerConnection, type ServerCore } from './connection.js';
+import { PluginContainer } from './plugins.js';
+import {
+  ServiceTable,
+  metadataString,
+  type Handler,
+  type RegisterFunctionOptions,
+  type RegisterOptions,
+  type ServiceMethod,
+} from './service.js';
+
+export interface ServerOptions {
+  /** Transports to listen with, chosen by network name (e.g. `tcpTransport()` for tcp/unix). */
+  transports?: Transport[];
+  /** Codecs by serialize type. Raw bytes (type 0) is always there. */
+  codecs?: Codec[];
+  /** Extra compressors by compress type (gzip, type 1, is built in). */
+  compressors?: Record<number, Compressor>;
+  plugins?: ServerPlugin[];
+  /**
+   * Check the `__AUTH` token of every request but heartbeats; throw to refuse. A refused
+   * request is answered with the error and the connection is closed, as in Go.
+   */
+  auth?: (ctx: RequestContext, token: string | undefined) => void | Promise<void>;
+  /** Rewrite the `__rpcx_error__` text (Go `ServerErrorFunc`). Default: the error's message. */
+  errorText?: (response: Message, error: Error) => string;
+  /** Close a connection that sends no bytes for this long. 0 = never. @default 0 */
+  readTimeoutMs?: number;
+  /** Close a connection whose responses stay unsent this long. 0 = never. @default 0 */
+  writeTimeoutMs?: number;
+  /** See `DecodeOptions.maxMessageLength`. @default 64 MiB */
+  maxMessageLength?: number;
+  /** See `DecodeOptions.maxDecompressedLength`. @default 64 MiB */
+  maxDecompressedLength?: number;
+  /** @default silent */
+  logger?: Logger;
+}
+
+export interface ShutdownOptions {
+  /** Give up waiting for in-flight calls after this long and close anyway. @default 30000 */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * An rpcx server. Register services, listen on one or more addresses, and shut down
+ * gracefully. Speaks to Go rpcx clients and to `@rpcx/xclient` alike.
+ *
+ * ```ts
+ * const server = new Server({ transports: [tcpTransport()], codecs: [msgpackCodec()] });
+ * await server.register(new Arith());
+ * await server.listen('tcp', '127.0.0.1:8972');
+ * ```
+ */
+export class Server {
+  private readonly core: ServerCore;
+  private readonly services = new ServiceTable();
+  private readonly plugins = new PluginContainer();
+  private readonly transports: Transport[];
+  private readonly listeners: Listener[] = [];
+  private readonly connections = new Set<ServerConnection>();
+  private readonly serviceMetadata = new Map<string, string>();
+  private readonly logger: Logger;
+  private pushSeq = 0;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private state: 'open' | 'shutting-down' | 'closed' = 'open';
+
+  constructor(options: ServerOptions = {}) {
+    this.transports = options.transports ?? [];
+    this.logger = options.logger ?? silentLogger;
+    const codecs = new CodecRegistry(options.codecs);
+    const compressors = new CompressorRegistry();
+    for (const [type, c] of Object.entries(options.compressors ?? {})) compressors.register(Number(type), c);
+    for (const p of options.plugins ?? []) this.plugins.add(p);
+    const self = this;
+    this.core = {
+      services: this.services,
+      codecs,
+      compressors,
+      plugins: this.plugins,
+      logger: this.logger,
+      auth: options.auth,
+      errorText: options.errorText,
+      maxMessageLength: options.maxMessageLength,
+      maxDecompressedLength: options.maxDecompressedLength,
+      readTimeoutMs: options.readTimeoutMs ?? 0,
+      writeTimeoutMs: options.writeTimeoutMs ?? 0,
+      callStarted() {
+        self.inFlight++;
+      },
+      callEnded() {
+        if (--self.inFlight === 0 && self.drained) self.drained();
+      },
+      connectionClosed(conn) {
+        self.connections.delete(conn);
+        for (const p of self.plugins.with('connClose')) {
+          try {
+            if (p.connClose(conn.connection) === false) break;
+          } catch (err) {
+            self.logger.warn(`rpcx: connClose plugin: ${(err as Error).message}`);
+          }
+        }
+      },
+      sendMessage: (connection, servicePath, serviceMethod, metadata, payload) =>
+        this.sendMessage(connection, servicePath, serviceMethod, metadata, payload),
+    };
+  }
+
+  /**
+   * Register an object's methods as a service, under `options.name` or its class name.
+   * Every own or inherited method not starting with `_` becomes callable; a method
+   * receives `(args, ctx)` and returns the reply (or a Promise of it).
+   */
+  async register(service: object, options: RegisterOptions = {}): Promise<string> {
+    const { name } = this.services.addService(service, options);
+    const metadata = metadataString(options.metadata);
+    this.serviceMetadata.set(name, metadata);
+    await this.plugins.runAll('register', (p) => p.register(name, service, metadata));
+    return name;
+  }
+
+  /** Register a plain function as `servicePath.<name>` (Go `RegisterFunction`). */
+  async registerFunction(servicePath: string, fn: ServiceMethod, options: RegisterFunctionOptions = {}): Promise<string> {
+    const name = this.services.addFunction(servicePath, fn, options);
+    const metadata = metadataString(options.metadata);
+    this.serviceMetadata.set(servicePath, metadata);
+    await this.plugins.runAll('registerFunction', (p) => p.registerFunction(servicePath, name, fn, metadata));
+    return name;
+  }
+
+  /** A reflection-free handler for `servicePath.serviceMethod`, consulted before services. */
+  addHandler(servicePath: string, serviceMethod: string, handler: Handler): void {
+    this.services.addHandler(servicePath, serviceMethod, handler);
+  }
+
+  /**
+   * Add a plugin. Services registered earlier are announced to its `register` hook, so a
+   * registry plugin created after `listen` (when the port is known) publishes them all.
+   */
+  async use(plugin: ServerPlugin): Promise<void> {
+    this.plugins.add(plugin);
+    if (plugin.register) {
+      for (const [name, metadata] of this.serviceMetadata) await plugin.register(name, undefined, metadata);
+    }
+  }
+
+  /** Service paths and their method names. */
+  listServices(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const name of this.services.names()) out[name] = this.services.methods(name);
+    return out;
+  }
+
+  /**
+   * Listen on `address` with the transport serving `network` (`tcp`, `unix`, …). Resolves
+   * once listening; the listener's `address` holds the bound port.
+   */
+  async listen(network: string, address: string, options: ListenOptions = {}): Promise<Listener> {
+    if (this.state !== 'open') throw new RpcxError('http: Server closed', 'RPCX_ERR_SERVER_CLOSED');
+    const transport = this.transports.find((t) => t.networks.includes(network));
+    if (!transport) {
+      throw new ConfigError(`no transport for network "${network}": install and pass the @rpcx/transport-* package that serves it`);
+    }
+    const listener = await transport.listen(network, address, options, (c) => this.accept(c));
+    this.listeners.push(listener);
+    return listener;
+  }
+
+  /** Addresses listened on, as `network@address`. */
+  addresses(): string[] {
+    return this.listeners.map((l) => `${l.network}@${l.address}`);
+  }
+
+  /** Connections currently open. */
+  activeConnections(): Connection[] {
+    return [...this.connections].map((c) => c.connection);
+  }
+
+  /**
+   * Push a message to a connected client (Go `SendMessage`): a oneway request frame with
+   * raw payload and a server-wide sequence starting at 1.
+   */
+  async sendMessage(
+    connection: Connection,
+    servicePath: string,
+    serviceMethod: string,
+    metadata: Metadata | undefined,
+    payload: Uint8Array | string,
+  ): Promise<void> {
+    const m = new Message({
+      oneway: true,
+      seq: ++this.pushSeq,
+      servicePath,
+      serviceMethod,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+    });
+    if (metadata) m.metadata = metadata;
+    for (const p of this.plugins.with('preWriteRequest')) await p.preWriteRequest(connection, m);
+    let error: Error | undefined;
+    try {
+      if (connection.closed) throw new RpcxError('connection is shut down', 'RPCX_ERR_SHUTDOWN');
+      connection.write(encodeMessage(m, this.core.compressors));
+    } catch (err) {
+      error = err as Error;
+    }
+    for (const p of this.plugins.with('postWriteRequest')) await p.postWriteRequest(connection, m, error);
+    if (error) throw error;
+  }
+
+  /**
+   * Graceful shutdown (Go `Shutdown`): unregister services from registries, stop accepting,
+   * stop reading new requests, let in-flight calls answer, then close everything.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'shutting-down';
+    await this.unregisterAll();
+    await this.closeListeners();
+    for (const c of this.connections) c.stopReading();
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, options.timeoutMs ?? 30_000);
+        const onAbort = () => done();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        function done() {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }
+        this.drained = done;
+      });
+      this.drained = undefined;
+    }
+    await Promise.all([...this.connections].map((c) => c.connection.close()));
+    await this.stopPlugins();
+    this.state = 'closed';
+  }
+
+  /** Close at once (Go `Close`): listeners and connections, without waiting for calls. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    await this.closeListeners();
+    for (const c of this.connections) c.connection.destroy();
+    await this.stopPlugins();
+  }
+
+  private accept(connection: Connection): void {
+    if (this.state !== 'open') {
+      connection.destroy();
+      return;
+    }
+    const hooks = this.plugins.with('connAccept');
+    if (hooks.length === 0) {
+      this.connections.add(new ServerConnection(this.core, connection));
+      return;
+    }
+    void (async () => {
+      let conn = connection;
+      for (const p of hooks) {
+        const r = await p.connAccept(conn);
+        if (r === false) {
+          conn.destroy();
+          return;
+        }
+        if (r && typeof r === 'object') conn = r;
+      }
+      this.connections.add(new ServerConnection(this.core, conn));
+    })().catch((err) => {
+      this.logger.warn(`rpcx: connAccept plugin: ${(err as Error).message}`);
+      connection.destroy();
+    });
+  }
+
+  private async unregisterAll(): Promise<void> {
+    for (const name of this.serviceMetadata.keys()) {
+      try {
+        await this.plugins.runAll('unregister', (p) => p.unregister(name));
+      } catch (err) {
+        this.logger.warn(`rpcx: unregister ${name}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private async closeListeners(): Promise<void> {
+    const ls = this.listeners.splice(0);
+    await Promise.all(ls.map((l) => l.close()));
+  }
+
+  private async stopPlugins(): Promise<void> {
+    for (const p of this.plugins.list()) {
+      if (!isStartable(p)) continue;
+      try {
+        await p.stop();
+      } catch (err) {
+        this.logger.warn(`rpcx: stopping plugin ${p.name ?? ''}: ${(err as Error).message}`);
+      }
+    }
+  }
+}

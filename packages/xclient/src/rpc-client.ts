@@ -1,0 +1,384 @@
+import { EventEmitter, on } from 'node:events';
+import {
+  AbortError,
+  COMPRESS_THRESHOLD,
+  ConnectionError,
+  MessageStatus,
+  MetaKey,
+  ServiceError,
+  ShutdownError,
+  TimeoutError,
+  UnsupportedError,
+  silentLogger,
+  type ClientPlugin,
+  type Connection,
+  type Logger,
+  type Metadata,
+  type MethodSchema,
+} from '@rpcx/core';
+import {
+  FrameDecoder,
+  Message,
+  encodeMessage,
+  heartbeatRequest,
+  isServerPush,
+  type CodecRegistry,
+  type CompressorRegistry,
+} from '@rpcx/protocol';
+
+/** Per-call settings. Every field is optional; client options give the defaults. */
+export interface CallOptions {
+  /** Abort the call. The pending reply is dropped; the server is not told. */
+  signal?: AbortSignal;
+  /**
+   * Give up after this many milliseconds with a `TimeoutError`. The server learns the
+   * deadline through `__ServerTimeout` and can stop early.
+   */
+  timeoutMs?: number;
+  /** Request metadata. */
+  metadata?: Metadata;
+  /** A map to receive the response metadata (plus `__ServerAddress`), like Go's context map. */
+  responseMetadata?: Metadata;
+  /** Serialize type for this call. */
+  serializeType?: number;
+  /** Compress type for this call (payloads over 1024 bytes only, as Go). */
+  compressType?: number;
+  /** Schemas for codecs that need them (protobuf, thrift). */
+  schema?: MethodSchema;
+}
+
+/** What an `RpcClient` needs; the xclient fills it from its options. */
+export interface RpcClientConfig {
+  codecs: CodecRegistry;
+  compressors: CompressorRegistry;
+  serializeType: number;
+  compressType: number;
+  /** Default per-call timeout, 0 = none. */
+  timeoutMs: number;
+  /** Send a heartbeat this often (0 = never) and close the connection if one is not answered in `heartbeatTimeoutMs`. */
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  maxMessageLength?: number;
+  maxDecompressedLength?: number;
+  plugins: readonly ClientPlugin[];
+  logger: Logger;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  codecSchema: unknown;
+  responseMetadata: Metadata | undefined;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** A server push as delivered to listeners. */
+export interface ServerMessage {
+  servicePath: string;
+  serviceMethod: string;
+  metadata: Metadata;
+  payload: Uint8Array;
+  /** The frame as decoded, for flags and serialize type. */
+  message: Message;
+  /** `network@address` of the server that pushed it. */
+  server: string;
+}
+
+export interface RpcClientEvents {
+  message: [ServerMessage];
+  close: [Error | undefined];
+}
+
+/**
+ * One connection to one server: many calls in flight, matched by sequence number.
+ * The xclient keeps one per server; use it directly for a single fixed server.
+ */
+export class RpcClient extends EventEmitter<RpcClientEvents> {
+  private readonly decoder: FrameDecoder;
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private closeError: Error | undefined;
+  private _closed = false;
+
+  constructor(
+    readonly connection: Connection,
+    /** `network@address` this client is connected to. */
+    readonly serverKey: string,
+    private readonly config: RpcClientConfig,
+  ) {
+    super();
+    this.decoder = new FrameDecoder({
+      maxMessageLength: config.maxMessageLength,
+      maxDecompressedLength: config.maxDecompressedLength,
+      compressors: config.compressors,
+    });
+    connection.setHandler({ onData: (c) => this.onData(c), onClose: (e) => this.onClose(e) });
+    if (config.heartbeatIntervalMs > 0) this.startHeartbeat();
+  }
+
+  /** True once the connection is closed or closing; the xclient then drops and re-dials. */
+  get closed(): boolean {
+    return this._closed || this.closing || this.connection.closed;
+  }
+
+  /** Calls waiting for a reply. */
+  get pendingCalls(): number {
+    return this.pending.size;
+  }
+
+  /** Call `servicePath.serviceMethod` and resolve with the decoded reply. */
+  call<R = unknown>(servicePath: string, serviceMethod: string, args: unknown, options: CallOptions = {}): Promise<R> {
+    return this.send(servicePath, serviceMethod, args, options, false) as Promise<R>;
+  }
+
+  /** Send without waiting for any reply (Go `Oneshot`); resolves once the frame is queued. */
+  async oneway(servicePath: string, serviceMethod: string, args: unknown, options: CallOptions = {}): Promise<void> {
+    await this.send(servicePath, serviceMethod, args, options, true);
+  }
+
+  /**
+   * Send a ready-made message (Go `SendRaw`); its seq is replaced by this connection's.
+   * Resolves with the response frame, whatever its status.
+   */
+  sendRaw(message: Message, options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {}): Promise<Message> {
+    if (this.closed) return Promise.reject(this.closeError ? new ShutdownError({ cause: this.closeError }) : new ShutdownError());
+    const seq = this.nextSeq();
+    message.seq = seq;
+    if (message.oneway) {
+      this.connection.write(encodeMessage(message, this.config.compressors));
+      return Promise.resolve(message);
+    }
+    return new Promise<Message>((resolve, reject) => {
+      this.track(seq, resolve as (v: unknown) => void, reject, RAW_REPLY, undefined, options);
+      this.writeOrFail(seq, message);
+    });
+  }
+
+  /** Server pushes as an async iterator; ends when the connection closes. */
+  async *messages(signal?: AbortSignal): AsyncGenerator<ServerMessage> {
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    this.once('close', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const [m] of on(this, 'message', { signal: ac.signal })) yield m as ServerMessage;
+    } catch (err) {
+      if ((err as Error).name !== 'AbortError') throw err;
+    } finally {
+      this.off('close', stop);
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  /** Close: pending calls fail with "connection is shut down". */
+  async close(): Promise<void> {
+    if (this._closed) return;
+    this.closing = true;
+    this.stopHeartbeat();
+    await this.connection.close();
+  }
+
+  private nextSeq(): number {
+    // Go starts at 0 and never wraps in practice; stay within exact doubles.
+    const s = this.seq;
+    this.seq = s >= Number.MAX_SAFE_INTEGER ? 0 : s + 1;
+    return s;
+  }
+
+  private send(servicePath: string, serviceMethod: string, args: unknown, options: CallOptions, oneway: boolean): Promise<unknown> {
+    if (this.closed) return Promise.reject(this.closeError ? new ShutdownError({ cause: this.closeError }) : new ShutdownError());
+    const serializeType = options.serializeType ?? this.config.serializeType;
+    const codec = this.config.codecs.get(serializeType);
+    if (!codec) return Promise.reject(new UnsupportedError('unsupported codec', 'RPCX_ERR_UNSUPPORTED_CODEC'));
+
+    const m = new Message();
+    m.oneway = oneway;
+    m.serializeType = serializeType;
+    m.servicePath = servicePath;
+    m.serviceMethod = serviceMethod;
+    if (options.metadata) m.metadata = options.metadata;
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    if (timeoutMs > 0) {
+      m.metadata = { ...m.metadata, [MetaKey.ServerTimeout]: String(Math.ceil(timeoutMs)) };
+    }
+    try {
+      m.payload = codec.encode(args, options.schema?.args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const compressType = options.compressType ?? this.config.compressType;
+    if (compressType !== 0 && m.payload.length > COMPRESS_THRESHOLD) m.compressType = compressType;
+
+    const seq = this.nextSeq();
+    m.seq = seq;
+    for (const p of this.config.plugins) {
+      if (!p.beforeEncode) continue;
+      try {
+        p.beforeEncode(m);
+      } catch (err) {
+        this.config.logger.warn(`rpcx: beforeEncode plugin: ${(err as Error).message}`);
+      }
+    }
+    if (oneway) {
+      try {
+        this.connection.write(encodeMessage(m, this.config.compressors));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      this.track(seq, resolve, reject, options.schema?.reply, options.responseMetadata, { ...options, timeoutMs });
+      this.writeOrFail(seq, m);
+    });
+  }
+
+  private track(
+    seq: number,
+    resolve: (v: unknown) => void,
+    reject: (e: Error) => void,
+    codecSchema: unknown,
+    responseMetadata: Metadata | undefined,
+    options: Pick<CallOptions, 'signal' | 'timeoutMs'>,
+  ): void {
+    const p: Pending = { resolve, reject, codecSchema, responseMetadata, timer: undefined, signal: undefined, onAbort: undefined };
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) return reject(abortError(signal));
+      p.signal = signal;
+      p.onAbort = () => this.settle(seq)?.reject(abortError(signal));
+      signal.addEventListener('abort', p.onAbort, { once: true });
+    }
+    if (options.timeoutMs && options.timeoutMs > 0) {
+      p.timer = setTimeout(() => this.settle(seq)?.reject(new TimeoutError()), options.timeoutMs);
+    }
+    this.pending.set(seq, p);
+  }
+
+  private writeOrFail(seq: number, m: Message): void {
+    try {
+      this.connection.write(encodeMessage(m, this.config.compressors));
+    } catch (err) {
+      this.settle(seq)?.reject(err as Error);
+    }
+  }
+
+  /** Remove a pending call and release its timer and abort listener. */
+  private settle(seq: number): Pending | undefined {
+    const p = this.pending.get(seq);
+    if (!p) return undefined;
+    this.pending.delete(seq);
+    if (p.timer) clearTimeout(p.timer);
+    if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
+    return p;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    try {
+      this.decoder.push(chunk, (m) => this.onMessage(m));
+    } catch (err) {
+      this.config.logger.warn(`rpcx: bad frame from ${this.serverKey}: ${(err as Error).message}`);
+      this.connection.destroy(err as Error);
+    }
+  }
+
+  private onMessage(m: Message): void {
+    for (const p of this.config.plugins) {
+      if (!p.afterDecode) continue;
+      try {
+        p.afterDecode(m);
+      } catch (err) {
+        this.config.logger.warn(`rpcx: afterDecode plugin: ${(err as Error).message}`);
+      }
+    }
+    if (isServerPush(m)) {
+      this.emit('message', {
+        servicePath: m.servicePath,
+        serviceMethod: m.serviceMethod,
+        metadata: m.metadata,
+        payload: m.payload,
+        message: m,
+        server: this.serverKey,
+      });
+      return;
+    }
+    // A reply nobody waits for (timed out, aborted) is dropped, as in Go.
+    if (typeof m.seq !== 'number') return;
+    const p = this.settle(m.seq);
+    if (!p) return;
+    if (p.codecSchema === RAW_REPLY) return p.resolve(m);
+    if (p.responseMetadata) {
+      for (const k in m.metadata) p.responseMetadata[k] = m.metadata[k];
+      p.responseMetadata[MetaKey.ServerAddress] = this.serverKey;
+    }
+    const codec = this.config.codecs.get(m.serializeType);
+    if (m.status === MessageStatus.Error) {
+      let reply: unknown;
+      if (m.payload.length > 0 && codec) {
+        try {
+          reply = codec.decode(m.payload, p.codecSchema);
+        } catch {
+          // Go ignores a reply it cannot decode next to an error
+        }
+      }
+      const text = m.metadata[MetaKey.ServiceError] ?? 'unknown service error';
+      return p.reject(new ServiceError(text, reply === undefined ? undefined : { reply }));
+    }
+    if (m.heartbeat) return p.resolve(m.payload);
+    if (!codec) return p.reject(new ServiceError(`unsupported codec ${m.serializeType}`));
+    try {
+      p.resolve(codec.decode(m.payload, p.codecSchema));
+    } catch (err) {
+      // Go turns a reply decode failure into a ServiceError, which is never retried.
+      p.reject(new ServiceError((err as Error).message, { cause: err }));
+    }
+  }
+
+  private startHeartbeat(): void {
+    const { heartbeatIntervalMs: every, heartbeatTimeoutMs: within } = this.config;
+    this.heartbeatTimer = setInterval(() => {
+      if (this.closed) return this.stopHeartbeat();
+      const seq = this.nextSeq();
+      const beat = new Promise((resolve, reject) => this.track(seq, resolve, reject, undefined, undefined, { timeoutMs: within }));
+      this.writeOrFail(seq, heartbeatRequest(seq));
+      beat.catch((err: Error) => {
+        // Go closes the client when a heartbeat fails or times out.
+        this.config.logger.warn(`rpcx: heartbeat to ${this.serverKey} failed: ${err.message}; closing`);
+        this.connection.destroy(new ConnectionError(`heartbeat failed: ${err.message}`, 'RPCX_ERR_HEARTBEAT', { cause: err }));
+      });
+    }, every);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private onClose(error?: Error): void {
+    this._closed = true;
+    this.closeError = error;
+    this.stopHeartbeat();
+    const reason = this.closing
+      ? new ShutdownError({ cause: error })
+      : new ConnectionError(`connection to ${this.serverKey} lost${error ? `: ${error.message}` : ''}`, 'RPCX_ERR_CONNECTION_LOST', { cause: error });
+    for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(reason);
+    for (const p of this.config.plugins) p.clientConnectionClose?.(this.connection);
+    this.emit('close', error);
+  }
+}
+
+/** Marks a pending `sendRaw` call: resolve with the frame instead of decoding. */
+const RAW_REPLY = Symbol('raw reply');
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof TimeoutError) return reason;
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') return new TimeoutError('call timeout', 'RPCX_ERR_TIMEOUT', { cause: reason });
+  return new AbortError({ cause: reason });
+}
+

