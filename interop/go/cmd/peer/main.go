@@ -1,0 +1,163 @@
+// Command peer is the Go side of the rpcx interop harness: a real
+// github.com/smallnest/rpcx server and client that the TypeScript tests run
+// against, plus a generator for golden frames and a small benchmark.
+//
+// Subcommands:
+//
+//	peer serve        --addr 127.0.0.1:0 [--auth TOKEN] [--verbose]
+//	peer client       --addr tcp@127.0.0.1:PORT --scenario NAME|all [--auth TOKEN]
+//	peer golden       --out FILE
+//	peer bench-serve  --addr 127.0.0.1:0
+//	peer bench-client --addr tcp@127.0.0.1:PORT --clients C --inflight N --duration 5s [--warmup 1s]
+//
+// stdout carries only the machine-readable output (the LISTENING line or one
+// JSON document); everything else goes to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	stdlog "log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	rlog "github.com/smallnest/rpcx/log"
+	"github.com/smallnest/rpcx/protocol"
+	"github.com/smallnest/rpcx/server"
+)
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: peer <command> [flags]
+
+commands:
+  serve         run the interop rpcx server
+  client        run client scenarios against a server
+  golden        write golden frames encoded by rpcx's protocol package
+  bench-serve   run the benchmark server (Hello.Say)
+  bench-client  run the benchmark client
+
+run "peer <command> -h" for the flags of a command
+`)
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	var code int
+	switch cmd {
+	case "serve":
+		code = cmdServe(args, false)
+	case "bench-serve":
+		code = cmdServe(args, true)
+	case "client":
+		code = cmdClient(args)
+	case "golden":
+		code = cmdGolden(args)
+	case "bench-client":
+		code = cmdBenchClient(args)
+	case "-h", "--help", "help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "peer: unknown command %q\n", cmd)
+		usage()
+		code = 2
+	}
+	os.Exit(code)
+}
+
+// quietRPCX keeps rpcx's logger off stdout: by default it is silenced, with
+// --verbose it writes to stderr.
+func quietRPCX(verbose bool) {
+	if verbose {
+		rlog.SetLogger(rlog.NewDefaultLogger(os.Stderr, "rpcx ", stdlog.LstdFlags|stdlog.Lmicroseconds, rlog.LvDebug))
+		return
+	}
+	rlog.SetDummyLogger()
+}
+
+// cmdServe runs `serve` (all interop services) or `bench-serve` (Hello only).
+func cmdServe(args []string, bench bool) int {
+	name := "serve"
+	if bench {
+		name = "bench-serve"
+	}
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "TCP address to listen on")
+	verbose := fs.Bool("verbose", false, "log rpcx messages to stderr")
+	var auth *string
+	if !bench {
+		auth = fs.String("auth", "", "if set, only requests whose __AUTH metadata equals this token are served")
+	}
+	fs.Parse(args)
+	quietRPCX(*verbose)
+
+	// Catch signals before announcing the port: a test may stop the server
+	// as soon as it has read the LISTENING line.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+
+	s := server.NewServer()
+	var err error
+	if bench {
+		// The rpcx-benchmark server writes responses asynchronously too.
+		s.AsyncWrite = true
+		err = registerBenchServices(s)
+	} else {
+		err = registerInteropServices(s)
+		if *auth != "" {
+			token := *auth
+			s.AuthFunc = func(ctx context.Context, req *protocol.Message, got string) error {
+				if got == token {
+					return nil
+				}
+				return errors.New("invalid token")
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+
+	// Listen ourselves so the chosen port is known before serving starts.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: listen: %v\n", name, err)
+		return 1
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.ServeListener("tcp", ln) }()
+
+	select {
+	case <-s.Started:
+	case err := <-serveErr:
+		fmt.Fprintf(os.Stderr, "%s: serve: %v\n", name, err)
+		return 1
+	}
+	fmt.Fprintf(os.Stdout, "LISTENING tcp@%s\n", ln.Addr().String())
+	os.Stdout.Sync()
+
+	select {
+	case got := <-sig:
+		fmt.Fprintf(os.Stderr, "%s: %v received, shutting down\n", name, got)
+	case err := <-serveErr:
+		// The listener failed on its own; nothing left to serve.
+		fmt.Fprintf(os.Stderr, "%s: serve ended: %v\n", name, err)
+		return 1
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: shutdown: %v\n", name, err)
+	}
+	return 0
+}
