@@ -325,10 +325,11 @@ export class XClient extends EventEmitter<XClientEvents> {
   /** The cached connection to `key`, dialling once however many callers wait for it. */
   private async client(key: string): Promise<RpcClient> {
     if (this.closed) throw new ClientClosedError();
-    const cached = this.clients.get(key);
-    if (cached && !cached.closed) return cached;
+    // As Go's getCachedClient: an open breaker refuses even when a connection is cached.
     const breaker = this.breakerFor(key);
     if (breaker && !breaker.ready()) throw new BreakerOpenError();
+    const cached = this.clients.get(key);
+    if (cached && !cached.closed) return cached;
     let dial = this.dialing.get(key);
     if (!dial) {
       dial = this.dial(key, breaker).finally(() => this.dialing.delete(key));
