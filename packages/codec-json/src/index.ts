@@ -1,0 +1,83 @@
+/**
+ * @packageDocumentation
+ * JSON codec (serialize type 1) for @rpcx, written to read and write what Go rpcx's `JSONCodec`
+ * (Go `encoding/json`) reads and writes: `Uint8Array` travels as base64 like Go `[]byte`,
+ * `<`, `>` and `&` are escaped like Go's HTML-safe output, and integers beyond 2^53 survive as
+ * `bigint` in both directions.
+ *
+ * Keys are written exactly as the JS object has them. Go matches object keys to struct fields
+ * case-insensitively (and honours `json:"name"` tags), so `{ a: 1 }` fills a Go field `A`, but
+ * keys Go sends come back in Go's spelling (`A`): this codec never rewrites keys.
+ */
+import type { Codec } from '@rpcx/core';
+import { stringify } from './stringify.js';
+import { parse, type LargeIntegers } from './parse.js';
+
+export type { LargeIntegers } from './parse.js';
+
+/** Options of {@link jsonCodec}. */
+export interface JsonCodecOptions {
+  /**
+   * Escape `<`, `>` and `&` inside strings as `\u003c`, `\u003e`, `\u0026`, as Go's
+   * `json.Marshal` does. U+2028 and U+2029 are always escaped, as in Go.
+   * @defaultValue `true`
+   */
+  escapeHTML?: boolean;
+  /**
+   * What integer literals beyond ±(2^53 − 1) decode to: `'bigint'` (exact), `'string'` (exact
+   * decimal text) or `'number'` (rounded, like plain `JSON.parse`). Smaller integers and all
+   * numbers with a fraction or exponent are always `number`.
+   * @defaultValue `'bigint'`
+   */
+  largeIntegers?: LargeIntegers;
+}
+
+const HTML_AND_LINE_SEPARATORS = /[<>&\u2028\u2029]/g;
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+const ESCAPES: Record<string, string> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+const escapeChar = (c: string): string => ESCAPES[c];
+
+/** Any run of 16+ digits may be an integer beyond 2^53 (9007199254740992 has 16 digits). */
+const LONG_DIGIT_RUN = /\d{16}/;
+
+/**
+ * Creates the JSON codec, serialize type 1.
+ *
+ * Encoding: plain objects, arrays, strings, booleans, `null` and finite numbers as
+ * `JSON.stringify` writes them, plus `bigint` → exact JSON number, `Uint8Array`/`Buffer` →
+ * base64 string, `Map` → object, `Set` → array, other typed arrays → arrays, `undefined` at the
+ * top → `null`. `NaN` and `±Infinity` throw, with Go's text (`json: unsupported value: NaN`).
+ * No trailing newline.
+ *
+ * Decoding: `JSON.parse`, except that integers beyond ±(2^53 − 1) keep their exact value
+ * (see {@link JsonCodecOptions.largeIntegers}). base64 strings stay strings: without a schema
+ * the codec cannot know a field was Go `[]byte`.
+ */
+export function jsonCodec(options: JsonCodecOptions = {}): Codec {
+  const escapeHTML = options.escapeHTML ?? true;
+  const largeIntegers = options.largeIntegers ?? 'bigint';
+  const escapes = escapeHTML ? HTML_AND_LINE_SEPARATORS : LINE_SEPARATORS;
+
+  return {
+    serializeType: 1,
+    name: 'json',
+    encode(value: unknown): Uint8Array {
+      let text = stringify(value);
+      // Only strings can hold these characters, so escaping the whole text is safe.
+      escapes.lastIndex = 0;
+      if (escapes.test(text)) text = text.replace(escapes, escapeChar);
+      return Buffer.from(text, 'utf8');
+    },
+    decode(data: Uint8Array): unknown {
+      const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+      if (largeIntegers === 'number' || !LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
+      return parse(text, largeIntegers);
+    },
+  };
+}
