@@ -139,10 +139,10 @@ describe('calls', () => {
 
   test('a thrown error becomes a ServiceError with its message; later calls go on', async () => {
     const t = await setup();
-    const err = await t.client.call('Error', { A: 7, B: 0 }).catch((e) => e);
+    const err = await t.client.call('Error', { A: 7, B: 0 }).catch((e: ServiceError) => e);
     expect(err).toBeInstanceOf(ServiceError);
-    expect(err.message).toBe('boom 7');
-    expect(err.code).toBe('RPCX_ERR_SERVICE');
+    expect((err as ServiceError).message).toBe('boom 7');
+    expect((err as ServiceError).code).toBe('RPCX_ERR_SERVICE');
     expect(await t.client.call('Mul', { A: 2, B: 3 })).toEqual({ C: 6 });
     await t.stop();
   });
