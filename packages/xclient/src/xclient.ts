@@ -315,6 +315,20 @@ export class XClient extends EventEmitter<XClientEvents> {
     return key;
   }
 
+  /**
+   * Failover's re-select. Unlike Go, which may pick the server that just failed again, ask
+   * the selector a few times for one that has not failed in this call, then take any such
+   * server; only when every server has failed is a failed one retried.
+   */
+  private pickAvoiding(info: ClientCallInfo, failed: ReadonlySet<string>): string {
+    for (let i = 0; i < 3; i++) {
+      const key = this.pick(info);
+      if (!failed.has(key)) return key;
+    }
+    for (const key of this.servers.keys()) if (!failed.has(key)) return key;
+    return this.pick(info);
+  }
+
   private async allServers(): Promise<string[]> {
     await this.start();
     const keys = [...this.servers.keys()];
@@ -421,6 +435,7 @@ export class XClient extends EventEmitter<XClientEvents> {
       case FailMode.Failtry:
       case FailMode.Failover: {
         let key = this.pick(info);
+        const failed = new Set<string>();
         let lastError: Error | undefined;
         for (let i = 0; i <= retries; i++) {
           try {
@@ -429,11 +444,12 @@ export class XClient extends EventEmitter<XClientEvents> {
             lastError = err as Error;
             if (!this.retryable(lastError, options)) throw lastError;
             this.dropBroken(key, lastError);
+            failed.add(key);
             if (i === retries) break;
             if (this.options.retryIntervalMs) await sleep(this.options.retryIntervalMs, options.signal);
             if (this.failMode === FailMode.Failover) {
               try {
-                key = this.pick(info);
+                key = this.pickAvoiding(info, failed);
               } catch (pickErr) {
                 throw pickErr instanceof NoServerError ? lastError : pickErr;
               }

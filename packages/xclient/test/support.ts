@@ -1,0 +1,54 @@
+// In-process TS servers on real TCP ports for the governance tests: each answers Who.Name
+// with its own name and counts the calls it served; they can be killed and restarted on the
+// same port.
+import { msgpackCodec } from '@rpcx/codec-msgpack';
+import { Server } from '@rpcx/server';
+import { tcpTransport } from '@rpcx/transport-tcp';
+
+export const codec = msgpackCodec();
+export const transport = tcpTransport();
+
+export interface TestServer {
+  name: string;
+  key: string;
+  calls: number;
+  /** Close listener and connections at once, as a crash looks to clients. */
+  kill(): Promise<void>;
+  /** Listen again on the same port. */
+  restart(): Promise<void>;
+}
+
+export async function startServer(name: string, behaviour: { delayMs?: number; fail?: boolean } = {}, port = 0): Promise<TestServer> {
+  let server: Server;
+  const state: TestServer = {
+    name,
+    key: '',
+    calls: 0,
+    async kill() {
+      await server.close();
+    },
+    async restart() {
+      await listen(Number(state.key.split(':').pop()));
+    },
+  };
+  async function listen(p: number) {
+    server = new Server({ transports: [transport], codecs: [codec] });
+    await server.register(
+      {
+        async Name() {
+          state.calls++;
+          if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
+          if (behaviour.fail) throw new Error(`${name} fails`);
+          return name;
+        },
+      },
+      { name: 'Who' },
+    );
+    const l = await server.listen('tcp', `127.0.0.1:${p}`);
+    state.key = `tcp@${l.address}`;
+  }
+  await listen(port);
+  return state;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
