@@ -16,6 +16,7 @@ export default {
       },
     ],
   },
+  globalSetup: '<rootDir>/interop/test/support/build-go-peer.js',
   testTimeout: 30000,
   // Go peers and registry servers are started per file; two workers match the machine.
   maxWorkers: 2,

@@ -1,0 +1,96 @@
+// The TypeScript benchmark client: C clients (one connection each), N calls in flight per
+// client, for a fixed time after a warm-up. Prints one JSON line, like the Go bench-client.
+import { parseArgs } from 'node:util';
+import { FailMode, SelectMode } from '@rpcx/core';
+import { consecutiveBreaker } from '@rpcx/breaker';
+import { protobufCodec } from '@rpcx/codec-protobuf';
+import { tcpTransport } from '@rpcx/transport-tcp';
+import { XClient, multipleServers, type XClientOptions } from '@rpcx/xclient';
+import { BenchmarkMessage, benchmarkArgs } from './message.js';
+
+const { values } = parseArgs({
+  options: {
+    addr: { type: 'string', multiple: true },
+    clients: { type: 'string', default: '1' },
+    inflight: { type: 'string', default: '1' },
+    'duration-ms': { type: 'string', default: '3000' },
+    'warmup-ms': { type: 'string', default: '1000' },
+    governance: { type: 'boolean', default: false },
+  },
+});
+const servers = values.addr ?? [];
+const clients = Number(values.clients);
+const inflight = Number(values.inflight);
+const durationMs = Number(values['duration-ms']);
+const warmupMs = Number(values['warmup-ms']);
+
+// Plain Failfast + random, or the full governance stack: Failover + weighted round robin + breaker.
+const governance: Partial<XClientOptions> = values.governance
+  ? { failMode: FailMode.Failover, selector: SelectMode.WeightedRoundRobin, breaker: () => consecutiveBreaker({ failureThreshold: 5, windowMs: 10_000 }) }
+  : { failMode: FailMode.Failfast, selector: SelectMode.RandomSelect };
+
+const codec = protobufCodec({ toObject: false });
+const transport = tcpTransport();
+const args = BenchmarkMessage.fromObject(benchmarkArgs());
+const schema = { args: BenchmarkMessage, reply: BenchmarkMessage };
+
+const xclients = Array.from(
+  { length: clients },
+  () =>
+    new XClient({
+      servicePath: 'Hello',
+      discovery: multipleServers(servers.map((key) => ({ key, value: '' }))),
+      transports: [transport],
+      codecs: [codec],
+      serializeType: 2,
+      ...governance,
+    }),
+);
+
+let measuring = false;
+let stopping = false;
+let calls = 0;
+let errors = 0;
+let latencies = new Float64Array(1 << 20);
+
+function record(us: number) {
+  if (calls === latencies.length) {
+    const grown = new Float64Array(latencies.length * 2);
+    grown.set(latencies);
+    latencies = grown;
+  }
+  latencies[calls++] = us;
+}
+
+async function loop(client: XClient) {
+  while (!stopping) {
+    const t0 = process.hrtime.bigint();
+    try {
+      const reply = (await client.call('Say', args, { schema })) as { field1?: string };
+      if (measuring) {
+        if (reply.field1 !== 'OK') errors++;
+        record(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+    } catch {
+      if (measuring) errors++;
+    }
+  }
+}
+
+await Promise.all(xclients.map((c) => c.call('Say', args, { schema })));
+const loops = xclients.flatMap((c) => Array.from({ length: inflight }, () => loop(c)));
+await new Promise((r) => setTimeout(r, warmupMs));
+measuring = true;
+const start = process.hrtime.bigint();
+await new Promise((r) => setTimeout(r, durationMs));
+measuring = false;
+const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+stopping = true;
+await Promise.all(loops);
+await Promise.all(xclients.map((c) => c.close()));
+
+const sorted = latencies.subarray(0, calls).sort();
+const pct = (p: number) => (calls === 0 ? 0 : sorted[Math.min(calls - 1, Math.floor((calls * p) / 100))]);
+process.stdout.write(
+  JSON.stringify({ calls, errors, seconds, callsPerSec: calls / seconds, p50us: pct(50), p99us: pct(99) }) + '\n',
+);
