@@ -17,6 +17,7 @@ export default {
     ],
   },
   globalSetup: '<rootDir>/interop/test/support/build-go-peer.js',
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
   testTimeout: 30000,
   // Go peers and registry servers are started per file; two workers match the machine.
   maxWorkers: 2,

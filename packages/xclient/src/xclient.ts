@@ -122,6 +122,10 @@ export class XClient extends EventEmitter<XClientEvents> {
   private unwatch: (() => void) | undefined;
   private stickyKey: string | undefined;
   private closed = false;
+  /** The server list has been loaded once; calls skip the start-up await from then on. */
+  private started = false;
+  /** Whether any plugin has preCall / postCall, so plain calls skip both loops. */
+  private readonly hasCallHooks: boolean;
 
   constructor(options: XClientOptions) {
     super();
@@ -135,6 +139,7 @@ export class XClient extends EventEmitter<XClientEvents> {
     let select: SelectFunction = (info) => this.selector.select(info);
     for (const p of plugins) if (p.wrapSelect) select = p.wrapSelect(select);
     this.select = select;
+    this.hasCallHooks = plugins.some((p) => p.preCall || p.postCall);
     const compressors = new CompressorRegistry();
     for (const [t, c] of Object.entries(options.compressors ?? {})) compressors.register(Number(t), c);
     this.config = {
@@ -154,8 +159,9 @@ export class XClient extends EventEmitter<XClientEvents> {
 
   /** Call `method` with the fail mode's retries; resolves with the decoded reply. */
   async call<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
-    await this.start();
+    if (!this.started) await this.start();
     const info = this.callInfo(method, args, options);
+    if (!this.hasCallHooks) return this.withFailMode(info, options) as Promise<R>;
     await this.preCall(info);
     let reply: unknown;
     let error: Error | undefined;
@@ -274,6 +280,7 @@ export class XClient extends EventEmitter<XClientEvents> {
       this.ready = (async () => {
         this.unwatch = this.options.discovery.watch((entries) => this.updateServers(entries));
         this.updateServers(await this.options.discovery.getServices());
+        this.started = true;
       })();
       this.ready.catch(() => (this.ready = undefined));
     }
@@ -334,6 +341,14 @@ export class XClient extends EventEmitter<XClientEvents> {
     const keys = [...this.servers.keys()];
     if (keys.length === 0) throw new NoServerError();
     return keys;
+  }
+
+  /** The open cached connection to `key` when there is one and its breaker lets calls through. */
+  private cached(key: string): RpcClient | undefined {
+    const c = this.clients.get(key);
+    if (!c || c.closed || this.closed) return undefined;
+    const breaker = this.options.breaker ? this.breakerFor(key) : undefined;
+    return breaker && !breaker.ready() ? undefined : c;
   }
 
   /** The cached connection to `key`, dialling once however many callers wait for it. */
@@ -403,8 +418,12 @@ export class XClient extends EventEmitter<XClientEvents> {
     return this.observe(key, client.call(this.servicePath, method, args, this.withAuth(options)));
   }
 
-  private async observe<T>(key: string, call: Promise<T>): Promise<T> {
+  private observe<T>(key: string, call: Promise<T>): Promise<T> {
     if (!this.options.breakerCountsCallErrors) return call;
+    return this.observed(key, call);
+  }
+
+  private async observed<T>(key: string, call: Promise<T>): Promise<T> {
     const breaker = this.breakerFor(key);
     try {
       const r = await call;
@@ -422,9 +441,10 @@ export class XClient extends EventEmitter<XClientEvents> {
     send: (client: RpcClient) => Promise<unknown> = (client) =>
       client.call(this.servicePath, info.serviceMethod, info.args, this.withAuth(options)),
   ): Promise<unknown> {
-    const attempt = async (key: string) => {
-      const client = await this.client(key);
-      return this.observe(key, send(client));
+    const attempt = (key: string): Promise<unknown> => {
+      const cached = this.cached(key);
+      if (cached) return this.observe(key, send(cached));
+      return this.client(key).then((client) => this.observe(key, send(client)));
     };
     const retries = this.options.retries ?? 3;
     switch (this.failMode) {
