@@ -1,9 +1,11 @@
-// Prints one plain closing line, `jest: N passed, N failed, N skipped`, after jest's own
-// summary, so tools that read the last line of a test run see the counts.
+// Prints one plain closing line, `jest: N passed, N failed, N skipped`, as the very last line
+// of a test run (jest adds its own summary reporter after custom ones, so this waits for
+// exit), for tools that read the last line of the output.
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
-    process.stdout.write(`\njest: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped\n`);
+    const line = `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped\n`;
+    process.once('exit', () => process.stderr.write(line));
   }
 }
 module.exports = SummaryReporter;
