@@ -1,0 +1,78 @@
+import { Etcd3, type IOptions } from 'etcd3';
+
+/** How to reach etcd; shared by the register plugin and the discovery. */
+export interface EtcdConnectionOptions {
+  /**
+   * etcd client URLs, with or without `http://` (Go takes `host:port`).
+   * Default `['127.0.0.1:2379']`. Ignored when `client` is given.
+   */
+  endpoints?: readonly string[];
+  /**
+   * An existing etcd3 client to use instead of creating one. It is never closed by this
+   * package, and its own fault-handling settings apply.
+   */
+  client?: Etcd3;
+  /** Extra etcd3 client options (TLS, auth, gRPC options…) for the client created here. */
+  etcdOptions?: Omit<IOptions, 'hosts'>;
+  /** Deadline of each etcd request, in ms (Go libkv: 10 s). Default 10000. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Watch-stream reconnect delays: 100 ms doubling to 2 s. etcd3's default grows to 30 s,
+ * which would leave a discovery blind for that long after etcd comes back.
+ */
+class CappedBackoff {
+  constructor(
+    readonly duration: number,
+    private readonly max: number,
+  ) {}
+  next(): CappedBackoff {
+    return new CappedBackoff(Math.min(this.duration * 2, this.max), this.max);
+  }
+}
+
+function withScheme(endpoint: string): string {
+  return /^[a-z]+:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
+}
+
+export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
+  const endpoints = options.endpoints && options.endpoints.length > 0 ? options.endpoints : ['127.0.0.1:2379'];
+  const extra = options.etcdOptions ?? {};
+  return new Etcd3({
+    ...extra,
+    hosts: endpoints.map(withScheme),
+    faultHandling: { watchBackoff: new CappedBackoff(50, 2000), ...extra.faultHandling },
+  });
+}
+
+/** One etcd client used by a discovery and its clones; closed with the last of them. */
+export class SharedClient {
+  private refs = 1;
+  constructor(
+    readonly client: Etcd3,
+    private readonly owned: boolean,
+  ) {}
+
+  static from(options: EtcdConnectionOptions): SharedClient {
+    return options.client ? new SharedClient(options.client, false) : new SharedClient(createEtcdClient(options), true);
+  }
+
+  acquire(): SharedClient {
+    this.refs++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.refs === 0 && this.owned) this.client.close();
+  }
+}
+
+/** gRPC call options giving a request `timeoutMs` to finish. */
+export function deadline(timeoutMs: number): { deadline: Date } {
+  return { deadline: new Date(Date.now() + timeoutMs) };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,0 +1,303 @@
+/**
+ * Against a real etcd 3.4 (Debian `etcd-server`), started by this file on loopback.
+ */
+import { Etcd3 } from 'etcd3';
+import type { ChildProcess } from 'node:child_process';
+import { EtcdServer } from './etcd-server.js';
+import { etcdDiscovery, etcdRegisterPlugin, RegistryKeyNotFoundError, type EtcdRegisterPlugin, type EtcdDiscovery } from '../src/index.js';
+import { keys, killChild, nextList, recordingLogger, sleep, startChild, waitFor } from './util.js';
+
+let etcd: EtcdServer;
+let admin: Etcd3;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+let testNo = 0;
+
+beforeAll(async () => {
+  etcd = await EtcdServer.start();
+  admin = new Etcd3({ hosts: `http://${etcd.endpoint}` });
+}, 30_000);
+
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
+});
+
+afterAll(async () => {
+  admin?.close();
+  await etcd?.destroy();
+});
+
+/** A base path of its own for each test, so no test sees another's keys. */
+function basePath(): string {
+  return `/rpcx_test_${++testNo}`;
+}
+
+function plugin(base: string, address: string, extra: Partial<Parameters<typeof etcdRegisterPlugin>[0]> = {}): EtcdRegisterPlugin {
+  const p = etcdRegisterPlugin({
+    endpoints: [etcd.endpoint],
+    basePath: base,
+    serviceAddress: address,
+    updateIntervalMs: 0,
+    leaseTtlSeconds: 2,
+    timeoutMs: 2000,
+    ...extra,
+  });
+  cleanups.push(() => p.stop());
+  return p;
+}
+
+function discovery(base: string, servicePath = 'Arith', extra: Partial<Parameters<typeof etcdDiscovery>[0]> = {}): EtcdDiscovery {
+  const d = etcdDiscovery({ endpoints: [etcd.endpoint], basePath: base, servicePath, timeoutMs: 2000, ...extra });
+  cleanups.push(() => d.close());
+  return d;
+}
+
+describe('etcd register plugin + discovery', () => {
+  test('register writes the rpcx-etcd layout on one lease and discovery sees it', async () => {
+    const base = basePath();
+    const p = plugin(base, 'tcp@127.0.0.1:8972');
+    await p.register('Arith', {}, 'weight=10&group=g1');
+
+    const stored = await admin.getAll().prefix(base).strings();
+    expect(stored).toEqual({
+      [base]: 'rpcx_path',
+      [`${base}/Arith`]: 'Arith',
+      [`${base}/Arith/tcp@127.0.0.1:8972`]: 'weight=10&group=g1',
+    });
+    // Every key hangs on the plugin's lease, as Go's store puts them.
+    const leaseId = await p.leaseId();
+    expect(leaseId).toMatch(/^\d+$/);
+    const res = await admin.getAll().prefix(base).exec();
+    expect(res.kvs).toHaveLength(3);
+    for (const kv of res.kvs) expect(String(kv.lease)).toBe(leaseId);
+
+    const d = discovery(base);
+    expect(await d.getServices()).toEqual([{ key: 'tcp@127.0.0.1:8972', value: 'weight=10&group=g1' }]);
+  });
+
+  test('unregister and stop remove the node', async () => {
+    const base = basePath();
+    const a = plugin(base, 'tcp@127.0.0.1:1001');
+    const b = plugin(base, 'tcp@127.0.0.1:1002');
+    await a.register('Arith', {}, '');
+    await b.registerFunction('Arith', 'mul', () => 0, 'weight=3');
+    const d = discovery(base);
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:1001', 'tcp@127.0.0.1:1002']);
+
+    const afterUnregister = nextList(d, (l) => l.length === 1, 3000);
+    await a.unregister('Arith');
+    expect(keys(await afterUnregister)).toEqual(['tcp@127.0.0.1:1002']);
+    expect(await admin.get(`${base}/Arith/tcp@127.0.0.1:1001`).string()).toBeNull();
+
+    const afterStop = nextList(d, (l) => l.length === 0, 3000);
+    await b.stop();
+    expect(await afterStop).toEqual([]);
+    // stop() revoked the lease: nothing of b's is left.
+    expect(await admin.getAll().prefix(`${base}/`).keys()).toEqual([]);
+  });
+
+  test('a second server appears through watch', async () => {
+    const base = basePath();
+    await plugin(base, 'tcp@127.0.0.1:2001').register('Arith', {}, 'a=1');
+    const d = discovery(base);
+    expect(await d.getServices()).toHaveLength(1);
+    const t0 = Date.now();
+    const update = nextList(d, (l) => l.length === 2, 3000);
+    await plugin(base, 'tcp@127.0.0.1:2002').register('Arith', {}, 'a=2');
+    expect(await update).toEqual([
+      { key: 'tcp@127.0.0.1:2001', value: 'a=1' },
+      { key: 'tcp@127.0.0.1:2002', value: 'a=2' },
+    ]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(await d.getServices()).toHaveLength(2);
+  });
+
+  test('a server process that dies without unregistering leaves within the lease TTL', async () => {
+    const base = basePath();
+    const child: ChildProcess = await startChild('register-child', {
+      endpoints: [etcd.endpoint],
+      basePath: base,
+      serviceAddress: 'tcp@127.0.0.1:3001',
+      leaseTtlSeconds: 2,
+      updateIntervalMs: 0,
+      services: { Arith: 'weight=1' },
+    });
+    cleanups.push(() => killChild(child));
+    const d = discovery(base);
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:3001']);
+
+    const gone = nextList(d, (l) => l.length === 0, 6000);
+    const killedAt = Date.now();
+    await killChild(child);
+    await gone;
+    const elapsed = Date.now() - killedAt;
+    expect(elapsed).toBeLessThan(4500); // TTL 2 s, plus etcd's expiry tick
+  }, 30_000);
+
+  test('a lost lease is re-granted and every key written again', async () => {
+    const base = basePath();
+    const logger = recordingLogger();
+    const p = plugin(base, 'tcp@127.0.0.1:4001', { logger });
+    await p.register('Arith', {}, 'weight=7');
+    const oldLease = await p.leaseId();
+    const d = discovery(base);
+    await d.getServices();
+
+    // Revoking it from outside deletes the keys; the next keepalive tells the plugin.
+    etcd.etcdctl('lease', 'revoke', BigInt(oldLease!).toString(16));
+    await waitFor(async () => (await d.getServices()).length === 0, 3000, 'keys revoked');
+    const back = await nextList(d, (l) => l.length === 1, 5000);
+    expect(back).toEqual([{ key: 'tcp@127.0.0.1:4001', value: 'weight=7' }]);
+    expect(await p.leaseId()).not.toBe(oldLease);
+    expect(await admin.get(base).string()).toBe('rpcx_path');
+    expect(await admin.get(`${base}/Arith`).string()).toBe('Arith');
+    expect(logger.warnings.some((w) => w.includes('lease lost'))).toBe(true);
+  }, 20_000);
+
+  test('garbage entries are skipped with a warning', async () => {
+    const base = basePath();
+    const dir = `${base}/Arith`;
+    await admin.put(dir).value('Arith');
+    await admin.put(`${dir}/tcp@127.0.0.1:5001`).value('weight=1');
+    await admin.put(`${dir}/tcp@not-an-address`).value('weight=1');
+    await admin.put(`${dir}/pigeon@127.0.0.1:5002`).value('weight=1');
+    await admin.put(`${dir}/tcp@127.0.0.1:5003`).value('weight=%zz');
+    await admin.put(`${dir}/tcp@127.0.0.1:5004`).value(Buffer.from([0xff, 0xfe, 0x00]));
+    await admin.put(`${dir}/unix@/tmp/rpcx.sock`).value('');
+    const logger = recordingLogger();
+    const d = discovery(base, 'Arith', { logger });
+    expect(await d.getServices()).toEqual([
+      { key: 'tcp@127.0.0.1:5001', value: 'weight=1' },
+      { key: 'unix@/tmp/rpcx.sock', value: '' },
+    ]);
+    for (const bad of ['tcp@not-an-address', 'pigeon@127.0.0.1:5002', 'tcp@127.0.0.1:5003', 'tcp@127.0.0.1:5004']) {
+      expect(logger.warnings.some((w) => w.includes(bad))).toBe(true);
+    }
+    // Still watching: a good entry arriving later shows up.
+    const update = nextList(d, (l) => l.length === 3, 3000);
+    await admin.put(`${dir}/tcp@127.0.0.1:5005`).value('');
+    expect(keys(await update)).toContain('tcp@127.0.0.1:5005');
+  });
+
+  test('refresh adds calls and connections rates, keys sorted as url.Values.Encode', async () => {
+    const base = basePath();
+    const p = plugin(base, 'tcp@127.0.0.1:6001', { updateIntervalMs: 300 });
+    await p.register('Arith', {}, 'weight=10&group=g1');
+    for (let i = 0; i < 3; i++) p.connAccept({} as never);
+    for (let i = 0; i < 5; i++) expect(p.preCall({} as never, 'Arith', 'Mul', i)).toBe(i);
+    const d = discovery(base);
+    const [entry] = await nextList(d, (l) => l[0]?.value.startsWith('calls='), 3000);
+    expect(entry.value).toMatch(/^calls=\d+\.\d\d&connections=\d+\.\d\d&group=g1&weight=10$/);
+    const calls = Number(/calls=([\d.]+)/.exec(entry.value)![1]);
+    expect(calls).toBeGreaterThan(0);
+  });
+
+  test('the plugin re-creates its node when it vanished (Go refresh behaviour)', async () => {
+    const base = basePath();
+    const p = plugin(base, 'tcp@127.0.0.1:6101', { updateIntervalMs: 200, metrics: false });
+    await p.register('Arith', {}, 'weight=1');
+    await admin.delete().key(`${base}/Arith/tcp@127.0.0.1:6101`);
+    await waitFor(async () => (await admin.get(`${base}/Arith/tcp@127.0.0.1:6101`).string()) === 'weight=1', 3000, 'node back');
+  });
+
+  test('missing service: rejects unless allowKeyNotFound; clone shares the client', async () => {
+    const base = basePath();
+    await expect(discovery(base, 'Nothing').getServices()).rejects.toBeInstanceOf(RegistryKeyNotFoundError);
+    const d = discovery(base, 'Nothing', { allowKeyNotFound: true });
+    expect(await d.getServices()).toEqual([]);
+
+    const later = nextList(d, (l) => l.length === 1, 3000);
+    await plugin(base, 'tcp@127.0.0.1:7001').register('Nothing', {}, 'x=1');
+    expect(keys(await later)).toEqual(['tcp@127.0.0.1:7001']);
+
+    await plugin(base, 'tcp@127.0.0.1:7002').register('Other', {}, '');
+    const other = d.clone('Other');
+    expect(keys(await other.getServices())).toEqual(['tcp@127.0.0.1:7002']);
+    await other.close();
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:7001']);
+  });
+
+  test('a frozen etcd: the last list is served at once', async () => {
+    const base = basePath();
+    await plugin(base, 'tcp@127.0.0.1:7501', { leaseTtlSeconds: 10 }).register('Arith', {}, '');
+    const d = discovery(base);
+    expect(await d.getServices()).toHaveLength(1);
+    etcd.pause();
+    try {
+      const t0 = Date.now();
+      expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:7501']);
+      expect(Date.now() - t0).toBeLessThan(100);
+    } finally {
+      etcd.resume();
+    }
+  });
+});
+
+// Last: it stops and restarts the shared etcd.
+describe('etcd restart', () => {
+  test('discovery keeps its list while etcd is down, then resumes; the plugin registers again', async () => {
+    const base = basePath();
+    const logger = recordingLogger();
+    const p = plugin(base, 'tcp@127.0.0.1:8001', { logger, updateIntervalMs: 500 });
+    await p.register('Arith', {}, 'weight=1');
+    const d = discovery(base, 'Arith', { logger });
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:8001']);
+    const changes: string[][] = [];
+    d.watch((l) => changes.push(keys(l)));
+    const oldLease = await p.leaseId();
+
+    await etcd.stop();
+    // Down for longer than 2 × TTL: the plugin's lease is given up client-side.
+    const downFor = 5000;
+    const t0 = Date.now();
+    while (Date.now() - t0 < downFor) {
+      expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:8001']);
+      await sleep(500);
+    }
+    expect(changes).toEqual([]); // never emptied because of the outage
+
+    const restartedAt = Date.now();
+    await etcd.start();
+    // The plugin re-grants a lease and writes its keys again.
+    await waitFor(async () => {
+      const id = await p.leaseId();
+      return id !== undefined && id !== oldLease;
+    }, 10_000, 'new lease');
+    const reRegisteredMs = Date.now() - restartedAt;
+
+    // The discovery watches again: a server registered after the restart shows up.
+    const update = nextList(d, (l) => l.length === 2, 10_000);
+    await plugin(base, 'tcp@127.0.0.1:8002').register('Arith', {}, 'weight=2');
+    expect(keys(await update)).toEqual(['tcp@127.0.0.1:8001', 'tcp@127.0.0.1:8002']);
+    const watchResumedMs = Date.now() - restartedAt;
+
+    // The old lease (restored by etcd with a fresh TTL) expires; our keys moved off it.
+    await sleep(3000);
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:8001', 'tcp@127.0.0.1:8002']);
+    expect(await admin.get(`${base}/Arith/tcp@127.0.0.1:8001`).string()).toMatch(/weight=1/);
+    // eslint-disable-next-line no-console
+    console.log(`etcd restart: re-registered after ${reRegisteredMs} ms, watch resumed after ${watchResumedMs} ms`);
+  }, 45_000);
+
+  test('an etcd that comes back empty: the plugin writes everything again, the discovery follows', async () => {
+    const base = basePath();
+    const logger = recordingLogger();
+    const p = plugin(base, 'tcp@127.0.0.1:9001', { logger });
+    await p.register('Arith', {}, 'weight=1');
+    const d = discovery(base, 'Arith', { logger });
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:9001']);
+
+    await etcd.wipe();
+    await etcd.start();
+    // etcd answers the keepalive with "no such lease": a new lease, every key written again.
+    await waitFor(async () => (await admin.get(`${base}/Arith/tcp@127.0.0.1:9001`).string()) === 'weight=1', 10_000, 'node back');
+    expect(await admin.get(base).string()).toBe('rpcx_path');
+    expect(await admin.get(`${base}/Arith`).string()).toBe('Arith');
+    await waitFor(async () => keys(await d.getServices()).length === 1, 5000, 'discovery relisted');
+
+    // The new etcd's revisions start again at 1; the discovery must watch from there.
+    const update = nextList(d, (l) => l.length === 2, 10_000);
+    await plugin(base, 'tcp@127.0.0.1:9002').register('Arith', {}, '');
+    expect(keys(await update)).toEqual(['tcp@127.0.0.1:9001', 'tcp@127.0.0.1:9002']);
+    expect(logger.warnings.some((w) => w.includes('without its history'))).toBe(true);
+  }, 45_000);
+});
