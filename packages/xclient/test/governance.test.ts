@@ -208,3 +208,45 @@ describe('discovery updates, filtering and connection management', () => {
     await a.kill();
   });
 });
+
+describe('sticky, Failtry and sendRaw', () => {
+  test('sticky keeps the selected server until its connection closes', async () => {
+    const [a, b] = await Promise.all([startServer('a'), startServer('b')]);
+    const client = make([a, b], { sticky: true, selector: SelectMode.RoundRobin });
+    const first = await client.call<string>('Name', null);
+    for (let i = 0; i < 5; i++) expect(await client.call('Name', null)).toBe(first);
+    const stuck = first === 'a' ? a : b;
+    await stuck.kill();
+    await sleep(20);
+    const other = first === 'a' ? 'b' : 'a';
+    expect(await client.call('Name', null)).toBe(other);
+    await client.close();
+    await Promise.all([a, b].map((s) => s.kill()));
+  });
+
+  test('Failtry retries the same server and never re-selects', async () => {
+    const [a, b] = await Promise.all([startServer('a'), startServer('b')]);
+    await a.kill();
+    let n = 0;
+    const selector: Selector = { select: () => (n++ === 0 ? a.key : b.key), updateServers: () => {} };
+    let failedDials = 0;
+    const client = make([a, b], { failMode: FailMode.Failtry, retries: 2, selector, plugins: [{ connCreateFailed: () => void failedDials++ }] });
+    await expect(client.call('Name', null)).rejects.toBeInstanceOf(ConnectionError);
+    expect(failedDials).toBe(3); // first attempt + 2 retries, all on a
+    expect(n).toBe(1);
+    await client.close();
+    await b.kill();
+  });
+
+  test('sendRaw sends a ready-made frame and returns the response frame', async () => {
+    const a = await startServer('a');
+    const client = make([a]);
+    const { Message } = await import('@rpcx/protocol');
+    const req = new Message({ servicePath: 'Who', serviceMethod: 'Name', serializeType: 3, payload: codec.encode(null), metadata: { x: '1' } });
+    const res = await client.sendRaw(req);
+    expect(res.isResponse).toBe(true);
+    expect(codec.decode(res.payload)).toBe('a');
+    await client.close();
+    await a.kill();
+  });
+});
