@@ -47,11 +47,30 @@ export function queryUnescape(s: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-/** Go `url.ParseQuery`: every value of every key; pairs with a bad escape are skipped. */
+/** Go `url.ParseQuery`: every value of every key; pairs with a bad escape or a `;` are skipped. */
 export function parseQuery(query: string): Map<string, string[]> {
+  return parseQueryReportingErrors(query).values;
+}
+
+/**
+ * Go `url.ParseQuery` including its error: undefined when Go would return one (a pair with a
+ * `;` or a bad `%` escape). Go's selectors and group filter read metadata only when the whole
+ * query parsed, so a server with one bad escape keeps weight 1 and is never dropped by group.
+ */
+export function parseQueryStrict(query: string): Map<string, string[]> | undefined {
+  const { values, failed } = parseQueryReportingErrors(query);
+  return failed ? undefined : values;
+}
+
+function parseQueryReportingErrors(query: string): { values: Map<string, string[]>; failed: boolean } {
   const values = new Map<string, string[]>();
+  let failed = false;
   for (const part of query.split('&')) {
-    if (part === '' || part.includes(';')) continue;
+    if (part.includes(';')) {
+      failed = true;
+      continue;
+    }
+    if (part === '') continue;
     const eq = part.indexOf('=');
     let key: string;
     let value: string;
@@ -59,13 +78,14 @@ export function parseQuery(query: string): Map<string, string[]> {
       key = queryUnescape(eq < 0 ? part : part.slice(0, eq));
       value = eq < 0 ? '' : queryUnescape(part.slice(eq + 1));
     } catch {
+      failed = true;
       continue;
     }
     const list = values.get(key);
     if (list) list.push(value);
     else values.set(key, [value]);
   }
-  return values;
+  return { values, failed };
 }
 
 /** The first value of `key` in a query string, as Go's `url.Values.Get`. */

@@ -1,5 +1,6 @@
 import { ConfigError, type SelectRequest, type Selector } from '@rpcx/core';
-import { parseCoordinate, parseQueryStrict } from './metadata.js';
+import { parseQueryStrict } from '@rpcx/core';
+import { parseCoordinate } from './metadata.js';
 
 /** Earth radius in metres used by Go rpcx's geo selector. */
 export const EARTH_RADIUS_M = 6378100;

@@ -32,7 +32,6 @@ export { customSelector, type ServerEntry } from './custom.js';
 export { selectorFor, type SelectorForOptions } from './select-mode.js';
 export {
   filterServers,
-  parseQueryStrict,
   parseWeight,
   parseCoordinate,
   MAX_WEIGHT,

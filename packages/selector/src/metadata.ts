@@ -1,38 +1,4 @@
-import { queryUnescape } from '@rpcx/core';
-
-/**
- * Go `url.ParseQuery` including its error: `undefined` when Go would return an error (a pair
- * containing `;`, or a bad `%` escape). Go's selectors and `filterByStateAndGroup` look at
- * the values only when the whole query parsed, so the error matters: e.g. a server whose
- * metadata has one bad escape keeps weight 1 and is never dropped by group.
- * (`parseQuery` in @rpcx/core skips bad pairs silently, which is right for reading metadata
- * but cannot tell the two cases apart.)
- */
-export function parseQueryStrict(query: string): Map<string, string[]> | undefined {
-  const values = new Map<string, string[]>();
-  let failed = false;
-  for (const part of query.split('&')) {
-    if (part.includes(';')) {
-      failed = true;
-      continue;
-    }
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    let key: string;
-    let value: string;
-    try {
-      key = queryUnescape(eq < 0 ? part : part.slice(0, eq));
-      value = eq < 0 ? '' : queryUnescape(part.slice(eq + 1));
-    } catch {
-      failed = true;
-      continue;
-    }
-    const list = values.get(key);
-    if (list) list.push(value);
-    else values.set(key, [value]);
-  }
-  return failed ? undefined : values;
-}
+import { parseQueryStrict } from '@rpcx/core';
 
 /** The largest weight used; bigger (valid) weights are clamped so sums stay exact. */
 export const MAX_WEIGHT = 0x7fffffff;
