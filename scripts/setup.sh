@@ -27,6 +27,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   command -v etcd >/dev/null || need+=(etcd-server etcd-client)
   [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
   command -v openssl >/dev/null || need+=(openssl)
+  # the WebSocket transport's browser test drives Debian's headless Chromium
+  command -v chromium >/dev/null || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

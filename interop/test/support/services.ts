@@ -154,8 +154,11 @@ export class Thrift {
 
 export const allCodecs = () => [jsonCodec(), msgpackCodec(), protobufCodec(), thriftCodec()];
 
-/** A TS server with every interop service, listening on 127.0.0.1:0. */
-export async function startTsServer(options: ServerOptions = {}) {
+/**
+ * A TS server with every interop service, listening on 127.0.0.1:0 on `network` (pass the
+ * transport that serves it in `options.transports` when it is not tcp).
+ */
+export async function startTsServer(options: ServerOptions = {}, network = 'tcp') {
   const server = new Server({ transports: [tcpTransport()], codecs: allCodecs(), ...options });
   await server.register(new Arith());
   await server.register(new Echo());
@@ -166,8 +169,8 @@ export async function startTsServer(options: ServerOptions = {}) {
     schemas: { Mul: { args: ProtoArgs, reply: ProtoReply }, Echo: { args: BenchmarkMessage, reply: BenchmarkMessage } },
   });
   await server.register(new Thrift(), { schemas: { Mul: { args: ThriftArgs, reply: ThriftReply } } });
-  const listener = await server.listen('tcp', '127.0.0.1:0');
-  return { server, key: `tcp@${listener.address}`, address: listener.address };
+  const listener = await server.listen(network, '127.0.0.1:0');
+  return { server, key: `${network}@${listener.address}`, address: listener.address };
 }
 
 /** The benchmark request as rpcx-benchmark's PrepareArgs builds it (581 bytes in protobuf). */

@@ -4,10 +4,10 @@
 //
 // Subcommands:
 //
-//	peer serve        --addr 127.0.0.1:0 [--auth TOKEN] [--verbose]
-//	peer client       --addr tcp@127.0.0.1:PORT --scenario NAME|all [--auth TOKEN]
+//	peer serve        --addr 127.0.0.1:0 [--network tcp|http|ws] [--auth TOKEN] [--verbose]
+//	peer client       --addr tcp@127.0.0.1:PORT [--network tcp|http|ws] --scenario NAME|all [--auth TOKEN]
 //	peer golden       --out FILE
-//	peer bench-serve  --addr 127.0.0.1:0
+//	peer bench-serve  --addr 127.0.0.1:0 [--network tcp|http|ws]
 //	peer bench-client --addr tcp@127.0.0.1:PORT --clients C --inflight N --duration 5s [--warmup 1s]
 //
 // stdout carries only the machine-readable output (the LISTENING line or one
@@ -73,6 +73,29 @@ func main() {
 	os.Exit(code)
 }
 
+// serveNetwork runs s.Serve(network, addr) — the stock path for "http" (HTTP
+// CONNECT) and "ws" (WebSocket), which neither ServeListener handles ("ws") nor
+// signals through s.Started. A MakeListener registered for the network hands
+// back the listener Serve creates, so the bound port is known; it is listening
+// before it is returned, and Serve's http.Server accepts what queues meanwhile.
+func serveNetwork(s *server.Server, network, addr string, serveErr chan error) (net.Listener, error) {
+	lnc := make(chan net.Listener, 1)
+	server.RegisterMakeListener(network, func(_ *server.Server, address string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", address)
+		if err == nil {
+			lnc <- ln
+		}
+		return ln, err
+	})
+	go func() { serveErr <- s.Serve(network, addr) }()
+	select {
+	case ln := <-lnc:
+		return ln, nil
+	case err := <-serveErr:
+		return nil, fmt.Errorf("serve %s: %v", network, err)
+	}
+}
+
 // quietRPCX keeps rpcx's logger off stdout: by default it is silenced, with
 // --verbose it writes to stderr.
 func quietRPCX(verbose bool) {
@@ -91,6 +114,7 @@ func cmdServe(args []string, bench bool) int {
 	}
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "TCP address to listen on")
+	network := fs.String("network", "tcp", "network to serve: tcp, or http (HTTP CONNECT) / ws (WebSocket) through Server.Serve")
 	verbose := fs.Bool("verbose", false, "log rpcx messages to stderr")
 	var auth *string
 	if !bench {
@@ -127,22 +151,34 @@ func cmdServe(args []string, bench bool) int {
 		return 1
 	}
 
-	// Listen ourselves so the chosen port is known before serving starts.
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: listen: %v\n", name, err)
-		return 1
-	}
+	var ln net.Listener
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- s.ServeListener("tcp", ln) }()
+	switch *network {
+	case "tcp":
+		// Listen ourselves so the chosen port is known before serving starts.
+		ln, err = net.Listen("tcp", *addr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: listen: %v\n", name, err)
+			return 1
+		}
+		go func() { serveErr <- s.ServeListener("tcp", ln) }()
 
-	select {
-	case <-s.Started:
-	case err := <-serveErr:
-		fmt.Fprintf(os.Stderr, "%s: serve: %v\n", name, err)
-		return 1
+		select {
+		case <-s.Started:
+		case err := <-serveErr:
+			fmt.Fprintf(os.Stderr, "%s: serve: %v\n", name, err)
+			return 1
+		}
+	case "http", "ws":
+		if ln, err = serveNetwork(s, *network, *addr, serveErr); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			return 1
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "%s: unsupported --network %q (tcp, http or ws)\n", name, *network)
+		return 2
 	}
-	fmt.Fprintf(os.Stdout, "LISTENING tcp@%s\n", ln.Addr().String())
+	fmt.Fprintf(os.Stdout, "LISTENING %s@%s\n", *network, ln.Addr().String())
 	os.Stdout.Sync()
 
 	select {

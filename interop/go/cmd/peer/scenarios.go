@@ -21,6 +21,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,12 +70,19 @@ var scenarios = []scenario{
 	{"user-json", func(env *clientEnv) result { return scUser(env, protocol.JSON) }},
 }
 
+// namedScenarios run only when asked for by name: `--scenario all` keeps the
+// list above.
+var namedScenarios = []scenario{
+	{"raw-1mib", scRaw1MiB},
+}
+
 // scenarioTimeout bounds one scenario so a hung server cannot hang the test.
 const scenarioTimeout = 30 * time.Second
 
 func cmdClient(args []string) int {
 	fs := flag.NewFlagSet("client", flag.ExitOnError)
 	addr := fs.String("addr", "", "server as rpcx discovery key, e.g. tcp@127.0.0.1:8972")
+	network := fs.String("network", "", "network to dial (tcp, http, ws), replacing the one in --addr; default: the one in --addr, else tcp")
 	name := fs.String("scenario", "", "scenario name, or \"all\"")
 	auth := fs.String("auth", "", "token sent by every xclient (xclient.Auth)")
 	verbose := fs.Bool("verbose", false, "log rpcx messages to stderr")
@@ -86,7 +94,7 @@ func cmdClient(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	env := &clientEnv{addr: *addr, auth: *auth}
+	env := &clientEnv{addr: withNetwork(*addr, *network), auth: *auth}
 
 	var out any
 	if *name == "all" {
@@ -105,9 +113,11 @@ func cmdClient(args []string) int {
 		out = all
 	} else {
 		var found *scenario
-		for i := range scenarios {
-			if scenarios[i].name == *name {
-				found = &scenarios[i]
+		for _, list := range [][]scenario{scenarios, namedScenarios} {
+			for i := range list {
+				if list[i].name == *name {
+					found = &list[i]
+				}
 			}
 		}
 		if found == nil {
@@ -138,6 +148,21 @@ func runScenario(env *clientEnv, sc scenario) result {
 }
 
 // ---- helpers ---------------------------------------------------------------
+
+// withNetwork makes the discovery key: --addr as given, with its network
+// replaced by --network when that is set, and tcp when neither names one.
+func withNetwork(addr, network string) string {
+	at := strings.Index(addr, "@")
+	switch {
+	case network != "" && at >= 0:
+		return network + addr[at:]
+	case network != "":
+		return network + "@" + addr
+	case at < 0:
+		return "tcp@" + addr
+	}
+	return addr
+}
 
 // newXClient builds the xclient the brief prescribes: Peer2Peer discovery,
 // Failfast, RandomSelect.
@@ -266,6 +291,28 @@ func scRaw(env *clientEnv) result {
 		return failed(err, nil)
 	}
 	return result{"ok": true, "sentHex": hex.EncodeToString(sent), "hex": hex.EncodeToString(got), "pass": bytes.Equal(sent, got)}
+}
+
+// scRaw1MiB echoes 1 MiB of raw bytes, uncompressed: one large frame each way.
+func scRaw1MiB(env *clientEnv) result {
+	xc := env.newXClient("Echo", optionWith(protocol.SerializeNone))
+	defer xc.Close()
+	sent := make([]byte, 1<<20)
+	for i := range sent {
+		sent[i] = byte(i*31 + i>>7)
+	}
+	var got []byte
+	if err := xc.Call(context.Background(), "Echo", sent, &got); err != nil {
+		return failed(err, nil)
+	}
+	sum := sha256.Sum256(got)
+	return result{
+		"ok":          true,
+		"length":      len(got),
+		"sha256":      hex.EncodeToString(sum[:]),
+		"sha256Match": sum == sha256.Sum256(sent),
+		"pass":        bytes.Equal(sent, got),
+	}
 }
 
 // ---- gzip -------------------------------------------------------------------

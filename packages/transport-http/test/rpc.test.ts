@@ -1,0 +1,58 @@
+// The transport under a real @rpcx server and XClient: `server.listen('http', …)`, a client
+// key `http@…`, and the RPC path and TLS passed the way users pass them.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { msgpackCodec } from '@rpcx/codec-msgpack';
+import { Server } from '@rpcx/server';
+import { XClient, peer2peer } from '@rpcx/xclient';
+import { httpTransport } from '../src/index.js';
+import { tempDir } from '../../transport-tcp/test/helpers.js';
+
+class Arith {
+  Mul(a: { A: number; B: number }) {
+    return { C: a.A * a.B };
+  }
+}
+
+const dir = tempDir('rpcx-http-rpc-');
+execFileSync(
+  'openssl',
+  [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ],
+  { stdio: 'ignore' },
+);
+const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+const key = fs.readFileSync(path.join(dir, 'key.pem'));
+
+describe('rpcx calls over http', () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  async function roundTrip(listenOptions: Record<string, unknown>, clientOptions: { tls?: unknown; dialOptions?: Record<string, unknown> }) {
+    const server = new Server({ transports: [httpTransport()], codecs: [msgpackCodec()] });
+    await server.register(new Arith());
+    const listener = await server.listen('http', '127.0.0.1:0', listenOptions);
+    closers.push(() => server.close());
+    expect(server.addresses()).toEqual([`http@${listener.address}`]);
+    const client = new XClient({
+      servicePath: 'Arith',
+      discovery: peer2peer(`http@${listener.address}`),
+      transports: [httpTransport()],
+      codecs: [msgpackCodec()],
+      ...clientOptions,
+    });
+    closers.push(() => client.close());
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => client.call<{ C: number }>('Mul', { A: i, B: 2 })));
+    expect(replies.every((r, i) => r.C === i * 2)).toBe(true);
+  }
+
+  it('plain', () => roundTrip({}, {}));
+  it('with a custom RPC path on both sides', () => roundTrip({ rpcPath: '/rpc' }, { dialOptions: { rpcPath: '/rpc' } }));
+  it('over TLS', () => roundTrip({ tls: { key, cert } }, { tls: { ca: cert } }));
+});

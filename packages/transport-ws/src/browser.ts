@@ -1,0 +1,186 @@
+/**
+ * @packageDocumentation
+ * The browser client of @rpcx/transport-ws: rpcx over the standard WebSocket API, networks
+ * `ws` and `wss`. This entry (`@rpcx/transport-ws/browser`) uses no Node API, so it bundles
+ * for browsers as it is; it also runs wherever a WHATWG-style WebSocket exists (Deno, Bun,
+ * Node 22+, or Node with the `ws` package passed as `WebSocket`).
+ */
+import {
+  AbortError,
+  ConnectionError,
+  TimeoutError,
+  UnsupportedError,
+  type Connection,
+  type DialOptions,
+  type Transport,
+} from '@rpcx/core';
+import { WsConnection, type WsSocketEvents } from './connection.js';
+import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
+
+/** The part of the standard WebSocket this client uses. */
+export interface StandardWebSocket {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: string, listener: (event: never) => void): void;
+  removeEventListener(type: string, listener: (event: never) => void): void;
+}
+
+/** A WebSocket class: the browser's `WebSocket`, or a compatible one. */
+export type WebSocketConstructor = new (url: string) => StandardWebSocket;
+
+export interface BrowserWsTransportOptions {
+  /** The WebSocket class to use. Default: `globalThis.WebSocket`. */
+  WebSocket?: WebSocketConstructor;
+  /** The HTTP path of the server's WebSocket endpoint (Go `RPCPath`). Default `/_rpcx_`. */
+  rpcPath?: string;
+  /** Dial timeout when `DialOptions.timeoutMs` is not given, in ms; 0 waits forever. Default 1000. */
+  connectTimeoutMs?: number;
+  /** How long `Connection.close()` waits for the server's close frame. Default 5000. */
+  closeTimeoutMs?: number;
+}
+
+export interface BrowserWsDialOptions extends DialOptions {
+  /** Overrides the transport's `rpcPath` for this dial. */
+  rpcPath?: string;
+}
+
+const NETWORKS = ['ws', 'wss'] as const;
+
+/** A browser may only send 1000 or 4000-4999: 4000 tells the server the client gave up. */
+const ABORT_CODE = 4000;
+
+interface MessageEventLike {
+  data: unknown;
+}
+interface CloseEventLike {
+  code: number;
+  reason: string;
+}
+
+const encoder = new TextEncoder();
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  // A text message: its UTF-8 bytes are the bytes the server sent.
+  if (typeof data === 'string') return encoder.encode(data);
+  throw new TypeError(`unexpected WebSocket message data: ${Object.prototype.toString.call(data)}`);
+}
+
+/**
+ * A client-only rpcx transport over the standard WebSocket API, for browsers. Dial
+ * `ws@host:port` or `wss@host:port`; the browser sends its own Origin header (Go's server
+ * accepts any). `listen` is not supported. Browsers report no reason for a failed connection,
+ * so dial errors say only that it failed.
+ */
+export function browserWsTransport(options: BrowserWsTransportOptions = {}): Transport {
+  const rpcPath = checkRpcPath(options.rpcPath ?? DEFAULT_RPC_PATH);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 1000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+  return {
+    networks: NETWORKS,
+    listen: async () => {
+      throw new UnsupportedError('@rpcx/transport-ws/browser can only dial: listen with wsTransport() in Node');
+    },
+    dial: async (network, address, dialOptions: BrowserWsDialOptions) => {
+      if (!(NETWORKS as readonly string[]).includes(network)) {
+        throw new UnsupportedError(`@rpcx/transport-ws/browser does not serve network ${JSON.stringify(network)}`);
+      }
+      const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      if (!Ctor) throw new UnsupportedError('no WebSocket here: pass one as browserWsTransport({ WebSocket })');
+      const url = wsUrl(network, address, dialOptions?.rpcPath ?? rpcPath);
+      return dial(Ctor, network, address, url, dialOptions?.timeoutMs ?? connectTimeoutMs, dialOptions?.signal, closeTimeoutMs);
+    },
+  };
+}
+
+function dial(
+  Ctor: WebSocketConstructor,
+  network: string,
+  address: string,
+  url: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  closeTimeoutMs: number,
+): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortError({ cause: signal.reason }));
+      return;
+    }
+    let ws: StandardWebSocket;
+    try {
+      ws = new Ctor(url);
+    } catch (error) {
+      // A malformed URL, or a port the browser blocks.
+      reject(new ConnectionError(`websocket.Dial ${url}: ${(error as Error).message}`, 'RPCX_ERR_DIAL', { cause: error }));
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Events go to the connection once it exists; before that they settle the dial.
+    let events: WsSocketEvents | undefined;
+
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      // The error and close listeners stay: some WebSocket classes (the `ws` package's)
+      // throw an error event that has no listener.
+      ws.removeEventListener('message', onMessage);
+      ws.close(ABORT_CODE);
+      reject(error);
+    };
+    const onOpen = () => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(
+        new WsConnection(
+          {
+            send: (data) => ws.send(data),
+            get bufferedAmount() {
+              return ws.bufferedAmount;
+            },
+            close: (code) => ws.close(code),
+            terminate: () => ws.close(ABORT_CODE),
+          },
+          {
+            network,
+            remoteAddress: address,
+            // A page cannot see its own end of the connection.
+            localAddress: '',
+            closeTimeoutMs,
+            // Called bare: browsers throw "Illegal invocation" for a queueMicrotask with a `this`.
+            schedule: (fn) => queueMicrotask(fn),
+            attach: (e) => (events = e),
+          },
+        ),
+      );
+    };
+    const onMessage = (event: MessageEventLike) => events?.message(toBytes(event.data));
+    const onError = (event: unknown) => {
+      if (events) events.error(new Error('WebSocket error'));
+      else if (!settled) fail(new ConnectionError(`websocket.Dial ${url}: connection failed`, 'RPCX_ERR_DIAL', { cause: event }));
+    };
+    const onClose = (event: CloseEventLike) => {
+      if (events) events.close(event.code, event.reason);
+      else if (!settled) fail(new ConnectionError(`websocket.Dial ${url}: closed with code ${event.code}`, 'RPCX_ERR_DIAL', { cause: event }));
+    };
+    const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
+
+    ws.addEventListener('open', onOpen);
+    ws.addEventListener('message', onMessage);
+    ws.addEventListener('error', onError);
+    ws.addEventListener('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      timer = setTimeout(() => fail(new TimeoutError(`dial ${network} ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT')), timeoutMs);
+    }
+  });
+}
