@@ -38,7 +38,8 @@ const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 function startServer(cmd: string, args: string[]): Promise<{ key: string; child: ChildProcess }> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // stderr ignored: servers log their shutdown, which would interleave with the tables.
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -133,6 +134,23 @@ const plain = await median('ts', both, 1, 16);
 const governed = await median('ts', both, 1, 16, ['--governance']);
 say(`| Failfast + random | ${fmt(plain.callsPerSec)} | ${ms(plain.p50us)} | ${ms(plain.p99us)} | 1.00 |`);
 say(`| Failover + weighted round robin + breaker | ${fmt(governed.callsPerSec)} | ${ms(governed.p50us)} | ${ms(governed.p99us)} | ${(governed.callsPerSec / plain.callsPerSec).toFixed(2)} |`);
+
+say();
+say('Transports (1 conn, 16 in flight):');
+say();
+say('| network | ' + pairs.map((p) => `${p.name} calls/s (p99 ms)`).join(' | ') + ' |');
+say('|---|' + pairs.map(() => '---:').join('|') + '|');
+for (const network of ['tcp', 'http', 'ws']) {
+  const go = network === 'tcp' ? goServer : await startServer(peer, ['bench-serve', '--network', network, '--addr', '127.0.0.1:0']);
+  const ts = network === 'tcp' ? tsServer : await startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--network', network, '--addr', '127.0.0.1:0']);
+  const row: string[] = [];
+  for (const p of pairs) {
+    const r = await median(p.client, [p.server === tsServer.key ? ts.key : go.key], 1, 16);
+    row.push(`${fmt(r.callsPerSec)} (${ms(r.p99us)})${r.errors ? ` ⚠ ${r.errors} errors` : ''}`);
+  }
+  say(`| ${network} | ${row.join(' | ')} |`);
+  if (network !== 'tcp') for (const s of [go, ts]) s.child.kill('SIGTERM');
+}
 
 for (const s of [goServer, tsServer]) s.child.kill('SIGTERM');
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });

@@ -5,6 +5,8 @@ import { FailMode, SelectMode } from '@rpcx/core';
 import { consecutiveBreaker } from '@rpcx/breaker';
 import { protobufCodec } from '@rpcx/codec-protobuf';
 import { tcpTransport } from '@rpcx/transport-tcp';
+import { httpTransport } from '@rpcx/transport-http';
+import { wsTransport } from '@rpcx/transport-ws';
 import { XClient, multipleServers, type XClientOptions } from '@rpcx/xclient';
 import { BenchmarkMessage, benchmarkArgs } from './message.js';
 
@@ -30,7 +32,8 @@ const governance: Partial<XClientOptions> = values.governance
   : { failMode: FailMode.Failfast, selector: SelectMode.RandomSelect };
 
 const codec = protobufCodec({ toObject: false });
-const transport = tcpTransport();
+// The network comes from each --addr key (tcp@, http@, ws@).
+const transports = [tcpTransport(), httpTransport(), wsTransport()];
 const args = BenchmarkMessage.fromObject(benchmarkArgs());
 const schema = { args: BenchmarkMessage, reply: BenchmarkMessage };
 
@@ -40,7 +43,7 @@ const xclients = Array.from(
     new XClient({
       servicePath: 'Hello',
       discovery: multipleServers(servers.map((key) => ({ key, value: '' }))),
-      transports: [transport],
+      transports,
       codecs: [codec],
       serializeType: 2,
       ...governance,

@@ -4,9 +4,13 @@ import { parseArgs } from 'node:util';
 import { protobufCodec } from '@rpcx/codec-protobuf';
 import { Server } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
+import { httpTransport } from '@rpcx/transport-http';
+import { wsTransport } from '@rpcx/transport-ws';
 import { BenchmarkMessage } from './message.js';
 
-const { values } = parseArgs({ options: { addr: { type: 'string', default: '127.0.0.1:0' } } });
+const { values } = parseArgs({
+  options: { addr: { type: 'string', default: '127.0.0.1:0' }, network: { type: 'string', default: 'tcp' } },
+});
 
 class Hello {
   Say(m: Record<string, unknown>) {
@@ -17,10 +21,10 @@ class Hello {
 }
 
 // Message instances (not plain objects) skip protobufjs' toObject/fromObject round trip.
-const server = new Server({ transports: [tcpTransport()], codecs: [protobufCodec({ toObject: false })] });
+const server = new Server({ transports: [tcpTransport(), httpTransport(), wsTransport()], codecs: [protobufCodec({ toObject: false })] });
 await server.register(new Hello(), { schemas: { Say: { args: BenchmarkMessage, reply: BenchmarkMessage } } });
-const listener = await server.listen('tcp', values.addr!);
-process.stdout.write(`LISTENING tcp@${listener.address}\n`);
+const listener = await server.listen(values.network!, values.addr!);
+process.stdout.write(`LISTENING ${values.network}@${listener.address}\n`);
 const stop = () => void server.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
