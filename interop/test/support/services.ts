@@ -173,15 +173,5 @@ export async function startTsServer(options: ServerOptions = {}, network = 'tcp'
   return { server, key: `${network}@${listener.address}`, address: listener.address };
 }
 
-/** The benchmark request as rpcx-benchmark's PrepareArgs builds it (581 bytes in protobuf). */
-export function benchmarkArgs(): Record<string, unknown> {
-  const s = '许多往事在眼前一幕一幕，变的那麼模糊';
-  const out: Record<string, unknown> = {};
-  for (const field of BenchmarkMessage.fieldsArray) {
-    if (field.repeated) continue;
-    if (field.type === 'string') out[field.name] = s;
-    else if (field.type === 'bool') out[field.name] = true;
-    else if (field.type === 'int32' || field.type === 'int64') out[field.name] = 100000;
-  }
-  return out;
-}
+// The benchmark request is the benchmark's own (581 bytes in protobuf).
+export { benchmarkArgs } from '../../../bench/src/message.js';
