@@ -1,4 +1,4 @@
-// Call Arith peer to peer: `pnpm --filter @rpcx/examples arith:client -- --addr 127.0.0.1:8972`.
+// Call Arith peer to peer: `pnpm --filter @rpcx/examples arith:client --addr 127.0.0.1:8972`.
 // Works against the TypeScript server above or a Go rpcx server with the same service.
 import { parseArgs } from 'node:util';
 import { msgpackCodec } from '@rpcx/codec-msgpack';

@@ -1,4 +1,4 @@
-// Serve Arith over TCP: `pnpm --filter @rpcx/examples arith:server -- --addr 127.0.0.1:8972`.
+// Serve Arith over TCP: `pnpm --filter @rpcx/examples arith:server --addr 127.0.0.1:8972`.
 // A Go rpcx client calls it as it would a Go server.
 import { parseArgs } from 'node:util';
 import { msgpackCodec } from '@rpcx/codec-msgpack';

@@ -1,4 +1,4 @@
-// The member server: `pnpm --filter @rpcx/examples member:server -- --addr 127.0.0.1:8972`.
+// The member server: `pnpm --filter @rpcx/examples member:server --addr 127.0.0.1:8972`.
 import { parseArgs } from 'node:util';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server } from '@rpcx/server';
