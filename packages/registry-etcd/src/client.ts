@@ -74,5 +74,3 @@ export class SharedClient {
 export function deadline(timeoutMs: number): { deadline: Date } {
   return { deadline: new Date(Date.now() + timeoutMs) };
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

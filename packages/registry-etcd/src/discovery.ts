@@ -1,9 +1,8 @@
 import type { IWatchResponse, Watcher } from 'etcd3';
-import { RpcxError, silentLogger, type Logger, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
+import { RegistryDiscovery, RegistryKeyNotFoundError, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
 import { DEFAULT_TIMEOUT_MS, SharedClient, deadline, type EtcdConnectionOptions } from './client.js';
-import { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, sortEntries } from './entries.js';
 
-export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
+export interface EtcdDiscoveryOptions extends EtcdConnectionOptions, RegistryDiscoveryOptions {
   /** The register plugin's basePath, spelled the same (etcd prefixes are literal). Required. */
   basePath: string;
   /** The service to find. Required. */
@@ -13,17 +12,6 @@ export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
    * resolves to `[]` instead of rejecting (Go's `allowKeyNotFound`). Default false, as Go.
    */
   allowKeyNotFound?: boolean;
-  /** Networks a server key may use; others are skipped with a warning. Default: Go's. */
-  networks?: readonly string[];
-  /** Where warnings about skipped entries and lost connections go. Default: silent. */
-  logger?: Logger;
-}
-
-/** Thrown by the first `getServices()` when the service has no key at all (Go `ErrKeyNotFound`). */
-export class RegistryKeyNotFoundError extends RpcxError {
-  constructor(key: string) {
-    super(`Key not found in store: ${key}`, 'RPCX_ERR_REGISTRY_KEY_NOT_FOUND');
-  }
 }
 
 /**
@@ -34,24 +22,11 @@ export class RegistryKeyNotFoundError extends RpcxError {
  *
  * While etcd is unreachable the last list is kept, never emptied.
  */
-export class EtcdDiscovery implements ServiceDiscovery {
+export class EtcdDiscovery extends RegistryDiscovery {
   private readonly prefix: string;
   private readonly dirKey: string;
   private readonly timeoutMs: number;
-  private readonly networks: ReadonlySet<string>;
-  private readonly logger: Logger;
-  private readonly listeners = new Set<(entries: ServiceEntry[]) => void>();
-
-  private entries: ServiceEntry[] | undefined;
-  private started = false;
-  private closed = false;
   private watcher: Watcher | undefined;
-  private refreshing: Promise<void> | undefined;
-  private again = false;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  /** Entries already warned about, so a bad entry is reported once, not on every change. */
-  private warned = new Set<string>();
 
   constructor(
     private readonly options: EtcdDiscoveryOptions,
@@ -60,36 +35,22 @@ export class EtcdDiscovery implements ServiceDiscovery {
     let basePath = options.basePath;
     // Go trims one trailing slash from the joined path.
     if (basePath.length > 1 && basePath.endsWith('/')) basePath = basePath.slice(0, -1);
-    this.dirKey = `${basePath}/${options.servicePath}`;
-    this.prefix = `${this.dirKey}/`;
+    const dirKey = `${basePath}/${options.servicePath}`;
+    super('etcd', `${dirKey}/`, options);
+    this.dirKey = dirKey;
+    this.prefix = `${dirKey}/`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.networks = new Set(options.networks ?? DEFAULT_NETWORKS);
-    this.logger = options.logger ?? silentLogger;
-  }
-
-  async getServices(): Promise<ServiceEntry[]> {
-    this.start();
-    if (!this.entries && !this.closed) await this.refresh();
-    return this.entries ? this.entries.slice() : [];
-  }
-
-  watch(listener: (entries: ServiceEntry[]) => void): () => void {
-    this.start();
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
   }
 
   clone(servicePath: string): EtcdDiscovery {
     return new EtcdDiscovery({ ...this.options, servicePath }, this.shared.acquire());
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.listeners.clear();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+  protected onStart(): void {
+    void this.openWatch();
+  }
+
+  protected async onClose(): Promise<void> {
     const watcher = this.watcher;
     this.watcher = undefined;
     if (watcher) {
@@ -97,12 +58,6 @@ export class EtcdDiscovery implements ServiceDiscovery {
       await Promise.race([watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     this.shared.release();
-  }
-
-  private start(): void {
-    if (this.started || this.closed) return;
-    this.started = true;
-    void this.openWatch();
   }
 
   /** Watch the prefix; etcd3 re-establishes the stream by itself after a disconnect. */
@@ -164,79 +119,18 @@ export class EtcdDiscovery implements ServiceDiscovery {
     changed(); // anything written between the first list and the watch starting
   }
 
-  /** List the prefix; concurrent requests share one listing, and one more runs after it. */
-  private refresh(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
-    }
-    const run = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.listOnce();
-        } while (this.again && !this.closed);
-        this.failures = 0;
-      } catch (error) {
-        if (!(error instanceof RegistryKeyNotFoundError)) this.scheduleRetry(error);
-        throw error;
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    this.refreshing = run;
-    return run;
-  }
-
-  /** etcd unreachable: keep the last list and try again (the watch also triggers a list). */
-  private scheduleRetry(error: unknown): void {
-    if (this.closed || this.retryTimer) return;
-    const delay = Math.min(250 * 2 ** this.failures++, 5000);
-    this.logger.warn(`etcd: cannot list ${this.prefix}, keeping the last list, retrying in ${delay} ms:`, error);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.refresh().catch(() => undefined);
-    }, delay);
-    this.retryTimer.unref();
-  }
-
-  private async listOnce(): Promise<void> {
+  protected async list(): Promise<RawEntry[]> {
     const client = this.shared.client;
     const kvs = await client.getAll().prefix(this.prefix).options(deadline(this.timeoutMs)).buffers();
     const keys = Object.keys(kvs);
-    if (keys.length === 0 && this.entries === undefined && !this.options.allowKeyNotFound) {
+    if (keys.length === 0 && this.known === undefined && !this.options.allowKeyNotFound) {
       // Go lists `<basePath>/<servicePath>` itself too: only an absent service dir is "not found".
       const dir = await client.get(this.dirKey).options(deadline(this.timeoutMs)).buffer();
       if (dir === null) throw new RegistryKeyNotFoundError(this.dirKey);
     }
-    if (this.closed) return;
-    const next: ServiceEntry[] = [];
-    const seen = new Set<string>();
-    for (const fullKey of keys) {
-      const key = fullKey.slice(this.prefix.length);
-      if (key === '') continue;
-      const value = decodeUtf8(kvs[fullKey]);
-      const problem = value === undefined ? 'metadata is not UTF-8' : (keyProblem(key, this.networks) ?? metadataProblem(value));
-      if (problem) {
-        const id = `${key}\u0000${value ?? ''}`;
-        seen.add(id);
-        if (!this.warned.has(id)) this.logger.warn(`etcd: skipping ${fullKey}: ${problem}`);
-        continue;
-      }
-      next.push({ key, value: value as string });
-    }
-    this.warned = seen;
-    sortEntries(next);
-    if (sameEntries(this.entries, next)) return;
-    this.entries = next;
-    for (const listener of this.listeners) {
-      try {
-        listener(next.slice());
-      } catch (error) {
-        this.logger.error('etcd: discovery listener threw:', error);
-      }
-    }
+    return keys
+      .map((fullKey) => ({ key: fullKey.slice(this.prefix.length), value: kvs[fullKey], location: fullKey }))
+      .filter((entry) => entry.key !== '');
   }
 }
 

@@ -6,6 +6,6 @@
  * client discovery that lists and watches `<basePath>/<service>/`.
  */
 export { etcdRegisterPlugin, EtcdRegisterPlugin, type EtcdRegisterPluginOptions } from './register-plugin.js';
-export { etcdDiscovery, EtcdDiscovery, RegistryKeyNotFoundError, type EtcdDiscoveryOptions } from './discovery.js';
+export { etcdDiscovery, EtcdDiscovery, type EtcdDiscoveryOptions } from './discovery.js';
 export type { EtcdConnectionOptions } from './client.js';
-export { DEFAULT_NETWORKS } from './entries.js';
+export { DEFAULT_NETWORKS, RegistryKeyNotFoundError } from '@rpcx/registry-kit';

@@ -1,21 +1,10 @@
 import type { Etcd3, Lease } from 'etcd3';
 import { EtcdLeaseInvalidError } from 'etcd3';
-import {
-  ConfigError,
-  parseServerKey,
-  silentLogger,
-  type Connection,
-  type Logger,
-  type RequestContext,
-  type ServerPlugin,
-  type Startable,
-} from '@rpcx/core';
-import { createEtcdClient, deadline, sleep, DEFAULT_TIMEOUT_MS, type EtcdConnectionOptions } from './client.js';
-import { RateMeter, withRates } from './metrics.js';
+import { ConfigError } from '@rpcx/core';
+import { RegistryRegisterPlugin, type RegistryRegisterPluginOptions } from '@rpcx/registry-kit';
+import { createEtcdClient, deadline, DEFAULT_TIMEOUT_MS, type EtcdConnectionOptions } from './client.js';
 
-export interface EtcdRegisterPluginOptions extends EtcdConnectionOptions {
-  /** This server's key, `network@host:port`, e.g. `tcp@10.0.0.1:8972`. Required. */
-  serviceAddress: string;
+export interface EtcdRegisterPluginOptions extends EtcdConnectionOptions, RegistryRegisterPluginOptions {
   /** Root of the registry, used verbatim (a leading `/` is kept, as in Go). Required. */
   basePath: string;
   /**
@@ -26,10 +15,6 @@ export interface EtcdRegisterPluginOptions extends EtcdConnectionOptions {
   updateIntervalMs?: number;
   /** TTL of the lease every key is attached to, in seconds (Go: 30). Default 30. */
   leaseTtlSeconds?: number;
-  /** Add `calls` and `connections` rates on refresh (Go: when `Metrics` is set). Default true. */
-  metrics?: boolean;
-  /** Where warnings go. Default: silent. */
-  logger?: Logger;
 }
 
 /**
@@ -44,44 +29,22 @@ export interface EtcdRegisterPluginOptions extends EtcdConnectionOptions {
  * lease TTL. If the lease is lost (etcd unreachable for too long, or revoked) a new one is
  * granted and every key written again.
  */
-export class EtcdRegisterPlugin implements ServerPlugin, Startable {
+export class EtcdRegisterPlugin extends RegistryRegisterPlugin {
   readonly name = 'etcd-register';
 
-  private readonly serviceAddress: string;
   private readonly basePath: string;
-  private readonly updateIntervalMs: number;
   private readonly ttl: number;
   private readonly timeoutMs: number;
-  private readonly metrics: boolean;
-  private readonly logger: Logger;
-
-  /** Registered services: name → metadata as given to `register`. */
-  private readonly services = new Map<string, string>();
   private client: Etcd3 | undefined;
   private lease: Lease | undefined;
-  private starting: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private refreshing = false;
-  private recovering = false;
-  /** Bumped by stop(); background work from an older epoch quits. */
-  private epoch = 0;
-  /** Registry writes run one at a time so a refresh never races a register or unregister. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly calls = new RateMeter();
-  private readonly connections = new RateMeter();
 
   constructor(private readonly options: EtcdRegisterPluginOptions) {
-    if (!options.serviceAddress) throw new ConfigError('etcd register plugin: serviceAddress is required');
-    parseServerKey(options.serviceAddress);
+    super('etcd', options, 60_000);
     if (!options.basePath) throw new ConfigError('etcd register plugin: basePath is required');
-    this.serviceAddress = options.serviceAddress;
     this.basePath = options.basePath;
-    this.updateIntervalMs = options.updateIntervalMs ?? 60_000;
     this.ttl = options.leaseTtlSeconds ?? 30;
     if (!Number.isInteger(this.ttl) || this.ttl < 1) throw new ConfigError('etcd register plugin: leaseTtlSeconds must be an integer >= 1');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.metrics = options.metrics ?? true;
-    this.logger = options.logger ?? silentLogger;
   }
 
   /** The key this server's node for `serviceName` is stored at. */
@@ -94,102 +57,55 @@ export class EtcdRegisterPlugin implements ServerPlugin, Startable {
     return this.lease && !this.lease.revoked() ? this.lease.grant() : undefined;
   }
 
-  /** Connect, grant the lease and write `<basePath>`. Called by the server, or lazily. */
-  start(): Promise<void> {
-    this.starting ??= this.doStart().catch((error: unknown) => {
-      this.starting = undefined;
-      throw error;
-    });
-    return this.starting;
-  }
-
-  private async doStart(): Promise<void> {
-    const epoch = this.epoch;
+  /** Connect, grant the lease and write `<basePath>`. */
+  protected async open(epoch: number): Promise<void> {
     this.client ??= this.options.client ?? createEtcdClient(this.options);
     await this.serial(async () => {
       await this.ensureLease(epoch);
       await this.put(this.basePath, 'rpcx_path');
     });
-    if (this.updateIntervalMs > 0 && !this.timer) {
-      this.timer = setInterval(() => this.refresh(epoch), this.updateIntervalMs);
-      this.timer.unref();
-    }
   }
 
-  /** Remove this server's nodes, revoke the lease and disconnect (Go `Stop`). */
-  async stop(): Promise<void> {
-    this.epoch++;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+  /** Go lets the lease expire; revoking removes our `<basePath>` keys now rather than in TTL s. */
+  protected async close(): Promise<void> {
     const client = this.client;
-    if (!client) return;
-    await this.starting?.catch(() => undefined);
-    await this.serial(async () => {
-      await Promise.all(
-        [...this.services.keys()].map((name) =>
-          client
-            .delete()
-            .key(this.nodeKey(name))
-            .options(deadline(this.timeoutMs))
-            .exec()
-            .catch((error: unknown) => this.logger.warn(`etcd: cannot delete ${this.nodeKey(name)}:`, error)),
-        ),
-      );
-      this.services.clear();
-      // Go lets the lease expire; revoking removes our `<basePath>` keys now rather than in TTL s.
-      const lease = this.lease;
-      this.lease = undefined;
-      if (lease && !lease.revoked()) await lease.revoke(deadline(this.timeoutMs)).catch(() => lease.release());
-    });
-    if (!this.options.client) client.close();
     this.client = undefined;
-    this.starting = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    if (lease && !lease.revoked()) await lease.revoke(deadline(this.timeoutMs)).catch(() => lease.release());
+    if (client && !this.options.client) client.close();
   }
 
-  async register(serviceName: string, _service: unknown, metadata: string): Promise<void> {
-    if (serviceName.trim() === '') throw new ConfigError("Register service `name` can't be empty");
-    await this.start();
-    const epoch = this.epoch;
-    await this.serial(async () => {
-      const previous = this.services.get(serviceName);
-      this.services.set(serviceName, metadata);
-      try {
-        await this.withLeaseRetry(epoch, () => this.putService(serviceName, metadata));
-      } catch (error) {
-        if (previous === undefined) this.services.delete(serviceName);
-        else this.services.set(serviceName, previous);
-        throw error;
-      }
+  protected where(serviceName: string): string {
+    return this.nodeKey(serviceName);
+  }
+
+  protected publish(serviceName: string, metadata: string, epoch: number): Promise<void> {
+    return this.withLeaseRetry(epoch, () => this.putService(serviceName, metadata));
+  }
+
+  protected async remove(serviceName: string): Promise<void> {
+    if (this.client) await this.client.delete().key(this.nodeKey(serviceName)).options(deadline(this.timeoutMs));
+  }
+
+  protected async readNode(serviceName: string): Promise<string | undefined> {
+    if (!this.client) throw new ConfigError('etcd register plugin is stopped');
+    return (await this.client.get(this.nodeKey(serviceName)).options(deadline(this.timeoutMs)).string()) ?? undefined;
+  }
+
+  protected writeNode(serviceName: string, value: string, epoch: number): Promise<void> {
+    return this.withLeaseRetry(epoch, () => this.put(this.nodeKey(serviceName), value).then(() => undefined));
+  }
+
+  protected override canRefresh(): boolean {
+    return this.lease !== undefined;
+  }
+
+  protected override republish(epoch: number): Promise<void> {
+    return this.withLeaseRetry(epoch, async () => {
+      await this.put(this.basePath, 'rpcx_path');
+      for (const [name, metadata] of this.services) await this.putService(name, metadata);
     });
-  }
-
-  /** Go registers the function's service name with the same metadata. */
-  registerFunction(serviceName: string, _methodName: string, fn: unknown, metadata: string): Promise<void> {
-    return this.register(serviceName, fn, metadata);
-  }
-
-  async unregister(serviceName: string): Promise<void> {
-    if (!this.services.has(serviceName)) return;
-    const client = this.client;
-    await this.serial(async () => {
-      this.services.delete(serviceName);
-      if (client) await client.delete().key(this.nodeKey(serviceName)).options(deadline(this.timeoutMs));
-    });
-  }
-
-  connAccept(_connection: Connection): void {
-    this.connections.mark();
-  }
-
-  preCall(_ctx: RequestContext, _serviceName: string, _methodName: string, args: unknown): unknown {
-    this.calls.mark();
-    return args;
-  }
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private put(key: string, value: string): Promise<unknown> {
@@ -241,61 +157,6 @@ export class EtcdRegisterPlugin implements ServerPlugin, Startable {
     this.logger.warn('etcd: lease lost, granting a new one and registering again:', error.message);
     this.lease = undefined;
     void this.recover(epoch);
-  }
-
-  /** Grant a new lease and write every key again, retrying until it works or we stop. */
-  private async recover(epoch: number): Promise<void> {
-    if (this.recovering) return;
-    this.recovering = true;
-    try {
-      let delay = 250;
-      while (epoch === this.epoch) {
-        try {
-          await this.serial(async () => {
-            if (epoch !== this.epoch) return;
-            await this.withLeaseRetry(epoch, async () => {
-              await this.put(this.basePath, 'rpcx_path');
-              for (const [name, metadata] of this.services) await this.putService(name, metadata);
-            });
-          });
-          if (epoch === this.epoch) this.logger.info(`etcd: registered again under lease ${await this.leaseId()}`);
-          return;
-        } catch (error) {
-          if (epoch !== this.epoch) return;
-          this.logger.warn(`etcd: cannot register again, retrying in ${delay} ms:`, error);
-          await sleep(delay);
-          delay = Math.min(delay * 2, 2000);
-        }
-      }
-    } finally {
-      this.recovering = false;
-    }
-  }
-
-  /** Go's UpdateInterval tick: re-create missing nodes, write the rates into present ones. */
-  private refresh(epoch: number): void {
-    if (this.refreshing || this.recovering || !this.lease) return;
-    this.refreshing = true;
-    void this.serial(async () => {
-      const client = this.client;
-      if (!client || epoch !== this.epoch) return;
-      const calls = this.calls.rateMean();
-      const connections = this.connections.rateMean();
-      for (const [name, metadata] of this.services) {
-        const key = this.nodeKey(name);
-        const current = await client.get(key).options(deadline(this.timeoutMs)).string();
-        if (current === null) {
-          this.logger.warn(`etcd: ${key} is missing, registering it again`);
-          await this.withLeaseRetry(epoch, () => this.putService(name, metadata));
-        } else if (this.metrics) {
-          await this.withLeaseRetry(epoch, () => this.put(key, withRates(current, calls, connections)).then(() => undefined));
-        }
-      }
-    })
-      .catch((error: unknown) => this.logger.warn('etcd: refresh failed:', error))
-      .finally(() => {
-        this.refreshing = false;
-      });
   }
 }
 

@@ -1,8 +1,7 @@
-import { RpcxError, silentLogger, type Logger, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
-import { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, sortEntries } from './entries.js';
+import { RegistryDiscovery, RegistryKeyNotFoundError, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
 import { ZkConnection, constants, isNoNode, type ZooKeeperConnectionOptions } from './session.js';
 
-export interface ZooKeeperDiscoveryOptions extends ZooKeeperConnectionOptions {
+export interface ZooKeeperDiscoveryOptions extends ZooKeeperConnectionOptions, RegistryDiscoveryOptions {
   /** The register plugin's basePath (a leading `/` is optional, as in Go). Required. */
   basePath: string;
   /** The service to find. Required. */
@@ -13,17 +12,6 @@ export interface ZooKeeperDiscoveryOptions extends ZooKeeperConnectionOptions {
    * `NewZookeeperDiscovery` fails.
    */
   allowKeyNotFound?: boolean;
-  /** Networks a server key may use; others are skipped with a warning. Default: Go's. */
-  networks?: readonly string[];
-  /** Where warnings about skipped entries and lost connections go. Default: silent. */
-  logger?: Logger;
-}
-
-/** Thrown by the first `getServices()` when the service's znode does not exist (Go `ErrKeyNotFound`). */
-export class RegistryKeyNotFoundError extends RpcxError {
-  constructor(key: string) {
-    super(`Key not found in store: ${key}`, 'RPCX_ERR_REGISTRY_KEY_NOT_FOUND');
-  }
 }
 
 type WatchCallback = (type: number, state: number, path: string) => void;
@@ -38,20 +26,8 @@ type WatchCallback = (type: number, state: number, path: string) => void;
  * While ZooKeeper is unreachable the last list is kept, never emptied; after a reconnect or
  * a new session everything is listed and watched again.
  */
-export class ZooKeeperDiscovery implements ServiceDiscovery {
+export class ZooKeeperDiscovery extends RegistryDiscovery {
   private readonly path: string;
-  private readonly networks: ReadonlySet<string>;
-  private readonly logger: Logger;
-  private readonly listeners = new Set<(entries: ServiceEntry[]) => void>();
-
-  private entries: ServiceEntry[] | undefined;
-  private started = false;
-  private closed = false;
-  private refreshing: Promise<void> | undefined;
-  private again = false;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private warned = new Set<string>();
 
   /**
    * ZooKeeper watches fire once. Which are armed, and in which generation, so a re-list does
@@ -73,46 +49,26 @@ export class ZooKeeperDiscovery implements ServiceDiscovery {
     let basePath = options.basePath;
     if (basePath.startsWith('/')) basePath = basePath.slice(1);
     if (basePath.length > 1 && basePath.endsWith('/')) basePath = basePath.slice(0, -1);
-    this.path = `/${basePath}/${options.servicePath}`;
-    this.networks = new Set(options.networks ?? DEFAULT_NETWORKS);
-    this.logger = options.logger ?? silentLogger;
-  }
-
-  async getServices(): Promise<ServiceEntry[]> {
-    this.start();
-    if (!this.entries && !this.closed) await this.refresh();
-    return this.entries ? this.entries.slice() : [];
-  }
-
-  watch(listener: (entries: ServiceEntry[]) => void): () => void {
-    this.start();
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    const path = `/${basePath}/${options.servicePath}`;
+    super('zookeeper', path, options);
+    this.path = path;
   }
 
   clone(servicePath: string): ZooKeeperDiscovery {
     return new ZooKeeperDiscovery({ ...this.options, servicePath }, this.conn.acquire());
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected onStart(): void {
+    this.conn.on('session', this.onSession);
+    this.conn.on('reconnect', this.onReconnect);
+    if (!this.known) void this.refresh().catch(() => undefined);
+  }
+
+  protected onClose(): void {
     this.generation++;
-    this.listeners.clear();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.conn.off('session', this.onSession);
     this.conn.off('reconnect', this.onReconnect);
     this.conn.release();
-  }
-
-  private start(): void {
-    if (this.started || this.closed) return;
-    this.started = true;
-    this.conn.on('session', this.onSession);
-    this.conn.on('reconnect', this.onReconnect);
-    if (!this.entries) void this.refresh().catch(() => undefined);
   }
 
   /** New session or connection: forget armed watches, list and watch everything again. */
@@ -135,42 +91,7 @@ export class ZooKeeperDiscovery implements ServiceDiscovery {
     };
   }
 
-  private refresh(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
-    }
-    const run = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.listOnce();
-        } while (this.again && !this.closed);
-        this.failures = 0;
-      } catch (error) {
-        if (!(error instanceof RegistryKeyNotFoundError)) this.scheduleRetry(error);
-        throw error;
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    this.refreshing = run;
-    return run;
-  }
-
-  private scheduleRetry(error: unknown): void {
-    if (this.closed || this.retryTimer) return;
-    const delay = Math.min(250 * 2 ** this.failures++, 5000);
-    this.logger.warn(`zookeeper: cannot list ${this.path}, keeping the last list, retrying in ${delay} ms:`, error);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.refresh().catch(() => undefined);
-    }, delay);
-    this.retryTimer.unref();
-  }
-
-  private async listOnce(): Promise<void> {
+  protected async list(): Promise<RawEntry[]> {
     const conn = this.conn;
     const generation = this.generation;
     let children: string[];
@@ -184,13 +105,13 @@ export class ZooKeeperDiscovery implements ServiceDiscovery {
       }
     } catch (error) {
       if (!isNoNode(error)) throw error;
-      if (this.entries === undefined && !this.options.allowKeyNotFound) throw new RegistryKeyNotFoundError(this.path);
+      if (this.known === undefined && !this.options.allowKeyNotFound) throw new RegistryKeyNotFoundError(this.path);
       // A missing node takes no child watch; an exists watch tells us when it appears.
       if (this.existsWatch !== generation) {
         const watch = this.watcher(generation, 'exists');
         try {
           await conn.run(`exists ${this.path}`, (zk) => zk.w_exists(this.path, watch));
-          this.again = true; // it appeared in between: list it
+          this.listAgain(); // it appeared in between: list it
         } catch (existsError) {
           if (!isNoNode(existsError)) throw existsError;
         }
@@ -200,7 +121,7 @@ export class ZooKeeperDiscovery implements ServiceDiscovery {
     }
 
     const values = await Promise.all(
-      children.map(async (child): Promise<[string, string | undefined] | undefined> => {
+      children.map(async (child): Promise<RawEntry | undefined> => {
         const path = `${this.path}/${child}`;
         try {
           let data: unknown;
@@ -211,7 +132,7 @@ export class ZooKeeperDiscovery implements ServiceDiscovery {
             [, data] = await conn.run(`get ${path}`, (zk) => zk.w_get(path, watch));
             this.dataWatches.set(child, generation);
           }
-          return [child, decodeUtf8(data as Buffer | null)];
+          return { key: child, value: data as Buffer | null, location: path };
         } catch (error) {
           // Deleted since the children were listed: the child watch brings the next list.
           if (isNoNode(error)) return undefined;
@@ -219,35 +140,9 @@ export class ZooKeeperDiscovery implements ServiceDiscovery {
         }
       }),
     );
-    if (generation !== this.generation) this.again = true;
-    if (this.closed) return;
-
-    const next: ServiceEntry[] = [];
-    const seen = new Set<string>();
-    for (const pair of values) {
-      if (!pair) continue;
-      const [key, value] = pair;
-      const problem = value === undefined ? 'metadata is not UTF-8' : (keyProblem(key, this.networks) ?? metadataProblem(value));
-      if (problem) {
-        const id = `${key}\u0000${value ?? ''}`;
-        seen.add(id);
-        if (!this.warned.has(id)) this.logger.warn(`zookeeper: skipping ${this.path}/${key}: ${problem}`);
-        continue;
-      }
-      next.push({ key, value: value as string });
-    }
-    this.warned = seen;
+    if (generation !== this.generation) this.listAgain();
     for (const child of [...this.dataWatches.keys()]) if (!children.includes(child)) this.dataWatches.delete(child);
-    sortEntries(next);
-    if (sameEntries(this.entries, next)) return;
-    this.entries = next;
-    for (const listener of this.listeners) {
-      try {
-        listener(next.slice());
-      } catch (error) {
-        this.logger.error('zookeeper: discovery listener threw:', error);
-      }
-    }
+    return values.filter((entry): entry is RawEntry => entry !== undefined);
   }
 }
 

@@ -6,11 +6,6 @@
  * that lists and watches the children of `/<basePath>/<service>` and their data.
  */
 export { zookeeperRegisterPlugin, ZooKeeperRegisterPlugin, type ZooKeeperRegisterPluginOptions } from './register-plugin.js';
-export {
-  zookeeperDiscovery,
-  ZooKeeperDiscovery,
-  RegistryKeyNotFoundError,
-  type ZooKeeperDiscoveryOptions,
-} from './discovery.js';
+export { zookeeperDiscovery, ZooKeeperDiscovery, type ZooKeeperDiscoveryOptions } from './discovery.js';
 export { ZooKeeperError, type ZooKeeperConnectionOptions } from './session.js';
-export { DEFAULT_NETWORKS } from './entries.js';
+export { DEFAULT_NETWORKS, RegistryKeyNotFoundError } from '@rpcx/registry-kit';

@@ -37,8 +37,6 @@ function toZkError(error: unknown, what: string): ZooKeeperError {
 export const isNoNode = (error: unknown) => error instanceof ZooKeeperError && error.rc === constants.ZNONODE;
 export const isNodeExists = (error: unknown) => error instanceof ZooKeeperError && error.rc === constants.ZNODEEXISTS;
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * One ZooKeeper session that survives its own expiry: the native client is unusable once it
  * emits `close` (the library may even crash if used afterwards), so a new one is made.

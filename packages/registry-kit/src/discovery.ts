@@ -1,0 +1,204 @@
+import { silentLogger, type Logger, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
+import { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, sortEntries } from './entries.js';
+import { RegistryKeyNotFoundError } from './errors.js';
+import { Backoff } from './util.js';
+
+/** What every registry discovery accepts, whatever its backend. */
+export interface RegistryDiscoveryOptions {
+  /** Networks a server key may use; others are skipped with a warning. Default: `DEFAULT_NETWORKS`. */
+  networks?: readonly string[];
+  /** Where warnings about skipped entries and lost connections go. Default: silent. */
+  logger?: Logger;
+}
+
+/** One server as the registry stores it, before it is checked. */
+export interface RawEntry {
+  /** The server key, `network@address`. */
+  key: string;
+  /** The stored metadata: bytes (must be UTF-8) or text. */
+  value: Uint8Array | string | null | undefined;
+  /** Where it is stored (full key, znode path…), for warnings; should contain `key`. Default: `key`. */
+  location?: string;
+}
+
+/**
+ * The part of a registry discovery that does not depend on the backend: the current list,
+ * watcher fan-out, checking and sorting entries, and keeping the last list while the registry
+ * cannot be reached.
+ *
+ * A subclass says how to list the service once (`list`), starts whatever tells it about
+ * changes in `onStart` (a watch, a blocking query, a timer) and calls `refresh()` — or
+ * `publish()` when the change itself carries the new list. Lists are only ever replaced by a
+ * successful listing: a failed one keeps the last list, is logged, and is retried with
+ * back-off (250 ms doubling to 5 s).
+ */
+export abstract class RegistryDiscovery implements ServiceDiscovery {
+  protected readonly logger: Logger;
+  protected readonly networks: ReadonlySet<string>;
+
+  readonly #listeners = new Set<(entries: ServiceEntry[]) => void>();
+  #entries: ServiceEntry[] | undefined;
+  #started = false;
+  #closed = false;
+  #refreshing: Promise<void> | undefined;
+  #again = false;
+  readonly #backoff = new Backoff(250, 5000);
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Bad entries already warned about, so each is reported once, not on every change. */
+  #warned = new Set<string>();
+
+  /**
+   * @param label  prefix of log lines, e.g. `etcd`
+   * @param location  what is listed, for log lines, e.g. the key prefix
+   */
+  protected constructor(
+    protected readonly label: string,
+    protected readonly location: string,
+    options: RegistryDiscoveryOptions,
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.networks = new Set(options.networks ?? DEFAULT_NETWORKS);
+  }
+
+  /** The current servers. The first call waits for the first listing (and rejects if it fails). */
+  async getServices(): Promise<ServiceEntry[]> {
+    this.#start();
+    if (!this.#entries && !this.#closed) await this.refresh();
+    return this.#entries ? this.#entries.slice() : [];
+  }
+
+  /** Called with the whole sorted list on every change; identical lists are not repeated. */
+  watch(listener: (entries: ServiceEntry[]) => void): () => void {
+    this.#start();
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  abstract clone(servicePath: string): ServiceDiscovery;
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    await this.onClose();
+  }
+
+  /** True once `close()` was called. */
+  protected get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The last list published, or undefined before the first successful listing. */
+  protected get known(): readonly ServiceEntry[] | undefined {
+    return this.#entries;
+  }
+
+  /** True while a listing runs (a poller can skip a tick rather than queue another pass). */
+  protected get listing(): boolean {
+    return this.#refreshing !== undefined;
+  }
+
+  /** Start following changes. Called once, on the first `getServices()` or `watch()`. */
+  protected abstract onStart(): void;
+
+  /** Stop following changes and release connections. Called once, by `close()`. */
+  protected abstract onClose(): Promise<void> | void;
+
+  /**
+   * List the service once. Resolve `undefined` to leave the list as it is (e.g. a response
+   * older than one already published). Throw to keep the last list and retry.
+   */
+  protected abstract list(): Promise<RawEntry[] | undefined>;
+
+  /** Errors that are final answers rather than outages: not retried. Default: key not found. */
+  protected isFinal(error: unknown): boolean {
+    return error instanceof RegistryKeyNotFoundError;
+  }
+
+  /** Ask the listing in progress to list once more when it is done (a change raced it). */
+  protected listAgain(): void {
+    this.#again = true;
+  }
+
+  /**
+   * List now. Concurrent calls share one listing, and one more runs after it, so a change
+   * seen during a listing is never lost.
+   */
+  protected refresh(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#refreshing) {
+      this.#again = true;
+      return this.#refreshing;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.#again = false;
+          const raw = await this.list();
+          if (raw && !this.#closed) this.publish(raw);
+        } while (this.#again && !this.#closed);
+        this.#backoff.reset();
+      } catch (error) {
+        if (!this.isFinal(error)) this.#scheduleRetry(error);
+        throw error;
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    this.#refreshing = run;
+    return run;
+  }
+
+  /**
+   * Make `raw` the current list: entries that no client could use are skipped (each warned
+   * about once), the rest sorted by key; watchers hear of it if it differs from the last.
+   */
+  protected publish(raw: readonly RawEntry[]): void {
+    if (this.#closed) return;
+    const next: ServiceEntry[] = [];
+    const seen = new Set<string>();
+    for (const entry of raw) {
+      const value = typeof entry.value === 'string' ? entry.value : decodeUtf8(entry.value);
+      const problem = value === undefined ? 'metadata is not UTF-8' : (keyProblem(entry.key, this.networks) ?? metadataProblem(value));
+      if (problem) {
+        const id = `${entry.key}\u0000${value ?? ''}`;
+        seen.add(id);
+        if (!this.#warned.has(id)) this.logger.warn(`${this.label}: skipping ${entry.location ?? entry.key}: ${problem}`);
+        continue;
+      }
+      next.push({ key: entry.key, value: value as string });
+    }
+    this.#warned = seen;
+    sortEntries(next);
+    if (sameEntries(this.#entries, next)) return;
+    this.#entries = next;
+    for (const listener of this.#listeners) {
+      try {
+        listener(next.slice());
+      } catch (error) {
+        this.logger.error(`${this.label}: discovery listener threw:`, error);
+      }
+    }
+  }
+
+  #start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.onStart();
+  }
+
+  /** The registry could not be listed: keep the last list and try again later. */
+  #scheduleRetry(error: unknown): void {
+    if (this.#closed || this.#retryTimer) return;
+    const delay = this.#backoff.next();
+    this.logger.warn(`${this.label}: cannot list ${this.location}, keeping the last list, retrying in ${delay} ms:`, error);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.refresh().catch(() => undefined);
+    }, delay);
+    this.#retryTimer.unref();
+  }
+}

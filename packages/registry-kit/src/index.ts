@@ -1,0 +1,19 @@
+/**
+ * @packageDocumentation
+ * Building blocks for @rpcx registry packages (etcd, ZooKeeper, Consul, mDNS, and yours):
+ *
+ * - `RegistryDiscovery`: list keeping, watcher fan-out, entry checks and the last-known list
+ *   while the registry is unreachable; a backend only says how to list and what to watch.
+ * - `RegistryRegisterPlugin`: the registered services, serialized writes, Go's UpdateInterval
+ *   refresh with `calls`/`connections` rates, re-registering after a lost lease or session.
+ * - Entry checks (`keyProblem`, `metadataProblem`, `DEFAULT_NETWORKS`) and Go-format metrics
+ *   (`formatRate` = `%.2f`, `withRates` = `url.ParseQuery` + `Set` + `Encode`).
+ *
+ * The registry compliance suite is in `@rpcx/registry-kit/testing`.
+ */
+export { RegistryDiscovery, type RegistryDiscoveryOptions, type RawEntry } from './discovery.js';
+export { RegistryRegisterPlugin, type RegistryRegisterPluginOptions } from './register-plugin.js';
+export { RegistryKeyNotFoundError } from './errors.js';
+export { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, sortEntries } from './entries.js';
+export { RateMeter, formatRate, withRates } from './metrics.js';
+export { Backoff, sleep } from './util.js';

@@ -1,0 +1,20 @@
+/**
+ * @packageDocumentation
+ * Test support for registry packages: the registry compliance suite, the helpers its tests
+ * and the backend-specific tests share, and a runner for `node:test` files in a child
+ * process (for tests that must not run in the test runner's own process, like mDNS in a
+ * private network namespace). Node only; no test framework is imported.
+ */
+export {
+  registryCompliance,
+  nodeTestRunner,
+  REGISTRY_COMPLIANCE_TESTS,
+  type RegistryComplianceSetup,
+  type CompliancePlugin,
+  type CompliancePluginInit,
+  type ComplianceDiscoveryInit,
+  type ComplianceRawWrite,
+  type TestRunner,
+} from './compliance.js';
+export { waitFor, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
+export { runNodeTestFile, type ChildTestResult, type NodeTestRun, type RunNodeTestFileOptions } from './node-runner.js';

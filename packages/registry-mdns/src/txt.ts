@@ -1,0 +1,122 @@
+import { queryEscape, queryUnescape } from '@rpcx/core';
+
+/** One service of a server, as Go's mDNS plugin lists it (`serviceMeta`). */
+export interface ServiceMeta {
+  service: string;
+  meta: string;
+  serviceAddress: string;
+}
+
+/** Go's JSON field names, in Go's order; all `omitempty`. */
+const FIELDS: [keyof ServiceMeta, string][] = [
+  ['service', 'service'],
+  ['meta', 'meta'],
+  ['serviceAddress', 'service_address'],
+];
+
+const HEX = '0123456789abcdef';
+
+/**
+ * A string as Go's `encoding/json` writes it (HTML escaping on, the `json.Marshal`
+ * default): `<`, `>`, `&`, U+2028 and U+2029 as `\u00XX`/`\u20XX`; `\b \f \n \r \t`
+ * short; other controls `\u00XX`; DEL and all other characters as they are. A lone surrogate
+ * (which UTF-8 cannot carry) becomes `\ufffd`, as Go writes invalid UTF-8.
+ */
+export function goJsonString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = s.charCodeAt(i + 1);
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        out += s[i] + s[i + 1];
+        i++;
+      } else {
+        out += '\\ufffd';
+      }
+      continue;
+    }
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += '\\\\';
+    else if (c === 0x08) out += '\\b';
+    else if (c === 0x0c) out += '\\f';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c < 0x20 || c === 0x3c || c === 0x3e || c === 0x26) out += `\\u00${HEX[c >> 4]}${HEX[c & 0xf]}`;
+    else if (c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16)}`;
+    else out += s[i];
+  }
+  return `${out}"`;
+}
+
+/** Go `json.Marshal([]*serviceMeta)`: fields in order, empty ones left out, no spaces. */
+export function servicesJson(services: readonly ServiceMeta[]): string {
+  const items = services.map((s) => {
+    const fields = FIELDS.filter(([field]) => s[field] !== '').map(([field, name]) => `"${name}":${goJsonString(s[field])}`);
+    return `{${fields.join(',')}}`;
+  });
+  return `[${items.join(',')}]`;
+}
+
+/** The TXT string Go's mDNS plugin announces: `url.QueryEscape(json.Marshal(services))`. */
+export function encodeServices(services: readonly ServiceMeta[]): string {
+  return queryEscape(servicesJson(services));
+}
+
+/** A DNS TXT character-string holds at most 255 bytes. */
+const MAX_TXT_STRING = 255;
+
+/**
+ * The TXT record's strings. The escaped text is ASCII; up to 255 bytes it is one string, as
+ * Go sends it. Longer text is cut into 255-byte strings, which `decodeTxt` joins again (Go
+ * cannot send it at all: its DNS library refuses a TXT string over 255 bytes).
+ */
+export function txtStrings(encoded: string): Buffer[] {
+  const bytes = Buffer.from(encoded, 'latin1');
+  if (bytes.length <= MAX_TXT_STRING) return [bytes];
+  const parts: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += MAX_TXT_STRING) parts.push(bytes.subarray(at, at + MAX_TXT_STRING));
+  return parts;
+}
+
+/** Go's `strings.EqualFold` for the ASCII field names here. */
+const fold = (s: string) => s.toLowerCase();
+
+/**
+ * Decode a TXT record as Go's discovery does (`url.QueryUnescape(Text[0])`, then
+ * `json.Unmarshal` into `[]*serviceMeta`), with every string of the record joined first.
+ * Field names match case-insensitively, as in Go. Throws, with the reason, where Go's
+ * `json.Unmarshal` fails; `null` entries are dropped.
+ */
+export function decodeTxt(strings: readonly Uint8Array[]): ServiceMeta[] {
+  const escaped = Buffer.concat(strings.map((s) => Buffer.from(s))).toString('utf8');
+  let text: string;
+  try {
+    text = queryUnescape(escaped);
+  } catch (error) {
+    throw new Error(`TXT is not URL-escaped: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`TXT is not JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null) return [];
+  if (!Array.isArray(parsed)) throw new Error('TXT JSON is not an array');
+  const services: ServiceMeta[] = [];
+  for (const item of parsed) {
+    if (item === null) continue;
+    if (typeof item !== 'object' || Array.isArray(item)) throw new Error('TXT JSON array holds a non-object');
+    const meta: ServiceMeta = { service: '', meta: '', serviceAddress: '' };
+    for (const [name, value] of Object.entries(item as Record<string, unknown>)) {
+      const field = FIELDS.find(([, goName]) => fold(goName) === fold(name));
+      if (!field || value === null) continue;
+      if (typeof value !== 'string') throw new Error(`TXT JSON field ${name} is not a string`);
+      meta[field[0]] = value;
+    }
+    services.push(meta);
+  }
+  return services;
+}
