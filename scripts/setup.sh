@@ -29,6 +29,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   command -v openssl >/dev/null || need+=(openssl)
   # the WebSocket transport's browser test drives Debian's headless Chromium
   command -v chromium >/dev/null || need+=(chromium)
+  # mDNS tests run in a private network namespace set up with ip(8)
+  command -v ip >/dev/null || need+=(iproute2)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -38,7 +40,11 @@ fi
 pnpm install --frozen-lockfile
 
 if command -v go >/dev/null; then
-  (cd interop/go && go mod download && go build -o bin/peer ./cmd/peer)
+  # The Go peers the interop tests drive (real github.com/smallnest/rpcx); the tests rebuild
+  # them too, which is instant once these builds have filled Go's cache.
+  node -e "import('./interop/test/support/build-go-peer.js').then((m) => m.default())"
+  (cd interop/go-registry && go build -o bin/regpeer ./cmd/regpeer \
+    && go build -modfile=zookeeper.mod -tags zookeeper -o bin/regpeer-zk ./cmd/regpeer)
 fi
 
 if [ "${RPCX_SETUP_ONLY:-}" != 1 ]; then
