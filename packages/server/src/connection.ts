@@ -1,5 +1,6 @@
 import {
   COMPRESS_THRESHOLD,
+  MAGIC_NUMBER,
   MessageStatus,
   MetaKey,
   GoErrorText,
@@ -18,6 +19,21 @@ import type { Handler } from './service.js';
 import type { PluginContainer } from './plugins.js';
 import type { ServiceTable } from './service.js';
 
+/**
+ * Where a connection goes whose first byte is not rpcx's magic (the HTTP gateway and
+ * JSON-RPC, see `http/front.ts`).
+ */
+export interface ForeignProtocols {
+  /** Take `connection` over when its first chunk is for this; undefined leaves it to rpcx. */
+  adopt(connection: Connection, first: Uint8Array): ForeignConnectionSink | undefined;
+}
+
+/** What receives the bytes and the close of a connection taken over by `ForeignProtocols`. */
+export interface ForeignConnectionSink {
+  data(chunk: Uint8Array): void;
+  closed(error?: Error): void;
+}
+
 /** What a connection needs from its server. */
 export interface ServerCore {
   readonly services: ServiceTable;
@@ -31,6 +47,10 @@ export interface ServerCore {
   readonly maxDecompressedLength: number | undefined;
   readonly readTimeoutMs: number;
   readonly writeTimeoutMs: number;
+  /** Connections not starting with rpcx's magic byte go here when set. */
+  readonly http: ForeignProtocols | undefined;
+  /** Shutdown has begun: take no new requests. */
+  readonly shuttingDown: boolean;
   /** Called when a request starts and ends, for graceful shutdown. */
   callStarted(): void;
   callEnded(): void;
@@ -67,7 +87,7 @@ class HandlerCallContext extends CallContext implements HandlerContext {
 
   constructor(
     req: Message,
-    owner: ServerConnection,
+    owner: ContextOwner,
     receivedAt: number,
     private readonly codec: Codec | undefined,
     private readonly errorText: ErrorText,
@@ -103,6 +123,93 @@ class HandlerCallContext extends CallContext implements HandlerContext {
   }
 }
 
+/**
+ * The context for `req`: a handler's (bind / write) when a reflection-free handler is
+ * registered for it, else the plain call context.
+ */
+export function callContext(
+  server: ServerCore,
+  req: Message,
+  owner: ContextOwner,
+  receivedAt: number,
+): { ctx: CallContext; handler: Handler | undefined } {
+  const handler = server.services.handler(req.servicePath, req.serviceMethod);
+  const ctx = handler
+    ? new HandlerCallContext(req, owner, receivedAt, server.codecs.get(req.serializeType), server.errorText)
+    : new CallContext(req, owner, receivedAt);
+  return { ctx, handler };
+}
+
+/**
+ * Run one request past auth: the handler, or find, decode, preCall, method, postCall and
+ * encode. Gives the response Go would send (the error response on failure) and the error.
+ * Every entry point (rpcx frames, the HTTP gateway, JSON-RPC) dispatches through here.
+ */
+export function invoke(server: ServerCore, req: Message, ctx: CallContext, handler: Handler | undefined): Promise<{ res: Message; error?: Error }> {
+  return handler ? runHandler(handler, ctx as HandlerCallContext) : callService(server, req, ctx);
+}
+
+/** Find, decode, run, encode: the response, or the error response Go would send. */
+async function callService(server: ServerCore, req: Message, ctx: CallContext): Promise<{ res: Message; error?: Error }> {
+  const failed = (error: Error) => ({ res: errorResponse(req, error, ctx.responseMetadata, server.errorText), error });
+  const entry = server.services.lookup(req.servicePath, req.serviceMethod);
+  if (typeof entry === 'string') return failed(new ServiceError(entry));
+  const codec = server.codecs.get(req.serializeType);
+  if (!codec) return failed(new ServiceError(GoErrorText.codecNotFound(req.serializeType)));
+
+  let args: unknown;
+  let reply: unknown;
+  let error: Error | undefined;
+  try {
+    args = codec.decode(req.payload, entry.schema?.args);
+    for (const p of server.plugins.with('preCall')) {
+      args = await p.preCall(ctx, req.servicePath, req.serviceMethod, args);
+    }
+  } catch (err) {
+    return failed(toError(err));
+  }
+  try {
+    reply = entry.fn(args, ctx);
+    if (isThenable(reply)) reply = await reply;
+  } catch (err) {
+    error = toError(err);
+  }
+  for (const p of server.plugins.with('postCall')) {
+    try {
+      reply = await p.postCall(ctx, req.servicePath, req.serviceMethod, args, reply, error);
+    } catch (err) {
+      error = toError(err);
+    }
+  }
+  if (req.oneway) return { res: req.toResponse(), error };
+  try {
+    if (error) {
+      const res = errorResponse(req, error, ctx.responseMetadata, server.errorText);
+      // Go still sends a reply returned together with an error.
+      if (error instanceof ServiceError && error.reply !== undefined) setPayload(res, req, codec.encode(error.reply, entry.schema?.reply));
+      return { res, error };
+    }
+    const res = req.toResponse();
+    res.metadata = ctx.responseMetadata;
+    setPayload(res, req, codec.encode(reply, entry.schema?.reply));
+    return { res };
+  } catch (err) {
+    return failed(toError(err));
+  }
+}
+
+async function runHandler(handler: Handler, ctx: HandlerCallContext): Promise<{ res: Message; error?: Error }> {
+  try {
+    const r = handler(ctx);
+    if (isThenable(r)) await r;
+  } catch (err) {
+    ctx.writeError(toError(err));
+  }
+  // A handler that wrote nothing still answers, so the caller is never left waiting.
+  if (!ctx.response) ctx.write(undefined);
+  return { res: ctx.response!, error: ctx.error };
+}
+
 /** One accepted connection: decodes frames, runs each request, writes the responses. */
 export class ServerConnection implements ContextOwner {
   private readonly decoder: FrameDecoder;
@@ -110,6 +217,9 @@ export class ServerConnection implements ContextOwner {
   private readTimer: NodeJS.Timeout | undefined;
   private writeTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  /** Gets each chunk: first `sniff`, then the rpcx decoder or the HTTP side. */
+  private receive: (chunk: Uint8Array) => void = (chunk) => this.sniff(chunk);
+  private foreign: ForeignConnectionSink | undefined;
 
   constructor(
     private readonly server: ServerCore,
@@ -125,9 +235,29 @@ export class ServerConnection implements ContextOwner {
       this.readTimer.unref();
     }
     connection.setHandler({
-      onData: (chunk) => this.onData(chunk),
+      onData: (chunk) => this.receive(chunk),
       onClose: (err) => this.onClose(err),
     });
+  }
+
+  /**
+   * The first chunk decides, as Go's cmux does: rpcx's magic byte (or no HTTP side) keeps
+   * the connection rpcx; anything else that starts like an HTTP request is handed over.
+   */
+  private sniff(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    const http = this.server.http;
+    const sink = http && chunk[0] !== MAGIC_NUMBER ? http.adopt(this.connection, chunk) : undefined;
+    if (sink) {
+      this.foreign = sink;
+      this.receive = (c) => {
+        this.readTimer?.refresh();
+        sink.data(c);
+      };
+    } else {
+      this.receive = (c) => this.onData(c);
+    }
+    this.receive(chunk);
   }
 
   /** Stop reading new requests; in-flight ones still answer (graceful shutdown). */
@@ -185,10 +315,7 @@ export class ServerConnection implements ContextOwner {
       void this.heartbeat(req);
       return;
     }
-    const handler = this.server.services.handler(req.servicePath, req.serviceMethod);
-    const ctx = handler
-      ? new HandlerCallContext(req, this, Date.now(), this.server.codecs.get(req.serializeType), this.server.errorText)
-      : new CallContext(req, this, Date.now());
+    const { ctx, handler } = callContext(this.server, req, this, Date.now());
     this.server.callStarted();
     void this.serve(req, ctx, handler).finally(() => {
       ctx.finish();
@@ -229,75 +356,8 @@ export class ServerConnection implements ContextOwner {
       }
     }
 
-    if (handler) return this.runHandler(handler, req, ctx as HandlerCallContext);
-
-    const { res, error } = await this.call(req, ctx);
+    const { res, error } = await invoke(server, req, ctx, handler);
     await this.respond(ctx, req, req.oneway ? undefined : res, error);
-  }
-
-  /** Find, decode, run, encode: the response, or the error response Go would send. */
-  private async call(req: Message, ctx: CallContext): Promise<{ res: Message; error?: Error }> {
-    const server = this.server;
-    const entry = server.services.lookup(req.servicePath, req.serviceMethod);
-    if (typeof entry === 'string') return this.failed(req, ctx, new ServiceError(entry));
-    const codec = server.codecs.get(req.serializeType);
-    if (!codec) return this.failed(req, ctx, new ServiceError(GoErrorText.codecNotFound(req.serializeType)));
-
-    let args: unknown;
-    let reply: unknown;
-    let error: Error | undefined;
-    try {
-      args = codec.decode(req.payload, entry.schema?.args);
-      for (const p of server.plugins.with('preCall')) {
-        args = await p.preCall(ctx, req.servicePath, req.serviceMethod, args);
-      }
-    } catch (err) {
-      return this.failed(req, ctx, toError(err));
-    }
-    try {
-      reply = entry.fn(args, ctx);
-      if (isThenable(reply)) reply = await reply;
-    } catch (err) {
-      error = toError(err);
-    }
-    for (const p of server.plugins.with('postCall')) {
-      try {
-        reply = await p.postCall(ctx, req.servicePath, req.serviceMethod, args, reply, error);
-      } catch (err) {
-        error = toError(err);
-      }
-    }
-    if (req.oneway) return { res: req.toResponse(), error };
-    try {
-      if (error) {
-        const res = errorResponse(req, error, ctx.responseMetadata, this.server.errorText);
-        // Go still sends a reply returned together with an error.
-        if (error instanceof ServiceError && error.reply !== undefined) setPayload(res, req, codec.encode(error.reply, entry.schema?.reply));
-        return { res, error };
-      }
-      const res = req.toResponse();
-      res.metadata = ctx.responseMetadata;
-      setPayload(res, req, codec.encode(reply, entry.schema?.reply));
-      return { res };
-    } catch (err) {
-      return this.failed(req, ctx, toError(err));
-    }
-  }
-
-  private failed(req: Message, ctx: CallContext, error: Error): { res: Message; error: Error } {
-    return { res: errorResponse(req, error, ctx.responseMetadata, this.server.errorText), error };
-  }
-
-  private async runHandler(handler: Handler, req: Message, ctx: HandlerCallContext): Promise<void> {
-    try {
-      const r = handler(ctx);
-      if (isThenable(r)) await r;
-    } catch (err) {
-      ctx.writeError(toError(err));
-    }
-    // A handler that wrote nothing still answers, so the caller is never left waiting.
-    if (!ctx.response) ctx.write(undefined);
-    await this.respond(ctx, req, req.oneway ? undefined : ctx.response, ctx.error);
   }
 
   private async respond(ctx: CallContext, req: Message, res: Message | undefined, error: Error | undefined): Promise<void> {
@@ -371,6 +431,7 @@ export class ServerConnection implements ContextOwner {
   }
 
   private onClose(error?: Error): void {
+    this.foreign?.closed(error);
     if (this.readTimer) clearTimeout(this.readTimer);
     if (this.writeTimer) clearTimeout(this.writeTimer);
     for (const ctx of this.watched) ctx.connectionLost(error);

@@ -15,6 +15,7 @@ import {
 } from '@rpcx/core';
 import { CodecRegistry, CompressorRegistry, Message, encodeMessage, type Compressor } from '@rpcx/protocol';
 import { ServerConnection, type ServerCore } from './connection.js';
+import { HttpFront, type HttpOptions } from './http/front.js';
 import { PluginContainer } from './plugins.js';
 import {
   ServiceTable,
@@ -50,6 +51,12 @@ export interface ServerOptions {
   maxDecompressedLength?: number;
   /** @default silent */
   logger?: Logger;
+  /**
+   * The HTTP gateway and JSON-RPC 2.0 on the same port as rpcx, as Go's server has them: a
+   * TCP connection whose first byte is not rpcx's magic is read as HTTP. Both are on by
+   * default; `false` (or both switched off) keeps the port rpcx-only. See the README.
+   */
+  http?: HttpOptions | false;
 }
 
 export interface ShutdownOptions {
@@ -102,6 +109,10 @@ export class Server {
       maxDecompressedLength: options.maxDecompressedLength,
       readTimeoutMs: options.readTimeoutMs ?? 0,
       writeTimeoutMs: options.writeTimeoutMs ?? 0,
+      http: undefined,
+      get shuttingDown() {
+        return self.state !== 'open';
+      },
       callStarted() {
         self.inFlight++;
       },
@@ -121,6 +132,10 @@ export class Server {
       sendMessage: (connection, servicePath, serviceMethod, metadata, payload) =>
         this.sendMessage(connection, servicePath, serviceMethod, metadata, payload),
     };
+    if (options.http !== false) {
+      const front = new HttpFront(this.core, options.http ?? {});
+      if (front.enabled) (this.core as { http: ServerCore['http'] }).http = front;
+    }
   }
 
   /**

@@ -1,0 +1,11 @@
+/**
+ * @packageDocumentation
+ * `rpcx`, the command line for rpcx services, Go's and TypeScript's alike: `rpcx call` one
+ * method and print the reply as JSON, `rpcx list` what a registry (etcd, ZooKeeper) holds,
+ * `rpcx bench` a method for calls/s and latency percentiles. `run` is the same command line
+ * for programs and tests.
+ */
+export { run, processIo, type Io } from './cli.js';
+export { UsageError, parseDuration, parseTarget, type Target } from './args.js';
+export { CliError } from './connect.js';
+export { toJson } from './output.js';

@@ -1,0 +1,164 @@
+/**
+ * One port, three protocols, as Go rpcx's cmux set-up: a connection whose first byte is
+ * rpcx's magic stays rpcx; one that starts like an HTTP request goes to a Node `http.Server`
+ * (created once per rpcx Server and never listening itself), where each request is JSON-RPC
+ * 2.0 when it carries `X-JSONRPC-2.0: true` and the HTTP gateway otherwise.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Connection } from '@rpcx/core';
+import { DEFAULT_MAX_MESSAGE_LENGTH } from '@rpcx/protocol';
+import type { ForeignConnectionSink, ForeignProtocols, ServerCore } from '../connection.js';
+import { Cors, type CorsOptions } from './cors.js';
+import { serveGateway } from './gateway.js';
+import { serveJsonRpc } from './jsonrpc.js';
+import { HttpPeer } from './peer.js';
+import { httpError, rawHeader } from './respond.js';
+import { ConnectionStream } from './stream.js';
+
+export interface HttpOptions {
+  /** Serve the HTTP gateway: any HTTP request without `X-JSONRPC-2.0: true`. @default true (Go: `DisableHTTPGateway` false) */
+  gateway?: boolean;
+  /** Serve JSON-RPC 2.0: HTTP requests with `X-JSONRPC-2.0: true`. @default true (Go: `DisableJSONRPC` false) */
+  jsonRpc?: boolean;
+  /** CORS for both (Go `SetCORS`); none when absent. `allowAllCors()` is Go's `AllowAllCORSOptions()`. */
+  cors?: CorsOptions;
+  /**
+   * Networks whose connections may speak HTTP. Go multiplexes only its TCP listeners.
+   * @default ['tcp', 'tcp4', 'tcp6']
+   */
+  networks?: string[];
+  /** Largest request body, in bytes; a bigger one is answered 413 (Go has no limit). @default the server's `maxMessageLength` (64 MiB) */
+  maxBodyLength?: number;
+  /** Largest request head, in bytes; a bigger one is answered 431. @default 1 MiB (Go's `DefaultMaxHeaderBytes`) */
+  maxHeaderSize?: number;
+}
+
+/** The methods cmux's `HTTP1Fast` matcher knows: the first request of a gateway connection must use one. */
+const CMUX_METHODS = new Set(['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT']);
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]*$/;
+
+/** Whether a first chunk can be the start of an HTTP/1 request line (a method token, then a space). */
+function looksLikeHttp(chunk: Uint8Array): boolean {
+  const head = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, 32)).toString('latin1');
+  const space = head.indexOf(' ');
+  const method = space < 0 ? head : head.slice(0, space);
+  return method.length > 0 && TOKEN.test(method);
+}
+
+const PEER = Symbol('rpcx.httpPeer');
+type Stream = ConnectionStream & { [PEER]?: HttpPeer };
+
+/** Go's net/http answer to a request it cannot parse, written straight to the connection. */
+function badRequest(status: string, detail?: string): string {
+  const body = detail === undefined ? status : `${status}: ${detail}`;
+  return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** The HTTP side of a Server: gateway and JSON-RPC on connections handed over by ServerConnection. */
+export class HttpFront implements ForeignProtocols {
+  private readonly server: http.Server;
+  private readonly gateway: boolean;
+  private readonly jsonRpc: boolean;
+  private readonly cors: Cors | undefined;
+  private readonly networks: ReadonlySet<string>;
+  private readonly maxBody: number;
+
+  constructor(
+    private readonly core: ServerCore,
+    options: HttpOptions,
+  ) {
+    this.gateway = options.gateway ?? true;
+    this.jsonRpc = options.jsonRpc ?? true;
+    this.cors = options.cors ? new Cors(options.cors) : undefined;
+    this.networks = new Set(options.networks ?? ['tcp', 'tcp4', 'tcp6']);
+    this.maxBody = options.maxBodyLength ?? core.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+    // Timeouts stay with the rpcx Server (readTimeoutMs applies to every connection); Go's
+    // gateway server has none either, so idle keep-alive connections stay open.
+    this.server = http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 1 << 20, requestTimeout: 0, requireHostHeader: false });
+    this.server.keepAliveTimeout = 0;
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (socket.writable && err.code !== 'ECONNRESET') {
+        socket.end(badRequest(err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'));
+      } else {
+        socket.destroy();
+      }
+    });
+  }
+
+  /** Whether this server speaks HTTP at all (gateway or JSON-RPC on). */
+  get enabled(): boolean {
+    return this.gateway || this.jsonRpc;
+  }
+
+  adopt(connection: Connection, first: Uint8Array): ForeignConnectionSink | undefined {
+    if (!this.networks.has(connection.network) || !looksLikeHttp(first)) return undefined;
+    const stream: Stream = new ConnectionStream(connection, this.maxBody + (1 << 20));
+    const peer = new HttpPeer(connection);
+    stream[PEER] = peer;
+    this.server.emit('connection', stream);
+    return {
+      data: (chunk) => stream.feed(chunk),
+      closed: (error) => {
+        peer.lost(error);
+        stream.gone();
+      },
+    };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const stream = req.socket as unknown as Stream;
+    const peer = stream[PEER]!;
+    const first = stream.requests++ === 0;
+    const isJsonRpc = this.jsonRpc && rawHeader(req, 'x-jsonrpc-2.0') === 'true';
+    // cmux routes a connection by its first request and closes it when nothing matches.
+    if (!isJsonRpc && (!this.gateway || (first && !CMUX_METHODS.has(req.method ?? '')))) {
+      stream.destroy();
+      return;
+    }
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      // Go's answer, before any handler (Node's own would differ).
+      stream.end(badRequest('400 Bad Request', 'missing required Host header'));
+      return;
+    }
+    // Go sends no `Connection: keep-alive` (nor Node's `Keep-Alive`) on HTTP/1.1.
+    if (res.shouldKeepAlive) res.removeHeader('connection');
+    if (this.core.shuttingDown) {
+      res.setHeader('Connection', 'close');
+      return httpError(res, 'http: Server closed', 503);
+    }
+    if (this.cors?.apply(req, res)) return;
+
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.maxBody) return this.tooLarge(res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.maxBody) {
+        req.removeAllListeners('data');
+        this.tooLarge(res);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > this.maxBody) return;
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      const serve = isJsonRpc ? serveJsonRpc : serveGateway;
+      serve(this.core, peer, req, res, body).catch((err: Error) => {
+        this.core.logger.warn(`rpcx: ${isJsonRpc ? 'JSON-RPC' : 'gateway'} request: ${err.message}`);
+        if (!res.headersSent) httpError(res, err.message, 500);
+        else res.destroy();
+      });
+    });
+  }
+
+  private tooLarge(res: ServerResponse): void {
+    if (res.headersSent) return;
+    res.setHeader('Connection', 'close');
+    httpError(res, 'http: request body too large', 413);
+  }
+}
