@@ -5,11 +5,15 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Build tags of the optional networks, space-separated as `go build -tags` takes them
+// (kcp: interop/go/cmd/peer/kcp.go; quic: interop/go/cmd/peer/quic.go).
+const TAGS = 'kcp quic';
+
 export default function buildGoPeer() {
   const goDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'go');
   if (!existsSync(join(goDir, 'go.mod'))) return;
   try {
-    execFileSync('go', ['build', '-o', 'bin/peer', './cmd/peer'], { cwd: goDir, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('go', ['build', '-tags', TAGS, '-o', 'bin/peer', './cmd/peer'], { cwd: goDir, stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
     throw new Error(`building the Go interop peer failed (is Go installed?): ${err.message}`);
   }

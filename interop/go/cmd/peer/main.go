@@ -4,7 +4,7 @@
 //
 // Subcommands:
 //
-//	peer serve        --addr 127.0.0.1:0 [--network tcp|http|ws] [--auth TOKEN] [--verbose]
+//	peer serve        --addr 127.0.0.1:0 [--network tcp|http|ws] [--auth TOKEN] [--cors] [--disable-gateway] [--disable-jsonrpc] [--verbose]
 //	peer client       --addr tcp@127.0.0.1:PORT [--network tcp|http|ws] --scenario NAME|all [--auth TOKEN]
 //	peer golden       --out FILE
 //	peer bench-serve  --addr 127.0.0.1:0 [--network tcp|http|ws]
@@ -73,6 +73,13 @@ func main() {
 	os.Exit(code)
 }
 
+// taggedNetworks holds the networks that files behind build tags add (kcp.go, quic.go):
+// each starts serving on addr and returns the bound listener.
+var taggedNetworks = map[string]func(s *server.Server, addr string, serveErr chan error) (net.Listener, error){}
+
+// taggedServeFlags lets those files add flags to serve / bench-serve (quic.go: the TLS files).
+var taggedServeFlags []func(fs *flag.FlagSet)
+
 // serveNetwork runs s.Serve(network, addr) — the stock path for "http" (HTTP
 // CONNECT) and "ws" (WebSocket), which neither ServeListener handles ("ws") nor
 // signals through s.Started. A MakeListener registered for the network hands
@@ -120,6 +127,13 @@ func cmdServe(args []string, bench bool) int {
 	if !bench {
 		auth = fs.String("auth", "", "if set, only requests whose __AUTH metadata equals this token are served")
 	}
+	// The HTTP gateway and JSON-RPC 2.0 share the tcp port (cmux); these only change them.
+	cors := fs.Bool("cors", false, "SetCORS(AllowAllCORSOptions()) for the HTTP gateway and JSON-RPC")
+	noGateway := fs.Bool("disable-gateway", false, "set DisableHTTPGateway")
+	noJSONRPC := fs.Bool("disable-jsonrpc", false, "set DisableJSONRPC")
+	for _, add := range taggedServeFlags {
+		add(fs)
+	}
 	fs.Parse(args)
 	quietRPCX(*verbose)
 
@@ -129,6 +143,11 @@ func cmdServe(args []string, bench bool) int {
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 
 	s := server.NewServer()
+	s.DisableHTTPGateway = *noGateway
+	s.DisableJSONRPC = *noJSONRPC
+	if *cors {
+		s.SetCORS(server.AllowAllCORSOptions())
+	}
 	var err error
 	if bench {
 		// The rpcx-benchmark server writes responses asynchronously too.
@@ -175,8 +194,15 @@ func cmdServe(args []string, bench bool) int {
 			return 1
 		}
 	default:
-		fmt.Fprintf(os.Stderr, "%s: unsupported --network %q (tcp, http or ws)\n", name, *network)
-		return 2
+		serve := taggedNetworks[*network]
+		if serve == nil {
+			fmt.Fprintf(os.Stderr, "%s: unsupported --network %q (tcp, http or ws)\n", name, *network)
+			return 2
+		}
+		if ln, err = serve(s, *addr, serveErr); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			return 1
+		}
 	}
 	fmt.Fprintf(os.Stdout, "LISTENING %s@%s\n", *network, ln.Addr().String())
 	os.Stdout.Sync()

@@ -1,0 +1,527 @@
+import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import {
+  AbortError,
+  ConfigError,
+  ConnectionError,
+  UnsupportedError,
+  joinHostPort,
+  silentLogger,
+  splitHostPort,
+  type Connection,
+  type DialOptions,
+  type Listener,
+  type ListenOptions,
+  type Logger,
+  type Transport,
+} from '@rpcx/core';
+import { KcpConnection, dataConv, opensConversation, type SessionSettings, type SessionWire } from './connection.js';
+import { aesBlockCrypt, defaultBlockCrypt, type BlockCrypt } from './crypt.js';
+import { connectionError, dialError, dialTimeoutError, listenError } from './errors.js';
+import { CRYPT_HEADER_SIZE, FEC_HEADER_SIZE_PLUS2, MTU_LIMIT, TYPE_DATA, readU16 } from './fec.js';
+import { CONTROL_RST, controlPacket, open } from './packet.js';
+import { StatsSink, newStats, type KcpStats } from './stats.js';
+
+/** Settings of each KCP conversation; the transport's options, per listener or per dial. */
+export interface KcpSessionOptions {
+  /**
+   * Packet cipher: `aesBlockCrypt(key)`, `noneBlockCrypt()`, or your own. Default: AES-256
+   * with rpcx's example key, `deriveKey()` — public, so only for compatibility.
+   */
+  crypt?: BlockCrypt;
+  /** Shorthand for `crypt: aesBlockCrypt(key)` (16, 24 or 32 bytes). */
+  key?: Uint8Array;
+  /** FEC data shards per group. Default 10 (rpcx). */
+  dataShards?: number;
+  /** FEC parity shards per group. Default 3 (rpcx). */
+  parityShards?: number;
+  /** Largest datagram, headers included. Default 1400 (kcp-go). */
+  mtu?: number;
+  /** Send window in segments. Default 32 (kcp-go). */
+  sndWnd?: number;
+  /** Receive window in segments. Default 32 (kcp-go). */
+  rcvWnd?: number;
+  /** KCP nodelay mode (minimum RTO 30 ms instead of 100, gentler back-off). Default false. */
+  noDelay?: boolean;
+  /** Internal clock in ms, 10–5000. Default 100 (kcp-go). */
+  interval?: number;
+  /** Fast retransmit after this many later ACKs; 0 = off. Default 0 (kcp-go). */
+  fastResend?: number;
+  /** Turn congestion control off. Default false (kcp-go). */
+  noCongestionWindow?: boolean;
+  /** Pack writes into full segments (kcp-go `SetStreamMode(true)`, as rpcx's examples). Default true. */
+  streamMode?: boolean;
+  /** Acknowledge every datagram at once (kcp-go `SetACKNoDelay(true)`, as rpcx's examples). Default true. */
+  ackNoDelay?: boolean;
+  /** How long `close()` waits for the peer to acknowledge what was sent. Default 5000. */
+  closeTimeoutMs?: number;
+  /** Close a conversation that received nothing for this long; 0 = never (kcp-go). Default 0. */
+  idleTimeoutMs?: number;
+  /**
+   * For tests: drop this fraction of outgoing datagrams (0..1), or those for which the
+   * function returns true. Default 0.
+   */
+  simulatedLoss?: number | ((datagram: Uint8Array) => boolean);
+}
+
+export interface KcpTransportOptions extends KcpSessionOptions {
+  /** Dial timeout when `dial` gives no `timeoutMs`, in ms; 0 waits forever. Default 1000 (Go `ConnectTimeout`). */
+  connectTimeoutMs?: number;
+  /** SO_RCVBUF and SO_SNDBUF for every socket, in bytes (the kernel caps them). Default: the kernel's. */
+  socketBufferBytes?: number;
+  /** Socket errors of listeners (`warn`). Default: silent. */
+  logger?: Logger;
+}
+
+export interface KcpListenOptions extends ListenOptions, KcpSessionOptions {}
+
+export interface KcpDialOptions extends DialOptions, KcpSessionOptions {}
+
+export interface KcpListener extends Listener {
+  /** Conversations accepted and still open. */
+  connectionCount(): Promise<number>;
+  /** Settles once `close()` was called and every accepted conversation has ended (the socket is then closed). */
+  readonly drained: Promise<void>;
+}
+
+export interface KcpTransport extends Transport {
+  /** Counters summed over every conversation of this transport (kcp-go `DefaultSnmp`). */
+  readonly stats: Readonly<KcpStats>;
+  listen(
+    network: string,
+    address: string,
+    options: KcpListenOptions,
+    onConnection: (connection: Connection) => void,
+  ): Promise<KcpListener>;
+  dial(network: string, address: string, options: KcpDialOptions): Promise<KcpConnection>;
+}
+
+const NETWORKS = ['kcp'] as const;
+/** How often a dial repeats its window probe until the listener answers. */
+const DIAL_PROBE_MS = 150;
+/** How long a listener remembers a finished conversation, to answer its stragglers. */
+const RECENT_MS = 60_000;
+
+interface TransportSettings {
+  connectTimeoutMs: number;
+  socketBufferBytes: number | undefined;
+  logger: Logger;
+  session: KcpSessionOptions;
+}
+
+function resolveSession(base: KcpSessionOptions, extra: KcpSessionOptions): SessionSettings {
+  const o: KcpSessionOptions = { ...base };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  const crypt = extra.crypt ?? (extra.key ? aesBlockCrypt(extra.key) : (base.crypt ?? (base.key ? aesBlockCrypt(base.key) : defaultBlockCrypt())));
+  const s: SessionSettings = {
+    crypt,
+    dataShards: o.dataShards ?? 10,
+    parityShards: o.parityShards ?? 3,
+    mtu: o.mtu ?? 1400,
+    reserved: CRYPT_HEADER_SIZE + FEC_HEADER_SIZE_PLUS2,
+    sndWnd: o.sndWnd ?? 32,
+    rcvWnd: o.rcvWnd ?? 32,
+    noDelay: o.noDelay ?? false,
+    interval: o.interval ?? 100,
+    fastResend: o.fastResend ?? 0,
+    noCongestionWindow: o.noCongestionWindow ?? false,
+    stream: o.streamMode ?? true,
+    ackNoDelay: o.ackNoDelay ?? true,
+    closeTimeoutMs: o.closeTimeoutMs ?? 5000,
+    idleTimeoutMs: o.idleTimeoutMs ?? 0,
+    simulatedLoss: o.simulatedLoss ?? 0,
+  };
+  const positive = (name: string, v: number, max = Infinity) => {
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(`kcp: ${name} must be an integer from 1 to ${max}, not ${v}`);
+  };
+  positive('dataShards', s.dataShards, 31);
+  positive('parityShards', s.parityShards, 32 - s.dataShards);
+  positive('sndWnd', s.sndWnd, 65535);
+  positive('rcvWnd', s.rcvWnd, 65535);
+  positive('interval', s.interval, 5000);
+  if (!Number.isInteger(s.mtu) || s.mtu < s.reserved + 50 || s.mtu > MTU_LIMIT) {
+    throw new ConfigError(`kcp: mtu must be an integer from ${s.reserved + 50} to ${MTU_LIMIT}, not ${s.mtu}`);
+  }
+  if (typeof s.simulatedLoss === 'number' && !(s.simulatedLoss >= 0 && s.simulatedLoss < 1)) {
+    throw new ConfigError(`kcp: simulatedLoss must be in [0, 1), not ${s.simulatedLoss}`);
+  }
+  return s;
+}
+
+/**
+ * KCP transport, network `kcp`, as Go rpcx's (`Serve("kcp", addr)` with kcp-go, FEC 10+3 and
+ * a block cipher): KCP over UDP with kcp-go's FEC and packet encryption, in TypeScript.
+ */
+export function kcpTransport(options: KcpTransportOptions = {}): KcpTransport {
+  const { connectTimeoutMs, socketBufferBytes, logger, ...session } = options;
+  // One cipher for every conversation of the transport.
+  if (session.key && !session.crypt) session.crypt = aesBlockCrypt(session.key);
+  const settings: TransportSettings = {
+    connectTimeoutMs: connectTimeoutMs ?? 1000,
+    socketBufferBytes,
+    logger: logger ?? silentLogger,
+    session,
+  };
+  // Fail on bad options now rather than at the first connection.
+  resolveSession(session, {});
+  const totals = newStats();
+  return {
+    networks: NETWORKS,
+    stats: totals,
+    listen: async (network, address, listenOptions, onConnection) =>
+      listen(settings, totals, network, address, listenOptions ?? {}, onConnection),
+    dial: async (network, address, dialOptions) => dial(settings, totals, network, address, dialOptions ?? {}),
+  };
+}
+
+function checkNetwork(network: string): void {
+  if (!(NETWORKS as readonly string[]).includes(network)) {
+    throw new UnsupportedError(`@rpcx/transport-kcp does not serve network ${JSON.stringify(network)}`);
+  }
+}
+
+function sessionOptionsOf(options: KcpSessionOptions): KcpSessionOptions {
+  const {
+    crypt, key, dataShards, parityShards, mtu, sndWnd, rcvWnd, noDelay, interval, fastResend,
+    noCongestionWindow, streamMode, ackNoDelay, closeTimeoutMs, idleTimeoutMs, simulatedLoss,
+  } = options;
+  return {
+    crypt, key, dataShards, parityShards, mtu, sndWnd, rcvWnd, noDelay, interval, fastResend,
+    noCongestionWindow, streamMode, ackNoDelay, closeTimeoutMs, idleTimeoutMs, simulatedLoss,
+  };
+}
+
+/** `::ffff:1.2.3.4` as `1.2.3.4`: what Go shows for IPv4 peers of a dual-stack socket. */
+function unmapV4(host: string): string {
+  return host.startsWith('::ffff:') && net.isIPv4(host.slice(7)) ? host.slice(7) : host;
+}
+
+async function resolveHost(host: string, address: string, op: 'dial' | 'listen'): Promise<{ ip: string; family: 4 | 6 }> {
+  const literal = net.isIP(host);
+  if (literal !== 0) return { ip: host, family: literal as 4 | 6 };
+  let all: { address: string; family: number }[];
+  try {
+    all = await dns.lookup(host, { all: true });
+  } catch (error) {
+    if (op === 'dial') throw dialError(address, `lookup ${host}: no such host`);
+    throw new ConfigError(`listen kcp ${address}: lookup ${host}: no such host`, { cause: error });
+  }
+  // Like Go, a host name means one of its addresses, IPv4 first.
+  const pick = all.find((a) => a.family === 4) ?? all[0];
+  if (!pick) throw new ConfigError(`${op} kcp ${address}: no suitable address found`);
+  return { ip: pick.address, family: pick.family as 4 | 6 };
+}
+
+function setBuffers(socket: dgram.Socket, bytes: number | undefined): void {
+  if (!bytes) return;
+  try {
+    socket.setRecvBufferSize(bytes);
+    socket.setSendBufferSize(bytes);
+  } catch {
+    // Best effort: the kernel may refuse; its defaults still work.
+  }
+}
+
+function bind(socket: dgram.Socket, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    socket.once('error', onError);
+    socket.bind(port, host, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+async function listen(
+  settings: TransportSettings,
+  totals: KcpStats,
+  network: string,
+  address: string,
+  options: KcpListenOptions,
+  onConnection: (connection: Connection) => void,
+): Promise<KcpListener> {
+  checkNetwork(network);
+  const session = resolveSession(settings.session, sessionOptionsOf(options));
+  const { host, port } = splitHostPort(address);
+  let socket: dgram.Socket;
+  if (host === '') {
+    // Go listens on all addresses, IPv4 and IPv6, for an empty host.
+    socket = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+    try {
+      await bind(socket, port, '::');
+    } catch {
+      socket.close();
+      socket = dgram.createSocket('udp4');
+      await bind(socket, port, '0.0.0.0').catch((error: Error) => {
+        socket.close();
+        throw listenError(address, error);
+      });
+    }
+  } else {
+    const { ip, family } = await resolveHost(host, address, 'listen');
+    socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+    await bind(socket, port, ip).catch((error: Error) => {
+      socket.close();
+      throw listenError(address, error);
+    });
+  }
+  setBuffers(socket, settings.socketBufferBytes);
+  const bound = socket.address();
+  const localAddress = joinHostPort(bound.address, bound.port);
+  return new KcpListenerImpl(socket, localAddress, session, totals, settings.logger, onConnection);
+}
+
+interface Recent {
+  conv: number;
+  kind: number;
+  expires: number;
+}
+
+class KcpListenerImpl implements KcpListener {
+  readonly network = 'kcp';
+  readonly address: string;
+  readonly drained: Promise<void>;
+  readonly #socket: dgram.Socket;
+  readonly #settings: SessionSettings;
+  readonly #totals: KcpStats;
+  /** Counts what belongs to no conversation (bad checksums, strangers). */
+  readonly #orphanStats: StatsSink;
+  readonly #logger: Logger;
+  readonly #onConnection: (connection: Connection) => void;
+  readonly #sessions = new Map<string, KcpConnection>();
+  readonly #recent = new Map<string, Recent>();
+  #accepting = true;
+  #socketClosed = false;
+  #drainedResolve!: () => void;
+
+  constructor(
+    socket: dgram.Socket,
+    address: string,
+    settings: SessionSettings,
+    totals: KcpStats,
+    logger: Logger,
+    onConnection: (connection: Connection) => void,
+  ) {
+    this.#socket = socket;
+    this.address = address;
+    this.#settings = settings;
+    this.#totals = totals;
+    this.#orphanStats = new StatsSink(totals);
+    this.#logger = logger;
+    this.#onConnection = onConnection;
+    this.drained = new Promise<void>((resolve) => (this.#drainedResolve = resolve));
+    socket.on('message', this.#onMessage);
+    socket.on('error', (error: Error) => this.#logger.warn('rpcx transport-kcp: listener socket error', error));
+    socket.on('close', () => {
+      this.#socketClosed = true;
+      this.#drainedResolve();
+    });
+  }
+
+  async connectionCount(): Promise<number> {
+    return this.#sessions.size;
+  }
+
+  close(): Promise<void> {
+    // Accepted conversations share this socket: it stays open until the last one ends.
+    this.#accepting = false;
+    this.#closeSocketIfDone();
+    return Promise.resolve();
+  }
+
+  #closeSocketIfDone(): void {
+    if (this.#accepting || this.#sessions.size > 0 || this.#socketClosed) return;
+    this.#socketClosed = true;
+    // After this turn, so the last conversation's FIN or RST is on its way.
+    setImmediate(() => this.#socket.close());
+  }
+
+  #reply(kind: number, conv: number, rinfo: dgram.RemoteInfo): void {
+    if (this.#socketClosed) return;
+    const datagram = controlPacket(kind, conv, this.#settings.crypt);
+    this.#orphanStats.add('outPkts');
+    this.#orphanStats.add('outBytes', datagram.length);
+    this.#socket.send(datagram, rinfo.port, rinfo.address);
+  }
+
+  readonly #onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    const body = open(msg, this.#settings.crypt);
+    if (!body) {
+      this.#orphanStats.add('inCsumErrors');
+      return;
+    }
+    if (body.length < 6) return;
+    const key = `${rinfo.address}|${rinfo.port}`;
+    const existing = this.#sessions.get(key);
+    if (readU16(body, 4) !== TYPE_DATA) {
+      // Parity and control datagrams carry no conversation id of their own to open one with.
+      if (existing) existing.receive(body, msg.length);
+      return;
+    }
+    const conv = dataConv(body);
+    if (conv === undefined) return;
+    if (existing) {
+      if (existing.conv === conv) {
+        existing.receive(body, msg.length);
+        return;
+      }
+      // kcp-go: a new conversation from the same address replaces the old one.
+      if (!this.#accepting || !opensConversation(body, this.#settings.rcvWnd)) return;
+      existing.destroy(new ConnectionError(`kcp: conversation replaced by a new one from ${existing.remoteAddress}`, 'RPCX_ERR_CONNECTION'));
+    } else {
+      const recent = this.#recent.get(key);
+      if (recent && recent.conv === conv && recent.expires > Date.now()) {
+        // A straggler of a finished conversation: repeat how it ended.
+        this.#reply(recent.kind, conv, rinfo);
+        return;
+      }
+      if (!this.#accepting || !opensConversation(body, this.#settings.rcvWnd)) {
+        this.#reply(CONTROL_RST, conv, rinfo);
+        return;
+      }
+    }
+    this.#accept(key, conv, body, msg.length, rinfo);
+  };
+
+  #accept(key: string, conv: number, body: Uint8Array, wireBytes: number, rinfo: dgram.RemoteInfo): void {
+    const socket = this.#socket;
+    const port = rinfo.port;
+    const host = rinfo.address;
+    const wire: SessionWire = {
+      send: (datagram) => {
+        if (!this.#socketClosed) socket.send(datagram, port, host);
+      },
+      release: (connection, sent) => {
+        if (this.#sessions.get(key) === connection) this.#sessions.delete(key);
+        if (this.#recent.size > 4096) this.#pruneRecent();
+        this.#recent.set(key, { conv: connection.conv, kind: sent ?? CONTROL_RST, expires: Date.now() + RECENT_MS });
+        this.#closeSocketIfDone();
+      },
+    };
+    const connection = new KcpConnection({
+      conv,
+      settings: this.#settings,
+      wire,
+      stats: this.#totals,
+      remoteAddress: joinHostPort(unmapV4(host), port),
+      localAddress: this.address,
+    });
+    this.#sessions.set(key, connection);
+    try {
+      this.#onConnection(connection);
+    } catch (error) {
+      this.#logger.error('rpcx transport-kcp: onConnection threw', error);
+      connection.destroy(error instanceof Error ? error : undefined);
+      return;
+    }
+    connection.receive(body, wireBytes);
+  }
+
+  #pruneRecent(): void {
+    const now = Date.now();
+    for (const [key, recent] of this.#recent) if (recent.expires <= now) this.#recent.delete(key);
+    // Still too many: forget the oldest.
+    for (const key of this.#recent.keys()) {
+      if (this.#recent.size <= 2048) break;
+      this.#recent.delete(key);
+    }
+  }
+}
+
+async function dial(
+  settings: TransportSettings,
+  totals: KcpStats,
+  network: string,
+  address: string,
+  options: KcpDialOptions,
+): Promise<KcpConnection> {
+  checkNetwork(network);
+  const session = resolveSession(settings.session, sessionOptionsOf(options));
+  const signal = options.signal;
+  if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+  const timeoutMs = options.timeoutMs ?? settings.connectTimeoutMs;
+  const started = Date.now();
+  const { host, port } = splitHostPort(address);
+  // Go dials the local system for an empty host.
+  const { ip, family } = await resolveHost(host === '' ? 'localhost' : host, address, 'dial');
+  if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+
+  return new Promise<KcpConnection>((resolve, reject) => {
+    const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+    let connection: KcpConnection | undefined;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let socketClosed = false;
+    const orphanStats = new StatsSink(totals);
+
+    const closeSocket = () => {
+      if (socketClosed) return;
+      socketClosed = true;
+      // After this turn, so a last FIN or RST is on its way.
+      setImmediate(() => socket.close());
+    };
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        if (connection && !connection.closed) connection.abandon();
+        closeSocket();
+        reject(error);
+      } else {
+        resolve(connection!);
+      }
+    };
+    const onAbort = () => finish(new AbortError({ cause: signal!.reason }));
+
+    socket.on('error', (error: Error) => {
+      if (!settled) {
+        finish(dialError(address, error));
+        return;
+      }
+      if (connection) connection.socketFailed(connectionError(connection.localAddress, connection.remoteAddress, error));
+    });
+    socket.on('message', (msg: Buffer) => {
+      const body = open(msg, session.crypt);
+      if (!body) {
+        orphanStats.add('inCsumErrors');
+        return;
+      }
+      connection?.receive(body, msg.length);
+    });
+
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const remaining = timeoutMs - (Date.now() - started);
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      timer = setTimeout(() => finish(dialTimeoutError(address)), Math.max(0, remaining));
+    }
+
+    socket.connect(port, ip, () => {
+      if (settled) {
+        closeSocket();
+        return;
+      }
+      setBuffers(socket, settings.socketBufferBytes);
+      const local = socket.address();
+      const wire: SessionWire = {
+        send: (datagram) => {
+          if (!socketClosed) socket.send(datagram);
+        },
+        release: () => closeSocket(),
+      };
+      connection = new KcpConnection({
+        conv: crypto.randomBytes(4).readUInt32LE(0),
+        settings: session,
+        wire,
+        stats: totals,
+        remoteAddress: joinHostPort(ip, port),
+        localAddress: joinHostPort(unmapV4(local.address), local.port),
+      });
+      connection.startDial((error) => finish(error ? dialError(address, 'connection refused') : undefined), DIAL_PROBE_MS);
+    });
+  });
+}
