@@ -73,6 +73,12 @@ class Arith implements ArithService {
   }
 }
 
+/** Poll for a condition (bounded), so timing tests hold on a loaded machine. */
+async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 let n = 0;
 async function setup(serverOptions: ConstructorParameters<typeof Server>[0] = {}, clientOptions: Partial<XClientOptions> = {}) {
   const transport = memoryTransport();
@@ -177,9 +183,12 @@ describe('calls', () => {
 describe('deadlines and cancellation', () => {
   test('a client timeout reaches the server as __ServerTimeout and aborts ctx.signal', async () => {
     const t = await setup();
-    const err = await t.client.call('Slow', { A: 5000, B: 0 }, { timeoutMs: 50 }).catch((e) => e);
-    expect(err).toBeInstanceOf(TimeoutError);
-    await new Promise((r) => setTimeout(r, 30));
+    const outcome = await t.client.call('Slow', { A: 5000, B: 0 }, { timeoutMs: 50 }).catch((e) => e);
+    // Both sides hold the same 50 ms deadline: either the client gives up first, or the
+    // server's aborted method answers just in time (C = 1). Both show the deadline arrived.
+    if (outcome instanceof Error) expect(outcome).toBeInstanceOf(TimeoutError);
+    else expect(outcome).toEqual({ C: 1 });
+    await waitUntil(() => t.arith.lastSignal?.aborted === true);
     expect(t.arith.lastSignal?.aborted).toBe(true);
     await t.stop();
   });
@@ -226,7 +235,7 @@ describe('auth, heartbeat and push', () => {
     let beats = 0;
     const t = await setup({ plugins: [{ heartbeat: () => void beats++ }] }, { heartbeat: { intervalMs: 20, timeoutMs: 500 } });
     expect(await t.client.call('Mul', { A: 1, B: 2 })).toEqual({ C: 2 });
-    await new Promise((r) => setTimeout(r, 130));
+    await waitUntil(() => beats >= 3);
     expect(beats).toBeGreaterThanOrEqual(3);
     expect(await t.client.call('Mul', { A: 3, B: 2 })).toEqual({ C: 6 });
     expect(t.server.activeConnections()).toHaveLength(1);
