@@ -140,7 +140,7 @@ say('Transports (1 conn, 16 in flight):');
 say();
 say('| network | ' + pairs.map((p) => `${p.name} calls/s (p99 ms)`).join(' | ') + ' |');
 say('|---|' + pairs.map(() => '---:').join('|') + '|');
-for (const network of ['tcp', 'http', 'ws']) {
+for (const network of ['tcp', 'http', 'ws', 'kcp']) {
   const go = network === 'tcp' ? goServer : await startServer(peer, ['bench-serve', '--network', network, '--addr', '127.0.0.1:0']);
   const ts = network === 'tcp' ? tsServer : await startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--network', network, '--addr', '127.0.0.1:0']);
   const row: string[] = [];

@@ -7,6 +7,7 @@ import { protobufCodec } from '@rpcx/codec-protobuf';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { httpTransport } from '@rpcx/transport-http';
 import { wsTransport } from '@rpcx/transport-ws';
+import { kcpTransport } from '@rpcx/transport-kcp';
 import { XClient, multipleServers, type XClientOptions } from '@rpcx/xclient';
 import { BenchmarkMessage, benchmarkArgs } from './message.js';
 
@@ -33,7 +34,7 @@ const governance: Partial<XClientOptions> = values.governance
 
 const codec = protobufCodec({ toObject: false });
 // The network comes from each --addr key (tcp@, http@, ws@).
-const transports = [tcpTransport(), httpTransport(), wsTransport()];
+const transports = [tcpTransport(), httpTransport(), wsTransport(), kcpTransport()];
 const args = BenchmarkMessage.fromObject(benchmarkArgs());
 const schema = { args: BenchmarkMessage, reply: BenchmarkMessage };
 

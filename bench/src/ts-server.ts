@@ -6,6 +6,7 @@ import { Server } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { httpTransport } from '@rpcx/transport-http';
 import { wsTransport } from '@rpcx/transport-ws';
+import { kcpTransport } from '@rpcx/transport-kcp';
 import { BenchmarkMessage } from './message.js';
 
 const { values } = parseArgs({
@@ -21,7 +22,7 @@ class Hello {
 }
 
 // Message instances (not plain objects) skip protobufjs' toObject/fromObject round trip.
-const server = new Server({ transports: [tcpTransport(), httpTransport(), wsTransport()], codecs: [protobufCodec({ toObject: false })] });
+const server = new Server({ transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport()], codecs: [protobufCodec({ toObject: false })] });
 await server.register(new Hello(), { schemas: { Say: { args: BenchmarkMessage, reply: BenchmarkMessage } } });
 const listener = await server.listen(values.network!, values.addr!);
 process.stdout.write(`LISTENING ${values.network}@${listener.address}\n`);
