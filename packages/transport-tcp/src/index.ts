@@ -15,3 +15,4 @@ export {
   type TcpListener,
 } from './transport.js';
 export { SocketConnection, type SocketConnectionOptions } from './connection.js';
+export { serveCluster, type ServeClusterOptions, type ClusterHandle, type ClusterServer } from './cluster.js';
