@@ -3,8 +3,9 @@
 // Each cell is a separate client process against an already warm server process, so the
 // client and server never share an event loop. Prints markdown tables of calls/s and
 // latency, with ratios against Go → Go, and writes them to bench/results/latest.md.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -140,9 +141,14 @@ say('Transports (1 conn, 16 in flight):');
 say();
 say('| network | ' + pairs.map((p) => `${p.name} calls/s (p99 ms)`).join(' | ') + ' |');
 say('|---|' + pairs.map(() => '---:').join('|') + '|');
-for (const network of ['tcp', 'http', 'ws', 'kcp']) {
-  const go = network === 'tcp' ? goServer : await startServer(peer, ['bench-serve', '--network', network, '--addr', '127.0.0.1:0']);
-  const ts = network === 'tcp' ? tsServer : await startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--network', network, '--addr', '127.0.0.1:0']);
+// QUIC servers need a certificate (Go's too); clients do not verify it, as Go's default.
+const certDir = mkdtempSync(join(tmpdir(), 'rpcx-bench-'));
+const [certPath, keyPath] = [join(certDir, 'cert.pem'), join(certDir, 'key.pem')];
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+const tlsArgs = (network: string) => (network === 'quic' ? ['--tls-cert', certPath, '--tls-key', keyPath] : []);
+for (const network of ['tcp', 'http', 'ws', 'kcp', 'quic']) {
+  const go = network === 'tcp' ? goServer : await startServer(peer, ['bench-serve', '--network', network, '--addr', '127.0.0.1:0', ...tlsArgs(network)]);
+  const ts = network === 'tcp' ? tsServer : await startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--network', network, '--addr', '127.0.0.1:0', ...tlsArgs(network)]);
   const row: string[] = [];
   for (const p of pairs) {
     const r = await median(p.client, [p.server === tsServer.key ? ts.key : go.key], 1, 16);

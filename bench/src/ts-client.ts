@@ -8,6 +8,7 @@ import { tcpTransport } from '@rpcx/transport-tcp';
 import { httpTransport } from '@rpcx/transport-http';
 import { wsTransport } from '@rpcx/transport-ws';
 import { kcpTransport } from '@rpcx/transport-kcp';
+import { quicTransport } from '@rpcx/transport-quic';
 import { XClient, multipleServers, type XClientOptions } from '@rpcx/xclient';
 import { BenchmarkMessage, benchmarkArgs } from './message.js';
 
@@ -34,7 +35,7 @@ const governance: Partial<XClientOptions> = values.governance
 
 const codec = protobufCodec({ toObject: false });
 // The network comes from each --addr key (tcp@, http@, ws@).
-const transports = [tcpTransport(), httpTransport(), wsTransport(), kcpTransport()];
+const transports = [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport()];
 const args = BenchmarkMessage.fromObject(benchmarkArgs());
 const schema = { args: BenchmarkMessage, reply: BenchmarkMessage };
 

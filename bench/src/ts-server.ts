@@ -7,10 +7,18 @@ import { tcpTransport } from '@rpcx/transport-tcp';
 import { httpTransport } from '@rpcx/transport-http';
 import { wsTransport } from '@rpcx/transport-ws';
 import { kcpTransport } from '@rpcx/transport-kcp';
+import { quicTransport } from '@rpcx/transport-quic';
+import { readFileSync } from 'node:fs';
 import { BenchmarkMessage } from './message.js';
 
 const { values } = parseArgs({
-  options: { addr: { type: 'string', default: '127.0.0.1:0' }, network: { type: 'string', default: 'tcp' } },
+  options: {
+    addr: { type: 'string', default: '127.0.0.1:0' },
+    network: { type: 'string', default: 'tcp' },
+    // QUIC needs a certificate, as Go's quic server does.
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+  },
 });
 
 class Hello {
@@ -22,9 +30,10 @@ class Hello {
 }
 
 // Message instances (not plain objects) skip protobufjs' toObject/fromObject round trip.
-const server = new Server({ transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport()], codecs: [protobufCodec({ toObject: false })] });
+const server = new Server({ transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport()], codecs: [protobufCodec({ toObject: false })] });
 await server.register(new Hello(), { schemas: { Say: { args: BenchmarkMessage, reply: BenchmarkMessage } } });
-const listener = await server.listen(values.network!, values.addr!);
+const tls = values['tls-cert'] ? { tls: { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } } : {};
+const listener = await server.listen(values.network!, values.addr!, tls);
 process.stdout.write(`LISTENING ${values.network}@${listener.address}\n`);
 const stop = () => void server.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);
