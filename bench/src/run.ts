@@ -37,6 +37,8 @@ interface Result {
 
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+// Interrupted: stop the servers too (the exit handler alone does not run on a signal).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 function startServer(cmd: string, args: string[]): Promise<{ key: string; child: ChildProcess }> {
   // stderr ignored: servers log their shutdown, which would interleave with the tables.

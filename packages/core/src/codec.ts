@@ -20,6 +20,8 @@ export interface MethodSchema {
   reply?: unknown;
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * The raw-bytes codec (Go `ByteCodec`, serialize type 0). Lives here rather than in its own
  * package because it has no dependency and every server and client installs it.
@@ -29,7 +31,7 @@ export const rawCodec: Codec = {
   name: 'raw',
   encode(value: unknown): Uint8Array {
     if (value instanceof Uint8Array) return value;
-    if (typeof value === 'string') return Buffer.from(value, 'utf8');
+    if (typeof value === 'string') return utf8.encode(value);
     if (value == null) return new Uint8Array(0);
     // Same text as Go's ByteCodec with %T of the value's JS type.
     throw new TypeError(`${describeType(value)} is not a []byte`);

@@ -14,11 +14,14 @@ export function newMetadata(init?: Metadata): Metadata {
 }
 
 const UNRESERVED = /[A-Za-z0-9\-_.~]/;
+const encoder = new TextEncoder();
+// Malformed UTF-8 becomes U+FFFD, as Buffer's toString did.
+const decoder = new TextDecoder();
 
 /** Go `url.QueryEscape`: everything but `A-Za-z0-9-_.~` is percent-escaped, space becomes `+`. */
 export function queryEscape(s: string): string {
   let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
+  for (const byte of encoder.encode(s)) {
     const ch = String.fromCharCode(byte);
     if (byte < 0x80 && UNRESERVED.test(ch)) out += ch;
     else if (byte === 0x20) out += '+';
@@ -41,10 +44,14 @@ export function queryUnescape(s: string): string {
     } else if (c === 0x2b /* + */) {
       bytes.push(0x20);
     } else {
-      for (const b of Buffer.from(s[i], 'utf8')) bytes.push(b);
+      let end = i + 1;
+      // Copy a run of plain characters at once (surrogate pairs stay whole).
+      while (end < s.length && s.charCodeAt(end) !== 0x25 && s.charCodeAt(end) !== 0x2b) end++;
+      for (const b of encoder.encode(s.slice(i, end))) bytes.push(b);
+      i = end - 1;
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  return decoder.decode(new Uint8Array(bytes));
 }
 
 /** Go `url.ParseQuery`: every value of every key; pairs with a bad escape or a `;` are skipped. */

@@ -1,5 +1,6 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { CompressType, DecompressedTooLongError, ProtocolError } from '@rpcx/core';
+import { CompressType, DecompressedTooLongError, ProtocolError, UnsupportedError } from '@rpcx/core';
+// node:zlib on Node; in a bundle built with the `browser` condition, a stand-in that throws.
+import { gunzip, gzip } from '#gzip';
 
 /** A payload compressor, registered under the 3-bit compress type of the frame header. */
 export interface Compressor {
@@ -11,15 +12,19 @@ export interface Compressor {
 /**
  * gzip, as Go's `compress/gzip` at the default level. Any RFC 1952 stream is accepted,
  * concatenated members included. The output cap stops decompression bombs early.
+ *
+ * On Node only: in a browser build both methods throw `UnsupportedError('unsupported
+ * compressor')`; register a synchronous gzip of your own under type 1 to use it there.
  */
 export const gzipCompressor: Compressor = {
   compress(data) {
-    return gzipSync(data);
+    return gzip(data);
   },
   decompress(data, limit) {
     try {
-      return limit > 0 ? gunzipSync(data, { maxOutputLength: limit }) : gunzipSync(data);
+      return gunzip(data, limit);
     } catch (err) {
+      if (err instanceof UnsupportedError) throw err;
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new DecompressedTooLongError(limit, { cause: err });
       throw new ProtocolError(`gzip: invalid payload: ${(err as Error).message}`, 'RPCX_ERR_BAD_GZIP', { cause: err });
     }

@@ -8,6 +8,7 @@ import {
 } from '@rpcx/core';
 import { Message } from './message.js';
 import { resolveDecodeOptions, type DecodeOptions, type ResolvedDecodeOptions } from './limits.js';
+import { allocBytes, asBytes, readUint32BE, readUtf8 } from './bytes.js';
 
 const PREFIX_LENGTH = 16;
 /** The four length fields every frame has, even when all four parts are empty. */
@@ -25,9 +26,11 @@ function malformed(what: string): ProtocolError {
  * silently returns a half-filled message for a frame whose inner lengths do not add up, any
  * inconsistency is an error.
  */
-export function decodeFrame(frame: Buffer, options: ResolvedDecodeOptions): Message {
+export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): Message {
+  const frame = asBytes(bytes);
   if (frame[0] !== MAGIC_NUMBER) throw new ProtocolError(GoErrorText.badMagic(frame[0]), 'RPCX_ERR_BAD_MAGIC');
   const end = frame.length;
+  if (end < PREFIX_LENGTH + MIN_TOTAL_LENGTH) throw malformed(`${end} bytes is shorter than a frame`);
   const m = new Message();
   m.version = frame[1];
   const flags = frame[2];
@@ -37,31 +40,31 @@ export function decodeFrame(frame: Buffer, options: ResolvedDecodeOptions): Mess
   m.compressType = (flags & 0x1c) >> 2;
   m.status = flags & 0x03;
   m.serializeType = frame[3] >> 4;
-  const hi = frame.readUInt32BE(4);
-  const lo = frame.readUInt32BE(8);
+  const hi = readUint32BE(frame, 4);
+  const lo = readUint32BE(frame, 8);
   m.seq = hi < SAFE_SEQ_HIGH ? hi * TWO_POW_32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 
   let pos = PREFIX_LENGTH;
   // Each field must leave room for the length fields that follow it.
-  const spLen = frame.readUInt32BE(pos);
+  const spLen = readUint32BE(frame, pos);
   pos += 4;
   if (spLen > end - pos - 12) throw malformed('service path length exceeds the frame');
-  m.servicePath = frame.toString('utf8', pos, pos + spLen);
+  m.servicePath = readUtf8(frame, pos, pos + spLen);
   pos += spLen;
 
-  const smLen = frame.readUInt32BE(pos);
+  const smLen = readUint32BE(frame, pos);
   pos += 4;
   if (smLen > end - pos - 8) throw malformed('service method length exceeds the frame');
-  m.serviceMethod = frame.toString('utf8', pos, pos + smLen);
+  m.serviceMethod = readUtf8(frame, pos, pos + smLen);
   pos += smLen;
 
-  const metaLen = frame.readUInt32BE(pos);
+  const metaLen = readUint32BE(frame, pos);
   pos += 4;
   if (metaLen > end - pos - 4) throw malformed('metadata length exceeds the frame');
   if (metaLen > 0) m.metadata = decodeMetadata(frame, pos, pos + metaLen);
   pos += metaLen;
 
-  const payloadLen = frame.readUInt32BE(pos);
+  const payloadLen = readUint32BE(frame, pos);
   pos += 4;
   // Go ignores this field and takes the rest of the frame; a mismatch means a broken sender.
   if (payloadLen !== end - pos) throw malformed(`payload length ${payloadLen} does not match the ${end - pos} bytes left`);
@@ -78,20 +81,20 @@ export function decodeFrame(frame: Buffer, options: ResolvedDecodeOptions): Mess
 }
 
 /** Go's `decodeMetadata` with the same bounds checks and error text. Duplicate keys: last wins. */
-function decodeMetadata(buf: Buffer, start: number, end: number): Metadata {
+function decodeMetadata(buf: Uint8Array, start: number, end: number): Metadata {
   const meta = newMetadata();
   let n = start;
   while (n < end) {
     if (end - n < 4) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
-    const kLen = buf.readUInt32BE(n);
+    const kLen = readUint32BE(buf, n);
     n += 4;
     if (kLen > end - n - 4) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
-    const key = buf.toString('utf8', n, n + kLen);
+    const key = readUtf8(buf, n, n + kLen);
     n += kLen;
-    const vLen = buf.readUInt32BE(n);
+    const vLen = readUint32BE(buf, n);
     n += 4;
     if (vLen > end - n) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
-    meta[key] = buf.toString('utf8', n, n + vLen);
+    meta[key] = readUtf8(buf, n, n + vLen);
     n += vLen;
   }
   return meta;
@@ -106,7 +109,7 @@ function decodeMetadata(buf: Buffer, start: number, end: number): Metadata {
  */
 export class FrameDecoder {
   private readonly options: ResolvedDecodeOptions;
-  private chunks: Buffer[] = [];
+  private chunks: Uint8Array[] = [];
   /** Read position in `chunks[0]`. */
   private offset = 0;
   /** Bytes buffered from `offset` on. */
@@ -123,7 +126,7 @@ export class FrameDecoder {
 
   /** Feed bytes; `onMessage` runs for every frame they complete, in order. */
   push(chunk: Uint8Array, onMessage: (message: Message) => void): void {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = asBytes(chunk);
     if (buf.length === 0) return;
     this.chunks.push(buf);
     this.buffered += buf.length;
@@ -135,11 +138,11 @@ export class FrameDecoder {
         if (first[this.offset] !== MAGIC_NUMBER) {
           throw new ProtocolError(GoErrorText.badMagic(first[this.offset]), 'RPCX_ERR_BAD_MAGIC');
         }
-        totalLen = first.readUInt32BE(this.offset + 12);
+        totalLen = readUint32BE(first, this.offset + 12);
       } else {
         const prefix = this.peek(PREFIX_LENGTH);
         if (prefix[0] !== MAGIC_NUMBER) throw new ProtocolError(GoErrorText.badMagic(prefix[0]), 'RPCX_ERR_BAD_MAGIC');
-        totalLen = prefix.readUInt32BE(12);
+        totalLen = readUint32BE(prefix, 12);
       }
       const max = this.options.maxMessageLength;
       if (max > 0 && totalLen > max) throw new MessageTooLongError(totalLen, max);
@@ -151,12 +154,14 @@ export class FrameDecoder {
   }
 
   /** Copy of the first `n` buffered bytes, without consuming them. */
-  private peek(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
+  private peek(n: number): Uint8Array {
+    const out = allocBytes(n);
     let copied = 0;
     let offset = this.offset;
     for (const c of this.chunks) {
-      copied += c.copy(out, copied, offset, Math.min(c.length, offset + n - copied));
+      const part = c.subarray(offset, Math.min(c.length, offset + n - copied));
+      out.set(part, copied);
+      copied += part.length;
       offset = 0;
       if (copied === n) break;
     }
@@ -164,9 +169,9 @@ export class FrameDecoder {
   }
 
   /** Consume `n` bytes: a view when they sit in the first chunk, else one copy. */
-  private take(n: number): Buffer {
+  private take(n: number): Uint8Array {
     const first = this.chunks[0];
-    let out: Buffer;
+    let out: Uint8Array;
     if (first.length - this.offset >= n) {
       out = first.subarray(this.offset, this.offset + n);
       this.offset += n;
@@ -175,12 +180,12 @@ export class FrameDecoder {
         this.offset = 0;
       }
     } else {
-      out = Buffer.allocUnsafe(n);
+      out = allocBytes(n);
       let copied = 0;
       while (copied < n) {
         const c = this.chunks[0];
         const want = Math.min(c.length - this.offset, n - copied);
-        c.copy(out, copied, this.offset, this.offset + want);
+        out.set(c.subarray(this.offset, this.offset + want), copied);
         copied += want;
         this.offset += want;
         if (this.offset === c.length) {

@@ -1,5 +1,6 @@
 import { UnsupportedError, type RpcMessage } from '@rpcx/core';
 import { defaultCompressors, type CompressorRegistry } from './compress.js';
+import { allocBytes, utf8Length, writeUint32BE, writeUtf8 } from './bytes.js';
 
 const HEADER_LENGTH = 12;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -16,11 +17,12 @@ export function flagsByte(m: RpcMessage): number {
 }
 
 /**
- * Encode a message into one buffer holding the whole frame (one allocation, one write).
+ * Encode a message into one buffer holding the whole frame (one allocation, one write); on
+ * Node the bytes are a `Buffer`.
  * The payload is compressed here when `compressType` is not None; deciding whether a payload
  * is worth compressing (Go: > 1024 bytes) is the sender's job.
  */
-export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = defaultCompressors): Buffer {
+export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = defaultCompressors): Uint8Array {
   let payload = m.payload;
   if (m.compressType !== 0) {
     const compressor = compressors.get(m.compressType);
@@ -28,51 +30,54 @@ export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = d
     payload = compressor.compress(payload);
   }
 
-  const spLen = Buffer.byteLength(m.servicePath, 'utf8');
-  const smLen = Buffer.byteLength(m.serviceMethod, 'utf8');
+  const spLen = utf8Length(m.servicePath);
+  const smLen = utf8Length(m.serviceMethod);
   const meta = m.metadata;
   let metaLen = 0;
   // for..in is the fastest way over a small prototype-less map; user maps may have a
   // prototype, so keep only own keys.
   for (const k in meta) {
     if (!Object.prototype.hasOwnProperty.call(meta, k)) continue;
-    metaLen += 8 + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(meta[k], 'utf8');
+    metaLen += 8 + utf8Length(k) + utf8Length(meta[k]);
   }
   const totalLen = 16 + spLen + smLen + metaLen + payload.length;
-  const buf = Buffer.allocUnsafe(4 + HEADER_LENGTH + totalLen);
+  const buf = allocBytes(4 + HEADER_LENGTH + totalLen);
 
   buf[0] = 0x08;
   buf[1] = m.version;
   buf[2] = flagsByte(m);
   buf[3] = (m.serializeType & 0x0f) << 4;
   const seq = m.seq;
-  if (typeof seq === 'bigint') buf.writeBigUInt64BE(seq, 4);
-  else {
-    buf.writeUInt32BE(Math.floor(seq / TWO_POW_32), 4);
-    buf.writeUInt32BE(seq >>> 0, 8);
+  if (typeof seq === 'bigint') {
+    if (seq < 0n || seq > 0xffff_ffff_ffff_ffffn) throw new RangeError(`seq ${seq} is not a uint64`);
+    writeUint32BE(buf, Number(BigInt.asUintN(64, seq) >> 32n), 4);
+    writeUint32BE(buf, Number(BigInt.asUintN(32, seq)), 8);
+  } else {
+    writeUint32BE(buf, Math.floor(seq / TWO_POW_32), 4);
+    writeUint32BE(buf, seq >>> 0, 8);
   }
-  buf.writeUInt32BE(totalLen, 12);
+  writeUint32BE(buf, totalLen, 12);
 
   let pos = 16;
-  buf.writeUInt32BE(spLen, pos);
+  writeUint32BE(buf, spLen, pos);
   pos += 4;
-  pos += buf.write(m.servicePath, pos, 'utf8');
-  buf.writeUInt32BE(smLen, pos);
+  pos += writeUtf8(buf, m.servicePath, pos);
+  writeUint32BE(buf, smLen, pos);
   pos += 4;
-  pos += buf.write(m.serviceMethod, pos, 'utf8');
-  buf.writeUInt32BE(metaLen, pos);
+  pos += writeUtf8(buf, m.serviceMethod, pos);
+  writeUint32BE(buf, metaLen, pos);
   pos += 4;
   for (const k in meta) {
     if (!Object.prototype.hasOwnProperty.call(meta, k)) continue;
     const v = meta[k];
-    const kLen = buf.write(k, pos + 4, 'utf8');
-    buf.writeUInt32BE(kLen, pos);
+    const kLen = writeUtf8(buf, k, pos + 4);
+    writeUint32BE(buf, kLen, pos);
     pos += 4 + kLen;
-    const vLen = buf.write(v, pos + 4, 'utf8');
-    buf.writeUInt32BE(vLen, pos);
+    const vLen = writeUtf8(buf, v, pos + 4);
+    writeUint32BE(buf, vLen, pos);
     pos += 4 + vLen;
   }
-  buf.writeUInt32BE(payload.length, pos);
+  writeUint32BE(buf, payload.length, pos);
   pos += 4;
   buf.set(payload, pos);
   return buf;

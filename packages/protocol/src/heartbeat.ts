@@ -11,9 +11,9 @@ export function heartbeatRequest(seq: number, nowNanos: bigint = currentNanos())
   m.heartbeat = true;
   m.serializeType = SerializeType.MsgPack;
   m.seq = seq;
-  const payload = Buffer.allocUnsafe(9);
+  const payload = new Uint8Array(9);
   payload[0] = 0xd3;
-  payload.writeBigInt64BE(nowNanos, 1);
+  new DataView(payload.buffer).setBigInt64(1, nowNanos);
   m.payload = payload;
   return m;
 }
@@ -21,7 +21,7 @@ export function heartbeatRequest(seq: number, nowNanos: bigint = currentNanos())
 /** The timestamp a heartbeat carries, if it is the int64 msgpack Go writes. */
 export function heartbeatTime(payload: Uint8Array): bigint | undefined {
   if (payload.length !== 9 || payload[0] !== 0xd3) return undefined;
-  return Buffer.from(payload.buffer, payload.byteOffset, 9).readBigInt64BE(1);
+  return new DataView(payload.buffer, payload.byteOffset, 9).getBigInt64(1);
 }
 
 function currentNanos(): bigint {

@@ -40,7 +40,7 @@ function write(value: unknown, stack: object[]): string {
     for (let i = 0; i < obj.length; i++) out += (i ? ',' : '') + write(obj[i], stack);
     out += ']';
   } else if (ArrayBuffer.isView(obj)) {
-    out = `"0x${Buffer.from(obj.buffer, obj.byteOffset, obj.byteLength).toString('hex')}"`;
+    out = `"0x${hex(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength))}"`;
   } else if (obj instanceof Map) {
     const entries = [...obj.entries()].map(([k, v]) => `${write(k, stack)}:${write(v, stack)}`);
     out = 'Map{' + entries.sort().join(',') + '}';
@@ -78,4 +78,10 @@ function writePlain(obj: Record<string, unknown>, stack: object[]): string {
  */
 export function defaultHashKey(request: SelectRequest): string {
   return `/${request.servicePath}/${request.serviceMethod}/${stableStringify(request.args)}`;
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
+  return out;
 }

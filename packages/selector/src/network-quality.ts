@@ -1,4 +1,5 @@
-import { connect, isIP, type NetConnectOpts } from 'node:net';
+// node:net on Node; in a bundle built with the `browser` condition, a stand-in whose probe fails.
+import { connect, isIP, type NetConnectOpts } from '#net';
 import {
   ConfigError,
   TimeoutError,

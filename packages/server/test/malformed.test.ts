@@ -12,7 +12,7 @@ import { XClient, peer2peer } from '@rpcx/xclient';
 
 const codec = msgpackCodec();
 const good = () =>
-  encodeMessage(new Message({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq: 1, payload: codec.encode({ A: 2, B: 3 }) }));
+  Buffer.from(encodeMessage(new Message({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq: 1, payload: codec.encode({ A: 2, B: 3 }) })));
 
 /** Frames a broken or hostile peer might send, each with the error code the server reports. */
 const cases: [string, () => Buffer, string][] = [
@@ -39,7 +39,7 @@ const cases: [string, () => Buffer, string][] = [
     'metadata that does not add up',
     () => {
       const m = new Message({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, metadata: { k: 'v' }, payload: codec.encode({}) });
-      const b = encodeMessage(m);
+      const b = Buffer.from(encodeMessage(m));
       b.writeUInt32BE(100, 16 + 4 + 5 + 4 + 3 + 4); // first key length → past the metadata block
       return b;
     },
@@ -50,7 +50,7 @@ const cases: [string, () => Buffer, string][] = [
     () => {
       const m = new Message({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3 });
       m.payload = gzipSync(Buffer.alloc(64 * 1024 * 1024));
-      const b = encodeMessage(m);
+      const b = Buffer.from(encodeMessage(m));
       b[2] |= 1 << 2; // mark gzip without compressing twice
       return b;
     },

@@ -18,17 +18,6 @@ import { wsTransport } from '../src/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const here = path.dirname(fileURLToPath(import.meta.url));
-const shims = path.join(here, 'browser', 'shims');
-
-/** Node built-ins the client path still imports, mapped to the test page's stand-ins. */
-const nodeShims: esbuild.Plugin = {
-  name: 'node-shims',
-  setup(build) {
-    build.onResolve({ filter: /^node:(events|zlib|net)$/ }, (args) => ({
-      path: path.join(shims, args.path === 'node:events' ? 'events.ts' : 'unavailable.ts'),
-    }));
-  },
-};
 
 async function bundlePage(): Promise<string> {
   const result = await esbuild.build({
@@ -39,10 +28,11 @@ async function bundlePage(): Promise<string> {
     target: 'chrome120',
     write: false,
     logLevel: 'silent',
-    plugins: [nodeShims],
-    inject: [path.join(shims, 'buffer-global.ts')],
   });
-  return result.outputFiles[0].text;
+  // No shim and no polyfill: the client path has no Node built-in left.
+  const text = result.outputFiles[0].text;
+  if (/\bnode:\w+/.test(text)) throw new Error(`the page bundle imports a Node built-in: ${text.match(/\bnode:\w+/g)}`);
+  return text;
 }
 
 /** Start Chromium with a fresh profile and a DevTools port; resolves once it listens. */

@@ -7,5 +7,6 @@
 export { XClient, type XClientOptions, type XClientEvents, type Receipt, type ServiceClient } from './xclient.js';
 export { RpcClient, type CallOptions, type RpcClientConfig, type ServerMessage } from './rpc-client.js';
 export { XClientPool, OneClient } from './pool.js';
+export { Emitter, events, type EventMap } from './emitter.js';
 export { peer2peer, multipleServers, type MultipleServersDiscovery } from './discovery.js';
 export { FailMode, SelectMode } from '@rpcx/core';

@@ -1,4 +1,3 @@
-import { EventEmitter, on } from 'node:events';
 import {
   AbortError,
   COMPRESS_THRESHOLD,
@@ -25,6 +24,7 @@ import {
   type CodecRegistry,
   type CompressorRegistry,
 } from '@rpcx/protocol';
+import { Emitter, events } from './emitter.js';
 
 /** Per-call settings. Every field is optional; client options give the defaults. */
 export interface CallOptions {
@@ -69,7 +69,7 @@ interface Pending {
   reject(error: Error): void;
   codecSchema: unknown;
   responseMetadata: Metadata | undefined;
-  timer: NodeJS.Timeout | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -95,11 +95,11 @@ export interface RpcClientEvents {
  * One connection to one server: many calls in flight, matched by sequence number.
  * The xclient keeps one per server; use it directly for a single fixed server.
  */
-export class RpcClient extends EventEmitter<RpcClientEvents> {
+export class RpcClient extends Emitter<RpcClientEvents> {
   private readonly decoder: FrameDecoder;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private closing = false;
   private closeError: Error | undefined;
   private _closed = false;
@@ -165,9 +165,7 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
     this.once('close', stop);
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      for await (const [m] of on(this, 'message', { signal: ac.signal })) yield m as ServerMessage;
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
+      yield* events(this, 'message', ac.signal);
     } finally {
       this.off('close', stop);
       signal?.removeEventListener('abort', stop);
@@ -351,7 +349,8 @@ export class RpcClient extends EventEmitter<RpcClientEvents> {
         this.connection.destroy(new ConnectionError(`heartbeat failed: ${err.message}`, 'RPCX_ERR_HEARTBEAT', { cause: err }));
       });
     }, every);
-    this.heartbeatTimer.unref();
+    // Node: do not keep the process alive for heartbeats (browsers' timers are numbers).
+    (this.heartbeatTimer as { unref?: () => void }).unref?.();
   }
 
   private stopHeartbeat(): void {

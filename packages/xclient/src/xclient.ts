@@ -1,4 +1,3 @@
-import { EventEmitter, on } from 'node:events';
 import {
   AbortError,
   BreakerOpenError,
@@ -30,6 +29,7 @@ import {
 import { CodecRegistry, CompressorRegistry, type Compressor, type Message } from '@rpcx/protocol';
 import { filterServers, selectorFor } from '@rpcx/selector';
 import { RpcClient, type CallOptions, type RpcClientConfig, type ServerMessage } from './rpc-client.js';
+import { Emitter, events } from './emitter.js';
 
 export interface XClientOptions {
   /** The service every call of this client goes to (Go: one XClient per servicePath). */
@@ -107,7 +107,7 @@ export interface XClientEvents {
  * per call with a selector, keeps one connection per server, and handles failures according
  * to the fail mode.
  */
-export class XClient extends EventEmitter<XClientEvents> {
+export class XClient extends Emitter<XClientEvents> {
   readonly servicePath: string;
   private readonly options: XClientOptions;
   private readonly config: RpcClientConfig;
@@ -251,11 +251,7 @@ export class XClient extends EventEmitter<XClientEvents> {
 
   /** Server pushes from every connection of this client, as an async iterator. */
   async *messages(signal?: AbortSignal): AsyncGenerator<ServerMessage> {
-    try {
-      for await (const [m] of on(this, 'message', { signal })) yield m as ServerMessage;
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
-    }
+    yield* events(this, 'message', signal);
   }
 
   /** The servers this client currently sees (after state / group filtering). */

@@ -1,0 +1,43 @@
+// The portable (browser) byte helpers must agree with Node's Buffer, which Node uses instead.
+import { portableReadUtf8, portableUtf8Length, portableWriteUtf8, readUint32BE, writeUint32BE } from '../src/bytes.js';
+
+const samples = [
+  '',
+  'Arith',
+  'Servicé',
+  '方法',
+  'ключ=значение',
+  '😀 emoji pair',
+  'lone \ud800 high',
+  'lone \udc00 low',
+  'end high \ud83d',
+  'x'.repeat(64),
+  'y'.repeat(65) + 'é',
+  'z'.repeat(300),
+];
+
+describe('portable bytes', () => {
+  test.each(samples)('UTF-8 of %j matches Buffer', (s) => {
+    const expected = Buffer.from(s, 'utf8');
+    expect(portableUtf8Length(s)).toBe(expected.length);
+    const out = new Uint8Array(expected.length + 8);
+    const written = portableWriteUtf8(out, s, 3);
+    expect(written).toBe(expected.length);
+    expect(Buffer.from(out.subarray(3, 3 + written)).equals(expected)).toBe(true);
+    expect(portableReadUtf8(out, 3, 3 + written)).toBe(expected.toString('utf8'));
+  });
+
+  test('invalid UTF-8 reads as U+FFFD, as Buffer does', () => {
+    const bad = new Uint8Array([0x61, 0xff, 0x62, 0xc3]);
+    expect(portableReadUtf8(bad, 0, bad.length)).toBe(Buffer.from(bad).toString('utf8'));
+  });
+
+  test('uint32 big-endian', () => {
+    const b = new Uint8Array(8);
+    for (const v of [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 581]) {
+      writeUint32BE(b, v, 2);
+      expect(Buffer.from(b).readUInt32BE(2)).toBe(v);
+      expect(readUint32BE(b, 2)).toBe(v);
+    }
+  });
+});
