@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { UnsupportedError, type Connection } from '@rpcx/core';
 import { httpTransport } from '../src/index.js';
 import { transportCompliance, Recorder } from '../../transport-tcp/test/compliance.js';
-import { refusedAddress, silentServer, tempDir } from '../../transport-tcp/test/helpers.js';
+import { refusedAddress, silentServer, selfSigned } from '../../transport-tcp/test/helpers.js';
 
 transportCompliance({
   name: 'http CONNECT 127.0.0.1',
@@ -17,19 +14,8 @@ transportCompliance({
   stalledAddress: () => silentServer('127.0.0.1'),
 });
 
-// A self-signed certificate for 127.0.0.1, made fresh for this run.
-const dir = tempDir('rpcx-http-tls-');
-execFileSync(
-  'openssl',
-  [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ],
-  { stdio: 'ignore' },
-);
-const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
-const serverTls = { key: fs.readFileSync(path.join(dir, 'key.pem')), cert };
+const { key, cert } = selfSigned('rpcx-http-tls-');
+const serverTls = { key, cert };
 
 transportCompliance({
   name: 'http CONNECT over TLS 127.0.0.1',

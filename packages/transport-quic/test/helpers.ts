@@ -1,26 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import path from 'node:path';
 import { joinHostPort } from '@rpcx/core';
-import { tempDir } from '../../transport-tcp/test/helpers.js';
 
-/** A self-signed certificate for localhost and 127.0.0.1, made fresh for this run. */
-export function selfSigned(prefix = 'rpcx-quic-'): { dir: string; keyPath: string; certPath: string; key: string; cert: string } {
-  const dir = tempDir(prefix);
-  const keyPath = path.join(dir, 'key.pem');
-  const certPath = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyPath, '-out', certPath, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { dir, keyPath, certPath, key: fs.readFileSync(keyPath, 'utf8'), cert: fs.readFileSync(certPath, 'utf8') };
-}
+export { selfSigned } from '../../transport-tcp/test/helpers.js';
 
 /** A UDP address on `host` where nothing listens: bound to a free port, then released. */
 export async function refusedUdpAddress(host = '127.0.0.1'): Promise<string> {

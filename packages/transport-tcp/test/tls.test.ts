@@ -1,24 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection } from '@rpcx/core';
 import { tcpTransport } from '../src/index.js';
 import { transportCompliance } from './compliance.js';
-import { hasIPv6Loopback, refusedAddress, silentServer, tempDir } from './helpers.js';
+import { hasIPv6Loopback, refusedAddress, silentServer, selfSigned } from './helpers.js';
 
-// A self-signed certificate for localhost, 127.0.0.1 and ::1, made fresh for this run.
-const dir = tempDir('rpcx-tls-');
-execFileSync(
-  'openssl',
-  [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-  ],
-  { stdio: 'ignore' },
-);
-const key = fs.readFileSync(path.join(dir, 'key.pem'));
-const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
+const { key, cert, dir } = selfSigned('rpcx-tls-');
 const serverTls = { key, cert };
 const clientTls = { ca: cert };
 

@@ -1,13 +1,10 @@
 // The transport under a real @rpcx server and XClient: `server.listen('ws', …)`, a client
 // key `ws@…` / `wss@…`, and the RPC path and TLS passed the way users pass them.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server } from '@rpcx/server';
 import { XClient, peer2peer } from '@rpcx/xclient';
 import { wsTransport } from '../src/index.js';
-import { tempDir } from '../../transport-tcp/test/helpers.js';
+import { selfSigned } from '../../transport-tcp/test/helpers.js';
 
 class Arith {
   Mul(a: { A: number; B: number }) {
@@ -15,18 +12,7 @@ class Arith {
   }
 }
 
-const dir = tempDir('rpcx-ws-rpc-');
-execFileSync(
-  'openssl',
-  [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ],
-  { stdio: 'ignore' },
-);
-const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
-const key = fs.readFileSync(path.join(dir, 'key.pem'));
+const { key, cert } = selfSigned('rpcx-ws-rpc-');
 
 describe('rpcx calls over ws and wss', () => {
   const closers: (() => Promise<unknown>)[] = [];

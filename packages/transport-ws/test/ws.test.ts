@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConfigError, UnsupportedError, type Connection, type Transport } from '@rpcx/core';
 import { browserWsTransport, wsTransport, type WebSocketConstructor } from '../src/index.js';
 import { transportCompliance, Recorder } from '../../transport-tcp/test/compliance.js';
-import { refusedAddress, silentServer, tempDir } from '../../transport-tcp/test/helpers.js';
+import { refusedAddress, silentServer, selfSigned } from '../../transport-tcp/test/helpers.js';
 
 transportCompliance({
   name: 'ws 127.0.0.1',
@@ -19,19 +16,8 @@ transportCompliance({
   stalledAddress: () => silentServer('127.0.0.1'),
 });
 
-// A self-signed certificate for 127.0.0.1, made fresh for this run.
-const dir = tempDir('rpcx-wss-');
-execFileSync(
-  'openssl',
-  [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ],
-  { stdio: 'ignore' },
-);
-const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
-const serverTls = { key: fs.readFileSync(path.join(dir, 'key.pem')), cert };
+const { key, cert } = selfSigned('rpcx-wss-');
+const serverTls = { key, cert };
 
 transportCompliance({
   name: 'wss 127.0.0.1',
