@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, NoServerError, ServiceError, TimeoutError, type Metadata, type ServiceEntry } from '@rpcx/core';
 import { UsageError, parseCount, parseDuration, parseJsonArgs, parseMeta, parseServiceMethod, parseTarget, type Target } from './args.js';
-import { CliError, openClient, registryServers, type OpenClient } from './connect.js';
+import { CliError, openClient, registryServers, withCauses, type OpenClient } from './connect.js';
 import { Histogram } from './histogram.js';
 import { ms, table, toJson } from './output.js';
 
@@ -240,7 +240,7 @@ async function etcdServices(target: Extract<Target, { kind: 'registry' }>, timeo
       lastError = err;
     }
   }
-  const reason = (lastError as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (lastError as Error).message;
+  const reason = (lastError as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : withCauses(lastError);
   throw new CliError(`${target.text}: cannot read etcd: ${reason}`);
 }
 

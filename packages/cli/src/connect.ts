@@ -8,6 +8,20 @@ import type { Target } from './args.js';
 /** A failure the user can act on (unreachable, not found, …): printed as is, exit code 1. */
 export class CliError extends Error {}
 
+/**
+ * `err`'s message and those of its causes: fetch says only "fetch failed", its cause says why
+ * (`connect ECONNREFUSED 127.0.0.1:2379`).
+ */
+export function withCauses(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e !== undefined && parts.length < 5; e = (e as { cause?: unknown }).cause) {
+    const text = e instanceof Error ? e.message || (e as NodeJS.ErrnoException).code || e.name : String(e);
+    if (!parts.includes(text)) parts.push(text);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(': ');
+}
+
 /** Transports in optional packages, by network. */
 const OPTIONAL_TRANSPORTS: Record<string, { pkg: string; factory: string }> = {
   http: { pkg: '@rpcx/transport-http', factory: 'httpTransport' },
@@ -73,7 +87,7 @@ export async function registryServers(target: Extract<Target, { kind: 'registry'
     return { discovery, servers };
   } catch (err) {
     await discovery.close().catch(() => {});
-    throw err instanceof CliError ? err : new CliError(`${target.text}: ${(err as Error).message}`);
+    throw err instanceof CliError ? err : new CliError(`${target.text}: ${withCauses(err)}`);
   }
 }
 
