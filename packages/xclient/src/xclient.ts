@@ -38,7 +38,10 @@ export interface XClientOptions {
   discovery: ServiceDiscovery;
   /** Transports to dial with, chosen by the network of each server key. */
   transports: Transport[];
-  /** Codecs by serialize type; raw bytes is always there. */
+  /**
+   * Codecs by serialize type; raw bytes is always there. Must hold the codec of `serializeType`
+   * (msgpack by default), and one codec per type: otherwise the constructor throws ConfigError.
+   */
   codecs?: Codec[];
   compressors?: Record<number, Compressor>;
   /** @default FailMode.Failfast */
@@ -142,10 +145,14 @@ export class XClient extends Emitter<XClientEvents> {
     this.hasCallHooks = plugins.some((p) => p.preCall || p.postCall);
     const compressors = new CompressorRegistry();
     for (const [t, c] of Object.entries(options.compressors ?? {})) compressors.register(Number(t), c);
+    const codecs = new CodecRegistry(options.codecs);
+    const serializeType = options.serializeType ?? SerializeType.MsgPack;
+    // Say now, not at the first call, that the codec of the calls' serialize type is missing.
+    codecs.required(serializeType, options.serializeType === undefined ? `XClient (default serializeType ${serializeType}, as in Go)` : 'XClient serializeType');
     this.config = {
-      codecs: new CodecRegistry(options.codecs),
+      codecs,
       compressors,
-      serializeType: options.serializeType ?? SerializeType.MsgPack,
+      serializeType,
       compressType: options.compressType ?? 0,
       timeoutMs: options.timeoutMs ?? 0,
       heartbeatIntervalMs: options.heartbeat?.intervalMs ?? 0,
