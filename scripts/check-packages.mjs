@@ -14,6 +14,7 @@
 // Usage: node scripts/check-packages.mjs [--keep]   (--keep leaves the temp directory)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -125,6 +126,26 @@ function tarballsFor(names, tarballs) {
   };
   names.forEach(visit);
   return [...seen].sort().map((n) => tarballs.get(n));
+}
+
+// --- the release plan --------------------------------------------------------------------
+
+/**
+ * What `changeset version` would do with the pending changesets. A 0.x package must not reach
+ * 1.0.0 by changesets' own rules (a peer dependency on a package of the fixed group bumps every
+ * package a major): a 1.0.0 on npm cannot be taken back. Going 1.0 on purpose means changing this.
+ */
+async function checkReleasePlan() {
+  const fromCli = createRequire(createRequire(join(ROOT, 'package.json')).resolve('@changesets/cli/package.json'));
+  const imported = fromCli('@changesets/get-release-plan');
+  const plan = await (imported.default ?? imported)(ROOT);
+  const versions = new Set();
+  for (const r of plan.releases) {
+    if (r.type === 'none') continue;
+    versions.add(r.newVersion);
+    check(!(r.oldVersion.startsWith('0.') && r.type === 'major'), `release plan: ${r.name} ${r.oldVersion} → ${r.newVersion} (a major bump out of 0.x)`);
+  }
+  log(`release plan: ${plan.releases.filter((r) => r.type !== 'none').length} packages → ${[...versions].join(', ') || 'nothing pending'}`);
 }
 
 // --- the tarballs -----------------------------------------------------------------------
@@ -279,6 +300,7 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'rpcx-packages-'));
   console.log(`checking the @rpcx packages as a user gets them, in ${tmp}`);
   try {
+    await checkReleasePlan();
     await must('pnpm', ['build'], { env: process.env });
     log('pnpm build');
 
@@ -428,6 +450,7 @@ async function main() {
 }
 
 await main().catch((err) => {
+  if (failures.length > 0) console.error(`\n${failures.length} package check(s) failed before it stopped:\n\n${failures.join('\n\n')}`);
   console.error(`\nthe package check stopped: ${err.stack ?? err}`);
   process.exit(1);
 });
