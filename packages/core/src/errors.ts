@@ -22,6 +22,7 @@ export const ErrorCode = {
   MessageTooLong: 'RPCX_ERR_MESSAGE_TOO_LONG',
   DecompressedTooLong: 'RPCX_ERR_DECOMPRESSED_TOO_LONG',
   BadCompressedPayload: 'RPCX_ERR_BAD_GZIP',
+  Codec: 'RPCX_ERR_CODEC',
   Unsupported: 'RPCX_ERR_UNSUPPORTED',
   UnsupportedCodec: 'RPCX_ERR_UNSUPPORTED_CODEC',
   UnsupportedCompressor: 'RPCX_ERR_UNSUPPORTED_COMPRESSOR',
@@ -180,6 +181,15 @@ export class DecompressedTooLongError extends ProtocolError {
 /** A compressed payload that does not decompress. */
 export class BadCompressedPayloadError extends ProtocolError {
   static override readonly code: ErrorCode = ErrorCode.BadCompressedPayload;
+}
+
+/**
+ * A codec could not encode a value or decode a payload. The message is the codec's own (Go's
+ * codec text where Go has one, e.g. `json: unsupported value: NaN`); the server answers it to
+ * that caller only.
+ */
+export class CodecError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Codec;
 }
 
 /** Something that is not installed (a codec, a compressor, a transport for a network). */

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,3 +88,34 @@ describe('error catalogue', () => {
     }
   });
 });
+
+describe('the catalogue is the only place codes are written', () => {
+  // Every package's sources, read from the repository: a code literal outside core means a
+  // condition that bypassed the catalogue (and a code a user cannot import).
+  const packagesDir = fileURLToPath(new URL('../../', import.meta.url));
+  test('no package source outside @rpcx/core contains an RPCX_ERR_ literal', () => {
+    const offenders: string[] = [];
+    for (const pkg of readdirSync(packagesDir)) {
+      if (pkg === 'core') continue;
+      const src = join(packagesDir, pkg, 'src');
+      for (const file of walk(src)) {
+        if (/'RPCX_ERR[A-Z_]*'|"RPCX_ERR[A-Z_]*"/.test(readFileSync(file, 'utf8'))) offenders.push(file.slice(packagesDir.length));
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
+
+function* walk(dir: string): Generator<string> {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p);
+    else if (e.name.endsWith('.ts')) yield p;
+  }
+}
