@@ -10,16 +10,15 @@ import {
   NoServerError,
   SerializeType,
   ServiceError,
-  TimeoutError,
   parseServerKey,
   silentLogger,
+  CallTimeoutError,
   type Breaker,
   type ClientCallInfo,
   type ClientPlugin,
   type Codec,
   type Connection,
   type Logger,
-  type Metadata,
   type SelectFunction,
   type Selector,
   type ServiceDiscovery,
@@ -519,7 +518,7 @@ export class XClient extends Emitter<XClientEvents> {
   private retryable(error: Error, options: CallOptions): boolean {
     if (error instanceof ServiceError) return false;
     if (error instanceof AbortError || options.signal?.aborted) return false;
-    if (error instanceof TimeoutError && error.code === 'RPCX_ERR_TIMEOUT') return false;
+    if (error instanceof CallTimeoutError) return false;
     if (error instanceof ClientClosedError || error instanceof ConfigError) return false;
     return true;
   }
