@@ -117,8 +117,13 @@ registryCompliance({
     zookeeperDiscovery({ servers: [zk.endpoint], basePath, servicePath, logger, sessionTimeoutMs: 4000, timeoutMs: 3000 }),
   writeRaw: async ({ basePath, servicePath, entries }) => {
     const client = await adminClient();
-    await client.create(basePath, 'rpcx_path', constants.ZOO_PERSISTENT);
-    await client.create(`${basePath}/${servicePath}`, servicePath, constants.ZOO_PERSISTENT);
+    // The dirs may be there already (a plugin of the same test made them).
+    const ensure = (path: string, data: string) =>
+      client.create(path, data, constants.ZOO_PERSISTENT).catch((error: Error) => {
+        if (!/node exists/i.test(error.message)) throw error;
+      });
+    await ensure(basePath, 'rpcx_path');
+    await ensure(`${basePath}/${servicePath}`, servicePath);
     for (const { key, value } of entries) await client.create(`${basePath}/${servicePath}/${key}`, Buffer.from(value), constants.ZOO_PERSISTENT);
   },
 });
