@@ -35,8 +35,9 @@ export interface ServiceDiscovery {
    * Every service the registry holds where this discovery looks (its base path; for mDNS,
    * every server that answers), each with its servers, sorted by service name. Go rpcx has
    * no such call; `rpcx list <registry>` uses it. Optional: the registry packages implement
-   * it, static discoveries (`peer2peer`, `multipleServers`) and DNS do not. Rejects when the
-   * registry cannot be read.
+   * it, static discoveries (`peer2peer`, `multipleServers`) do not, and DNS discovery rejects
+   * with `UnsupportedError` (one name has no list of services). Rejects when the registry
+   * cannot be read.
    */
   listAll?(): Promise<RegisteredService[]>;
 }
