@@ -64,10 +64,21 @@ export class ConsulAgent {
     return this.process.pid;
   }
 
+  /**
+   * A new agent on free ports. A port found free can be taken by another process before the
+   * agent binds it (other tests run at the same time): then it is tried again on new ports.
+   */
   static async start(): Promise<ConsulAgent> {
-    const agent = new ConsulAgent(await freePort(), await freePort(), await freePort());
-    await agent.start();
-    return agent;
+    for (let attempt = 1; ; attempt++) {
+      const agent = new ConsulAgent(await freePort(), await freePort(), await freePort());
+      try {
+        await agent.start();
+        return agent;
+      } catch (error) {
+        await agent.destroy();
+        if (attempt === 3 || !/address already in use/.test(String(error))) throw error;
+      }
+    }
   }
 
   /** Start (or start again: same ports and data dir) and wait until a KV write succeeds. */

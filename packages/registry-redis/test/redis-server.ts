@@ -52,10 +52,21 @@ export class RedisServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /**
+   * A new server on a free port. A port found free can be taken by another process before
+   * Redis binds it (other tests run at the same time): then it is tried again on a new one.
+   */
   static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
-    await server.start();
-    return server;
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort());
+      try {
+        await server.start();
+        return server;
+      } catch (error) {
+        await server.destroy();
+        if (attempt === 3 || !/address already in use/i.test(String(error))) throw error;
+      }
+    }
   }
 
   /** Start (or start again: same port and data dir) and wait until it answers PING. */
