@@ -1,9 +1,12 @@
-// Run the `rpcx` command as a user does: a child process of bin/rpcx.js.
+// Run the `rpcx` command as a child process, as a user does. The published bin/rpcx.js runs
+// dist/; here the CLI runs from its sources through tsx (the @rpcx packages resolve to
+// src/*.ts in the workspace). scripts/check-packages.mjs runs the bin from the packed tarball.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'rpcx.js');
+const CLI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MAIN = join(CLI_DIR, 'src', 'main.ts');
 
 export interface RpcxResult {
   code: number | null;
@@ -16,7 +19,7 @@ export interface RpcxResult {
 export function rpcx(args: string[], options: { stdin?: string; limitMs?: number } = {}): Promise<RpcxResult> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: CLI_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
