@@ -19,9 +19,45 @@ export class RpcxError extends Error {
 export class ServiceError extends RpcxError {
   /** The reply the server sent alongside the error, if any (Go sends it when non-nil). */
   readonly reply?: unknown;
-  constructor(message: string, options?: { cause?: unknown; reply?: unknown }) {
-    super(message, 'RPCX_ERR_SERVICE', options);
+  constructor(message: string, options?: { cause?: unknown; reply?: unknown }, code = 'RPCX_ERR_SERVICE') {
+    super(message, code, options);
     if (options && 'reply' in options) this.reply = options.reply;
+  }
+}
+
+/**
+ * A payload a codec cannot decode: malformed, or over one of the codec's limits. A server
+ * answers it to that caller only (its text in `__rpcx_error__`) and keeps the connection; a
+ * client's call fails with it. A `ServiceError` because Go treats a reply it cannot decode as
+ * one: fail modes never retry it. `cause` is the underlying library's error, when there is one.
+ */
+export class DecodeError extends ServiceError {
+  constructor(message: string, options?: { cause?: unknown }, code = 'RPCX_ERR_DECODE') {
+    super(message, options, code);
+  }
+}
+
+/** A payload nested deeper than the codec's `maxDepth` option allows. */
+export class PayloadTooDeepError extends DecodeError {
+  readonly limit: number;
+  constructor(codec: string, limit: number) {
+    super(`${codec}: payload nested deeper than the maxDepth limit of ${limit}`, undefined, 'RPCX_ERR_PAYLOAD_TOO_DEEP');
+    this.limit = limit;
+  }
+}
+
+/**
+ * A payload, or a part of it, larger than one of the codec's limits allows. `option` names
+ * that limit (`maxStringLength`, `maxObjects`, …): the codec option that changes it.
+ */
+export class PayloadTooLargeError extends DecodeError {
+  readonly option: string;
+  readonly limit: number;
+  /** `what` says what was too large, e.g. `a string of 70000000 bytes`. */
+  constructor(codec: string, what: string, option: string, limit: number) {
+    super(`${codec}: ${what} is over the ${option} limit of ${limit}`, undefined, 'RPCX_ERR_PAYLOAD_TOO_LARGE');
+    this.option = option;
+    this.limit = limit;
   }
 }
 
