@@ -5,44 +5,13 @@
 import http from 'node:http';
 import { MessageStatus, MetaKey } from '@rpcx/core';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
+import { deepJson, deepMsgpack, deepProtobuf, manyMaps } from '../src/payloads.js';
 import { RawPeer, request } from '../src/raw.js';
 import { startServer, wellBehavedClient, type Fixture } from '../src/fixture.js';
 
 /** What another client may wait for while a hostile payload is refused (the machine is shared). */
 const SLOWEST_CALL_MS = 2000;
 const MiB = 1024 * 1024;
-
-const deepMsgpack = () => new Uint8Array(32 * MiB).fill(0x91);
-const deepJson = () => new Uint8Array(32 * MiB).fill(0x5b);
-
-/** `depth` protobuf `Node`s nested through field 1: each level is a tag and the length of the rest. */
-function deepProtobuf(depth: number): Uint8Array {
-  const varintLength = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4);
-  // Lengths from the inside out, then written from the outside in.
-  const inner = new Float64Array(depth);
-  for (let i = 1; i < depth; i++) inner[i] = inner[i - 1] + 1 + varintLength(inner[i - 1]);
-  const bytes = new Uint8Array(inner[depth - 1] + 1 + varintLength(inner[depth - 1]));
-  let at = 0;
-  for (let i = depth - 1; i >= 0; i--) {
-    bytes[at++] = 0x0a;
-    for (let n = inner[i]; ; n = Math.floor(n / 128)) {
-      if (n < 0x80) {
-        bytes[at++] = n;
-        break;
-      }
-      bytes[at++] = (n % 128) | 0x80;
-    }
-  }
-  return bytes;
-}
-
-/** Empty maps in one flat array: one byte each on the wire. */
-function manyMaps(count: number): Uint8Array {
-  const bytes = new Uint8Array(5 + count).fill(0x80);
-  bytes[0] = 0xdd;
-  new DataView(bytes.buffer).setUint32(1, count);
-  return bytes;
-}
 
 function httpPost(port: number, headers: Record<string, string>, body: Uint8Array): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {

@@ -331,8 +331,9 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     try {
       p.resolve(codec.decode(m.payload, p.codecSchema));
     } catch (err) {
-      // Go turns a reply decode failure into a ServiceError, which is never retried.
-      p.reject(new ServiceError((err as Error).message, { cause: err }));
+      // Go turns a reply decode failure into a ServiceError, which is never retried. Our codecs
+      // throw a DecodeError (one already: over a limit, or malformed); others are wrapped.
+      p.reject(err instanceof ServiceError ? err : new ServiceError((err as Error).message, { cause: err }));
     }
   }
 

@@ -76,7 +76,12 @@ export interface XClientOptions {
   /** Extra dial options for transports (e.g. the RPC path for http / ws). */
   dialOptions?: Record<string, unknown>;
   plugins?: ClientPlugin[];
+  /**
+   * Largest reply frame accepted, counted as Go counts it (the bytes after the 16-byte prefix);
+   * a bigger one closes that connection before it is buffered. 0 = no limit. @default 64 MiB
+   */
   maxMessageLength?: number;
+  /** Largest reply payload after decompression. 0 = no limit. @default 64 MiB */
   maxDecompressedLength?: number;
   /** @default silent */
   logger?: Logger;
