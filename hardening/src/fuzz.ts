@@ -276,13 +276,15 @@ export async function runWireFuzz(port: number, key: string, options: FuzzOption
   };
   const client = wellBehavedClient(key);
   let next = 0;
+  let done = 0;
   const worker = async () => {
     while (next < options.connections) {
       const id = next++;
       report.connections++;
       await fuzzConnection(port, options, id, report);
-      if (options.log && report.connections % 500 === 0) {
-        options.log(`seed ${options.seed}: ${report.connections} connections, ${report.frames} frames, ${report.replies} replies, ${report.inStep} in step`);
+      done++;
+      if (options.log && done % 500 === 0) {
+        options.log(`seed ${options.seed}: ${done} connections, ${report.frames} frames, ${report.replies} replies, ${report.inStep} in step`);
       }
     }
   };

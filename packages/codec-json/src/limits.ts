@@ -1,5 +1,6 @@
 /**
- * Decoding limits of the JSON codec, checked on the payload's bytes before it is parsed.
+ * Decoding limits of the JSON codec, checked on the payload before it is parsed. No Node
+ * APIs here: `@rpcx/browser`'s JSON codec imports this module (`@rpcx/codec-json/limits`).
  * V8's `JSON.parse` does not recurse, but it has no depth limit either: 10 million nested
  * arrays take 10 s and hold every level in memory, and the values it returns break recursive
  * code afterwards (`JSON.stringify` of 100,000 nested objects overflows the stack, and so does
