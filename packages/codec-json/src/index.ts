@@ -15,7 +15,7 @@ import { parse, type LargeIntegers } from './parse.js';
 import { checkLength, checkNesting, resolveLimits, type JsonLimits } from './limits.js';
 
 export type { LargeIntegers } from './parse.js';
-export { DEFAULT_LIMITS, type JsonLimits } from './limits.js';
+export { DEFAULT_JSON_LIMITS, type JsonLimits } from './limits.js';
 
 /** Options of {@link jsonCodec}; the decoding limits are described in {@link JsonLimits}. */
 export interface JsonCodecOptions extends JsonLimits {

@@ -34,15 +34,15 @@ export interface JsonLimits {
   maxLength?: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze({
+export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze({
   maxDepth: 1000,
   maxObjects: 1024 * 1024,
   maxLength: 64 * 1024 * 1024,
 });
 
 export function resolveLimits(options: JsonLimits): Required<JsonLimits> {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof JsonLimits>) {
+  const limits = { ...DEFAULT_JSON_LIMITS };
+  for (const key of Object.keys(DEFAULT_JSON_LIMITS) as Array<keyof JsonLimits>) {
     const value = options[key];
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`json: ${key} must be a positive integer, got ${value}`);

@@ -1,5 +1,5 @@
 import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
-import { DEFAULT_LIMITS, jsonCodec } from '../src/index.js';
+import { DEFAULT_JSON_LIMITS, jsonCodec } from '../src/index.js';
 
 const bytesOf = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
@@ -25,11 +25,11 @@ describe('JSON decoding limits', () => {
   test('maxDepth counts arrays and objects on both parsers; the limit itself is allowed', () => {
     const codec = jsonCodec();
     const deep = (n: number, inner = '1') => '['.repeat(n) + inner + ']'.repeat(n);
-    expect(codec.decode(bytesOf(deep(DEFAULT_LIMITS.maxDepth)))).toBeDefined();
-    expect(thrown(() => codec.decode(bytesOf(deep(DEFAULT_LIMITS.maxDepth + 1))))).toBeInstanceOf(PayloadTooDeepError);
+    expect(codec.decode(bytesOf(deep(DEFAULT_JSON_LIMITS.maxDepth)))).toBeDefined();
+    expect(thrown(() => codec.decode(bytesOf(deep(DEFAULT_JSON_LIMITS.maxDepth + 1))))).toBeInstanceOf(PayloadTooDeepError);
     // A long integer sends the text to the exact parser, which recurses: the limit keeps it safe.
     const big = '12345678901234567890';
-    expect(codec.decode(bytesOf(deep(DEFAULT_LIMITS.maxDepth, big)))).toBeDefined();
+    expect(codec.decode(bytesOf(deep(DEFAULT_JSON_LIMITS.maxDepth, big)))).toBeDefined();
     expect(thrown(() => codec.decode(bytesOf(deep(100_000, big))))).toBeInstanceOf(PayloadTooDeepError);
 
     const shallow = jsonCodec({ maxDepth: 2 });
@@ -58,7 +58,7 @@ describe('JSON decoding limits', () => {
     const codec = jsonCodec();
     const bomb = bytesOf(`[${'{},'.repeat(11 * 1024 * 1024)}{}]`);
     const heapBefore = process.memoryUsage().heapUsed;
-    expect(thrown(() => codec.decode(bomb))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_LIMITS.maxObjects });
+    expect(thrown(() => codec.decode(bomb))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_JSON_LIMITS.maxObjects });
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
   });
 

@@ -13,7 +13,7 @@ import { DecodeError, RpcxError, type Codec } from '@rpcx/core';
 import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
 import { resolveLimits, scanPayload, type MsgpackLimits } from './scan.js';
 
-export { DEFAULT_LIMITS, type MsgpackLimits } from './scan.js';
+export { DEFAULT_MSGPACK_LIMITS, type MsgpackLimits } from './scan.js';
 
 /** Options of {@link msgpackCodec}; the decoding limits are described in {@link MsgpackLimits}. */
 export interface MsgpackCodecOptions extends MsgpackLimits {

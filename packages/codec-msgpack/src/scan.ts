@@ -44,7 +44,7 @@ export interface MsgpackLimits {
   maxExtLength?: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Required<MsgpackLimits>> = Object.freeze({
+export const DEFAULT_MSGPACK_LIMITS: Readonly<Required<MsgpackLimits>> = Object.freeze({
   maxDepth: 1000,
   maxObjects: 1024 * 1024,
   maxStringLength: 64 * 1024 * 1024,
@@ -55,8 +55,8 @@ export const DEFAULT_LIMITS: Readonly<Required<MsgpackLimits>> = Object.freeze({
 });
 
 export function resolveLimits(options: MsgpackLimits): Required<MsgpackLimits> {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof MsgpackLimits>) {
+  const limits = { ...DEFAULT_MSGPACK_LIMITS };
+  for (const key of Object.keys(DEFAULT_MSGPACK_LIMITS) as Array<keyof MsgpackLimits>) {
     const value = options[key];
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`msgpack: ${key} must be a positive integer, got ${value}`);

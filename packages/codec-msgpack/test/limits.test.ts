@@ -1,5 +1,5 @@
 import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
-import { DEFAULT_LIMITS, msgpackCodec } from '../src/index.js';
+import { DEFAULT_MSGPACK_LIMITS, msgpackCodec } from '../src/index.js';
 import { fromHex } from '../../codec-json/test/compliance.js';
 
 /** The error `fn` throws (the test fails if it returns). */
@@ -45,8 +45,8 @@ describe('msgpack decoding limits', () => {
 
   test('maxDepth counts arrays and maps; the limit itself is allowed', () => {
     const codec = msgpackCodec();
-    expect(codec.decode(nested(DEFAULT_LIMITS.maxDepth))).toBeDefined();
-    expect(thrown(() => codec.decode(nested(DEFAULT_LIMITS.maxDepth + 1)))).toBeInstanceOf(PayloadTooDeepError);
+    expect(codec.decode(nested(DEFAULT_MSGPACK_LIMITS.maxDepth))).toBeDefined();
+    expect(thrown(() => codec.decode(nested(DEFAULT_MSGPACK_LIMITS.maxDepth + 1)))).toBeInstanceOf(PayloadTooDeepError);
 
     const shallow = msgpackCodec({ maxDepth: 3 });
     expect(shallow.decode(codec.encode({ a: [{ b: 1 }] }))).toEqual({ a: [{ b: 1 }] });
@@ -114,7 +114,7 @@ describe('msgpack decoding limits', () => {
     const codec = msgpackCodec();
     const bomb = flatArray(32 * 1024 * 1024, [0x80]);
     const heapBefore = process.memoryUsage().heapUsed;
-    expect(thrown(() => codec.decode(bomb))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_LIMITS.maxObjects });
+    expect(thrown(() => codec.decode(bomb))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_MSGPACK_LIMITS.maxObjects });
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
   });
 

@@ -13,7 +13,7 @@ import { DecodeError, PayloadTooDeepError, PayloadTooLargeError, RpcxError, type
 import type { IConversionOptions, Writer } from 'protobufjs';
 import { checkMessage, isReflected, resolveLimits, type ProtobufLimits } from './limits.js';
 
-export { DEFAULT_LIMITS, type ProtobufLimits } from './limits.js';
+export { DEFAULT_PROTOBUF_LIMITS, type ProtobufLimits } from './limits.js';
 
 /**
  * The schema shape the codec uses: a protobufjs `Type`, or a static-codegen class, or anything

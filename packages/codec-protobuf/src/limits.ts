@@ -38,15 +38,15 @@ export interface ProtobufLimits {
   maxLength?: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Required<ProtobufLimits>> = Object.freeze({
+export const DEFAULT_PROTOBUF_LIMITS: Readonly<Required<ProtobufLimits>> = Object.freeze({
   maxDepth: 100,
   maxObjects: 1024 * 1024,
   maxLength: 64 * 1024 * 1024,
 });
 
 export function resolveLimits(options: ProtobufLimits): Required<ProtobufLimits> {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ProtobufLimits>) {
+  const limits = { ...DEFAULT_PROTOBUF_LIMITS };
+  for (const key of Object.keys(DEFAULT_PROTOBUF_LIMITS) as Array<keyof ProtobufLimits>) {
     const value = options[key];
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`protobuf: ${key} must be a positive integer, got ${value}`);

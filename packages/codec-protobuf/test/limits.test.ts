@@ -1,6 +1,6 @@
 import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
 import protobuf from 'protobufjs';
-import { DEFAULT_LIMITS, protobufCodec } from '../src/index.js';
+import { DEFAULT_PROTOBUF_LIMITS, protobufCodec } from '../src/index.js';
 
 const root = protobuf.parse(
   `syntax = "proto3";
@@ -43,8 +43,8 @@ const repeated = (count: number, field: number[]) => new Uint8Array(Array.from({
 describe('protobuf decoding limits', () => {
   test('100 levels (protobufjs and C++ protobuf default) decode; 101 are a PayloadTooDeepError', () => {
     const codec = protobufCodec();
-    expect(codec.decode(nested(DEFAULT_LIMITS.maxDepth), Node)).toMatchObject({ child: { child: {} } });
-    const err = thrown(() => codec.decode(nested(DEFAULT_LIMITS.maxDepth + 1), Node));
+    expect(codec.decode(nested(DEFAULT_PROTOBUF_LIMITS.maxDepth), Node)).toMatchObject({ child: { child: {} } });
+    const err = thrown(() => codec.decode(nested(DEFAULT_PROTOBUF_LIMITS.maxDepth + 1), Node));
     expect(err).toBeInstanceOf(PayloadTooDeepError);
     expect(err.message).toBe('protobuf: payload nested deeper than the maxDepth limit of 100');
   });
@@ -99,7 +99,7 @@ describe('protobuf decoding limits', () => {
     const bomb = new Uint8Array(32 * 1024 * 1024);
     for (let i = 0; i < bomb.length; i += 2) bomb[i] = 0x12;
     const heapBefore = process.memoryUsage().heapUsed;
-    expect(thrown(() => codec.decode(bomb, Node))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_LIMITS.maxObjects });
+    expect(thrown(() => codec.decode(bomb, Node))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_PROTOBUF_LIMITS.maxObjects });
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
   });
 

@@ -17,7 +17,7 @@ export {
   TBinaryWriter,
   ThriftProtocolError,
   MAX_RECURSION_DEPTH,
-  DEFAULT_LIMITS,
+  DEFAULT_THRIFT_LIMITS,
   type ThriftLimits,
   type I64Mode,
   type I64Value,

@@ -73,7 +73,7 @@ export interface ThriftLimits {
   maxContainerLength?: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Required<ThriftLimits>> = Object.freeze({
+export const DEFAULT_THRIFT_LIMITS: Readonly<Required<ThriftLimits>> = Object.freeze({
   maxDepth: MAX_RECURSION_DEPTH,
   maxObjects: 1024 * 1024,
   maxStringLength: 64 * 1024 * 1024,
@@ -81,8 +81,8 @@ export const DEFAULT_LIMITS: Readonly<Required<ThriftLimits>> = Object.freeze({
 });
 
 export function resolveLimits(options: ThriftLimits): Required<ThriftLimits> {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ThriftLimits>) {
+  const limits = { ...DEFAULT_THRIFT_LIMITS };
+  for (const key of Object.keys(DEFAULT_THRIFT_LIMITS) as Array<keyof ThriftLimits>) {
     const value = options[key];
     if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`thrift: ${key} must be a positive integer, got ${value}`);
@@ -285,7 +285,7 @@ export class TBinaryReader {
   constructor(
     data: Uint8Array,
     private readonly i64: I64Mode = 'int64',
-    limits: Required<ThriftLimits> = DEFAULT_LIMITS,
+    limits: Required<ThriftLimits> = DEFAULT_THRIFT_LIMITS,
   ) {
     this.bytes = data;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);

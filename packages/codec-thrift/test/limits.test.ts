@@ -1,5 +1,5 @@
 import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
-import { DEFAULT_LIMITS, thriftCodec } from '../src/index.js';
+import { DEFAULT_THRIFT_LIMITS, thriftCodec } from '../src/index.js';
 import { fromHex } from '../../codec-json/test/compliance.js';
 import { Chain, Kitchen, ThriftArgs } from './structs.js';
 
@@ -24,8 +24,8 @@ function unknownList(type: number, count: number, element: string): Uint8Array {
 describe('thrift decoding limits', () => {
   test('64 structs deep decode; 65 are a PayloadTooDeepError, for code that never counts depth too', () => {
     const codec = thriftCodec();
-    expect(codec.decode(chain(DEFAULT_LIMITS.maxDepth), Chain)).toBeInstanceOf(Chain);
-    const err = thrown(() => codec.decode(chain(DEFAULT_LIMITS.maxDepth + 1), Chain));
+    expect(codec.decode(chain(DEFAULT_THRIFT_LIMITS.maxDepth), Chain)).toBeInstanceOf(Chain);
+    const err = thrown(() => codec.decode(chain(DEFAULT_THRIFT_LIMITS.maxDepth + 1), Chain));
     expect(err).toBeInstanceOf(PayloadTooDeepError);
     expect(err.message).toBe('thrift: payload nested deeper than the maxDepth limit of 64');
     // ThriftArgs is in the pre-0.21 shape (no incrementRecursionDepth): skipping counts too.
@@ -62,7 +62,7 @@ describe('thrift decoding limits', () => {
 
     const bomb = unknownList(12, 32 * 1024 * 1024 - 16, '00');
     const heapBefore = process.memoryUsage().heapUsed;
-    expect(thrown(() => thriftCodec().decode(bomb, ThriftArgs))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_LIMITS.maxObjects });
+    expect(thrown(() => thriftCodec().decode(bomb, ThriftArgs))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_THRIFT_LIMITS.maxObjects });
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
   });
 
