@@ -11,7 +11,7 @@
  */
 import { DecodeError, RpcxError, type Codec } from '@rpcx/core';
 import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
-import { resolveLimits, scanPayload, type MsgpackLimits } from './scan.js';
+import { PayloadScanner, resolveLimits, type MsgpackLimits } from './scan.js';
 
 export { DEFAULT_MSGPACK_LIMITS, type MsgpackLimits } from './scan.js';
 
@@ -69,7 +69,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
 
   const numberDecoder = new Decoder({ mapKeyConverter: convertMapKey });
   const bigintDecoder = new Decoder({ useBigInt64: true, mapKeyConverter: convertMapKey });
-  const limits = resolveLimits(options);
+  const scanner = new PayloadScanner(resolveLimits(options));
 
   return {
     serializeType: 3,
@@ -87,7 +87,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     decode(data: Uint8Array): unknown {
       // The scan enforces the limits before the library allocates anything, and tells
       // whether a 64-bit integer is present: without one the plain decoder is exact.
-      const hasInt64 = scanPayload(data, limits);
+      const hasInt64 = scanner.scan(data);
       try {
         if (!hasInt64) return numberDecoder.decode(data);
         const value = bigintDecoder.decode(data);

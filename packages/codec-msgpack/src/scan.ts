@@ -72,16 +72,44 @@ function truncated(what: string, needed: number, left: number): DecodeError {
 }
 
 /**
- * Checks `data` against `limits` and returns whether it holds a 64-bit integer (`cf` or `d3`),
- * which needs the bigint-aware decoder. Throws a typed error for a payload over a limit, or
- * one whose headers announce more than the bytes left (the decoder would fail on it too, after
- * allocating for the announced size). Anything else malformed is left to the decoder.
+ * Checks payloads against one codec's limits. Not re-entrant: it keeps its stack between
+ * calls so that the scan of a small payload allocates nothing.
  */
-export function scanPayload(data: Uint8Array, limits: Required<MsgpackLimits>): boolean {
+export class PayloadScanner {
+  /** Values still to read in each enclosing container; grown up to `maxDepth` as needed. */
+  private outer = new Float64Array(64);
+
+  constructor(private readonly limits: Required<MsgpackLimits>) {}
+
+  /**
+   * Checks `data` against the limits and returns whether it holds a 64-bit integer (`cf` or
+   * `d3`), which needs the bigint-aware decoder. Throws a typed error for a payload over a
+   * limit, or one whose headers announce more than the bytes left (the decoder would fail on
+   * it too, after allocating for the announced size). Anything else malformed is left to the
+   * decoder.
+   */
+  scan(data: Uint8Array): boolean {
+    return scanPayload(data, this.limits, this);
+  }
+
+  /** The stack, with room for at least `depth` levels. */
+  stack(depth: number): Float64Array {
+    if (depth > this.outer.length) {
+      const grown = new Float64Array(Math.max(depth, this.outer.length * 2));
+      grown.set(this.outer);
+      this.outer = grown;
+    }
+    return this.outer;
+  }
+}
+
+function scanPayload(data: Uint8Array, limits: Required<MsgpackLimits>, scanner: PayloadScanner): boolean {
   const end = data.length;
   const { maxDepth, maxObjects } = limits;
-  // Values still to read in each enclosing container; the current level's count is `left`.
-  const outer: number[] = [];
+  // Values still to read in each enclosing container (`outer[0 .. depth)`); the current
+  // level's count is `left`.
+  let outer = scanner.stack(0);
+  let depth = 0;
   let left = 1;
   let pos = 0;
   let objects = 0;
@@ -90,8 +118,8 @@ export function scanPayload(data: Uint8Array, limits: Required<MsgpackLimits>): 
   while (pos < end) {
     // Close the containers whose values have all been read.
     while (left === 0) {
-      if (outer.length === 0) return hasInt64; // trailing bytes: the decoder reports them
-      left = outer.pop()!;
+      if (depth === 0) return hasInt64; // trailing bytes: the decoder reports them
+      left = outer[--depth];
     }
     left--;
     const b = data[pos++];
@@ -195,12 +223,13 @@ export function scanPayload(data: Uint8Array, limits: Required<MsgpackLimits>): 
       }
     }
     if (count >= 0) {
-      if (outer.length + 1 > maxDepth) throw new PayloadTooDeepError(CODEC, maxDepth);
+      if (depth + 1 > maxDepth) throw new PayloadTooDeepError(CODEC, maxDepth);
       if (++objects > maxObjects) throw tooManyObjects(maxObjects);
       // Every value takes at least one byte.
       if (count > end - pos) throw truncated(isMap ? 'a map' : 'an array', count, end - pos);
       if (count > 0) {
-        outer.push(left);
+        if (depth === outer.length) outer = scanner.stack(depth + 1);
+        outer[depth++] = left;
         left = count;
       }
       continue;
