@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine for @rpcx and runs the Arith example over TCP on loopback.
 # Installs: pnpm 12, the workspace's npm dependencies (native addons built against the
-# local Node headers), and — when run as root on Debian — the Go module cache for the
-# interop peer, etcd and ZooKeeper for the registry tests.
+# local Node headers), and — when run as root on Debian — etcd, ZooKeeper and Redis for the
+# registry tests; with Go, the interop peers and a Consul agent built from source (cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   command -v etcd >/dev/null || need+=(etcd-server etcd-client)
   [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+  command -v redis-server >/dev/null || need+=(redis-server)
   command -v openssl >/dev/null || need+=(openssl)
   # the WebSocket transport's browser test drives Debian's headless Chromium
   command -v chromium >/dev/null || need+=(chromium)
@@ -45,6 +46,9 @@ if command -v go >/dev/null; then
   node -e "import('./interop/test/support/build-go-peer.js').then((m) => m.default())"
   (cd interop/go-registry && go build -o bin/regpeer ./cmd/regpeer \
     && go build -modfile=zookeeper.mod -tags zookeeper -o bin/regpeer-zk ./cmd/regpeer)
+  # The registry-consul tests run a real agent: Consul v1.14.11 from source, cached in .cache/
+  # (about 5 minutes the first time, instant after).
+  bash scripts/build-consul.sh >/dev/null
 fi
 
 if [ "${RPCX_SETUP_ONLY:-}" != 1 ]; then

@@ -1,5 +1,5 @@
 // Build, start and drive the Go registry peer (interop/go-registry: real rpcx with the Go
-// etcd and ZooKeeper register plugins and discoveries).
+// etcd, ZooKeeper, Consul, Redis and mDNS register plugins and discoveries).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -9,14 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { ServiceDiscovery, ServiceEntry } from '@rpcx/core';
 
 export const GO_REGISTRY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'go-registry');
-/** The etcd build; with `--registry zookeeper` it execs `regpeer-zk` (same PID). */
+/** The rpcx v1.9.4 build; with `--registry zookeeper|redis` it execs `regpeer-zk` (same PID). */
 export const REGPEER = join(GO_REGISTRY_DIR, 'bin', 'regpeer');
 
-export type Registry = 'etcd' | 'zookeeper';
+export type Registry = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'mdns';
 
 /**
- * Build both binaries (`regpeer`: go.mod, rpcx v1.9.4 + rpcx-etcd; `regpeer-zk`:
- * zookeeper.mod, rpcx v1.7.5). Go's build cache makes this a no-op when nothing changed
+ * Build both binaries (`regpeer`: go.mod, rpcx v1.9.4 with rpcx-etcd, rpcx-consul and mDNS;
+ * `regpeer-zk`: zookeeper.mod, rpcx v1.7.5 with ZooKeeper and Redis). Go's build cache makes this a no-op when nothing changed
  * (about 0.5 s each). The build holds a lock file, so two jest workers never write a binary
  * at the same time; the second one then finds both up to date and leaves them alone.
  */
@@ -42,11 +42,12 @@ export function buildRegpeer(): void {
 
 export interface RegistryFlags {
   registry: Registry;
-  endpoint: string;
+  /** `host:port` of the registry server; none for mDNS. */
+  endpoint?: string;
   basePath: string;
 }
 
-const flags = (f: RegistryFlags) => ['--registry', f.registry, '--endpoints', f.endpoint, '--base-path', f.basePath];
+const flags = (f: RegistryFlags) => ['--registry', f.registry, ...(f.endpoint ? ['--endpoints', f.endpoint] : []), '--base-path', f.basePath];
 
 export interface GoRegisteredServer {
   /** `tcp@127.0.0.1:port`, the key the Go plugin publishes. */
@@ -121,12 +122,31 @@ export interface GoClientResult {
  * RoundRobin) calls Mul(i+1, 7) `calls` times. Killed (by its PID) after `timeoutMs`.
  */
 export function runGoRegistryClient(f: RegistryFlags, calls: number, minServers = 1, timeoutMs = 30_000): Promise<GoClientResult> {
-  const args = ['client', ...flags(f), '--service', 'Arith', '--calls', String(calls), '--min-servers', String(minServers), '--wait', '15s'];
+  return runRegpeerJson<GoClientResult>(['client', ...flags(f), '--service', 'Arith', '--calls', String(calls), '--min-servers', String(minServers), '--wait', '15s'], timeoutMs);
+}
+
+/**
+ * `regpeer watch`: the Go discovery's lists, each distinct one in order, until it lists
+ * exactly `until` servers — after first listing `after`, if given — (resolves with them all)
+ * or `waitMs` passes (rejects).
+ */
+export function watchGoDiscovery(f: RegistryFlags, until: number, after?: number, waitMs = 15_000): Promise<{ key: string; value: string }[][]> {
+  const args = ['watch', ...flags(f), '--service', 'Arith', '--until', String(until), ...(after === undefined ? [] : ['--after', String(after)]), '--wait', `${waitMs}ms`];
+  return new Promise((resolve, reject) => {
+    execFile(REGPEER, args, { timeout: waitMs + 10_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      const lists = stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { key: string; value: string }[]);
+      if (err) return reject(new Error(`regpeer ${args.join(' ')} failed: ${err.message}; lists seen: ${JSON.stringify(lists)}\n${stderr}`));
+      resolve(lists);
+    });
+  });
+}
+
+function runRegpeerJson<T>(args: string[], timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile(REGPEER, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`regpeer ${args.join(' ')} failed: ${err.message}\n${stderr}`));
       try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as GoClientResult);
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as T);
       } catch {
         reject(new Error(`regpeer ${args.join(' ')} printed no JSON: ${stdout}\n${stderr}`));
       }

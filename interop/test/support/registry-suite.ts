@@ -1,5 +1,5 @@
-// The registry interop scenarios, run by registry-etcd.test.ts and registry-zookeeper.test.ts
-// against a real etcd / ZooKeeper: Go plugin ↔ our discovery, our plugin ↔ Go discovery, and
+// The registry interop scenarios, run by registry-{etcd,zookeeper,consul,redis}.test.ts against
+// a real etcd / ZooKeeper / Consul / Redis: Go plugin ↔ our discovery, our plugin ↔ Go discovery, and
 // Go and TS servers side by side behind Failover + RoundRobin in both clients.
 import type { ServerPlugin, ServiceDiscovery } from '@rpcx/core';
 import { tcpTransport } from '@rpcx/transport-tcp';
@@ -24,6 +24,12 @@ export interface RegistryUnderTest {
   discovery(endpoint: string, basePath: string): ServiceDiscovery;
   /** Our register plugin for a server at `serviceAddress`. */
   plugin(endpoint: string, basePath: string, serviceAddress: string): ServerPlugin;
+  /**
+   * `regpeer serve` flags for (d), where a SIGKILLed Go server must stay registered for the
+   * whole test: a registry whose node TTL follows the update interval (Consul, Redis) needs a
+   * longer one than the default 1 s. Default: none.
+   */
+  longTtlServeArgs?: string[];
 }
 
 export interface SuiteContext {
@@ -44,6 +50,9 @@ async function callMany(client: XClient, n: number): Promise<string[]> {
   return servers;
 }
 
+/** The flags of a registry with a server (every one here; mDNS has its own test). */
+type ServerFlags = RegistryFlags & { endpoint: string };
+
 const count = (items: string[]) => items.reduce<Record<string, number>>((m, k) => ((m[k] = (m[k] ?? 0) + 1), m), {});
 
 /**
@@ -59,20 +68,20 @@ export function registryInteropSuite(r: RegistryUnderTest, extra?: (ctx: SuiteCo
     defer: (fn) => void cleanups.push(fn),
   };
   /** A base path of its own for each test: no test sees another's leftovers. */
-  const flagsFor = (): RegistryFlags => ({ registry: r.registry, endpoint: ctx.endpoint(), basePath: `/rpcx_interop_${r.registry}_${++n}` });
+  const flagsFor = (): ServerFlags => ({ registry: r.registry, endpoint: ctx.endpoint(), basePath: `/rpcx_interop_${r.registry}_${++n}` });
 
   const goServer = async (f: RegistryFlags, extraArgs: string[] = []): Promise<GoRegisteredServer> => {
     const go = await startGoRegisteredServer(f, extraArgs);
     ctx.defer(() => go.stop());
     return go;
   };
-  const tsServer = async (f: RegistryFlags) => {
+  const tsServer = async (f: ServerFlags) => {
     const ts = await startTsServer();
     ctx.defer(() => ts.server.shutdown({ timeoutMs: 2000 }));
     await ts.server.use(r.plugin(f.endpoint, f.basePath, ts.key));
     return ts;
   };
-  const discovery = (f: RegistryFlags) => {
+  const discovery = (f: ServerFlags) => {
     const d = r.discovery(f.endpoint, f.basePath);
     ctx.defer(() => d.close());
     return d;
@@ -157,7 +166,7 @@ export function registryInteropSuite(r: RegistryUnderTest, extra?: (ctx: SuiteCo
 
     test('(d) Failover: a Go server killed with SIGKILL stays registered; both clients fail over to the TS server', async () => {
       const f = flagsFor();
-      const go = await goServer(f);
+      const go = await goServer(f, r.longTtlServeArgs);
       const ts = await tsServer(f);
       const both = [go.key, ts.key].sort();
       const d = discovery(f);
@@ -165,7 +174,8 @@ export function registryInteropSuite(r: RegistryUnderTest, extra?: (ctx: SuiteCo
       const client = xclient(d);
       await callMany(client, 2);
 
-      // No unregistration: the entry outlives the process (etcd lease 30 s, ZooKeeper session 10 s).
+      // No unregistration: the entry outlives the process (etcd lease 30 s, ZooKeeper session
+      // 10 s, Consul and Redis 2 × the update interval).
       process.kill(go.pid, 'SIGKILL');
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(keysOf(await d.getServices())).toEqual(both);

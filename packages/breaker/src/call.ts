@@ -1,4 +1,4 @@
-import { BreakerOpenError, TimeoutError, type Breaker } from '@rpcx/core';
+import { BreakerOpenError, BreakerTimeoutError, type Breaker } from '@rpcx/core';
 
 export interface CallOptions {
   /**
@@ -45,7 +45,7 @@ function withTimeout<T>(fn: (signal: AbortSignal) => T | Promise<T>, timeoutMs: 
   const ac = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const err = new TimeoutError('breaker time out', 'RPCX_ERR_BREAKER_TIMEOUT');
+      const err = new BreakerTimeoutError();
       ac.abort(err);
       reject(err);
     }, timeoutMs);

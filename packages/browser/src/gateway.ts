@@ -1,4 +1,12 @@
-import { ConnectionError, SerializeType, ServiceError, encodeQuery, newMetadata, parseQuery, type Metadata } from '@rpcx/core';
+import {
+  SerializeType,
+  ServiceError,
+  encodeQuery,
+  newMetadata,
+  parseQuery,
+  GatewayError,
+  type Metadata,
+} from '@rpcx/core';
 
 export interface GatewayCallOptions {
   /** How `body` is encoded (the `X-RPCX-SerializeType` header). @default SerializeType.MsgPack */
@@ -74,7 +82,7 @@ export async function gatewayCall(
     });
   } catch (error) {
     if ((error as Error)?.name === 'AbortError') throw error;
-    throw new ConnectionError(`gateway ${url}: ${(error as Error)?.message ?? String(error)}`, 'RPCX_ERR_GATEWAY', { cause: error });
+    throw new GatewayError(`gateway ${url}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
   const payload = new Uint8Array(await response.arrayBuffer());
   const metaHeader = response.headers.get('X-Rpcx-Meta');
@@ -86,7 +94,7 @@ export async function gatewayCall(
   }
   if (response.status !== 200) {
     const text = new TextDecoder().decode(payload).trim();
-    throw new ConnectionError(`gateway ${url}: HTTP ${response.status}${text ? `: ${text}` : ''}`, 'RPCX_ERR_GATEWAY');
+    throw new GatewayError(`gateway ${url}: HTTP ${response.status}${text ? `: ${text}` : ''}`);
   }
   return { payload, metadata, status: response.status };
 }

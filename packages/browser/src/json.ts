@@ -1,4 +1,4 @@
-import { DecodeError, RpcxError, SerializeType, type Codec } from '@rpcx/core';
+import { CodecError, RpcxError, SerializeType, type Codec } from '@rpcx/core';
 import { checkLength, checkNesting, resolveLimits, type JsonLimits } from '@rpcx/codec-json/limits';
 
 const encoder = new TextEncoder();
@@ -12,7 +12,7 @@ const decoder = new TextDecoder();
  * It decodes with `@rpcx/codec-json`'s limits and defaults (`maxDepth` 1000, `maxObjects`
  * 1048576, `maxLength` 64 MiB), so a hostile server cannot freeze the page with a reply nested
  * millions deep: such a reply fails with a `PayloadTooDeepError` / `PayloadTooLargeError`,
- * invalid JSON with a `DecodeError`.
+ * invalid JSON with a `CodecError`.
  */
 export function jsonCodec(options: JsonLimits = {}): Codec {
   const limits = resolveLimits(options);
@@ -31,7 +31,7 @@ export function jsonCodec(options: JsonLimits = {}): Codec {
         return JSON.parse(text);
       } catch (err) {
         if (err instanceof RpcxError) throw err;
-        throw new DecodeError(`json: ${(err as Error).message}`, { cause: err });
+        throw new CodecError(`json: ${(err as Error).message}`, { cause: err });
       }
     },
   };

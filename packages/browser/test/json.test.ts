@@ -1,6 +1,6 @@
 // The page's JSON codec decodes with @rpcx/codec-json's limits (runs under Node: the codec
 // uses only TextEncoder / TextDecoder and JSON).
-import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
 import { jsonCodec } from '../src/index.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -35,9 +35,9 @@ describe('the browser JSON codec', () => {
     expect(thrown(() => codec.decode(bytes(`"${'x'.repeat(70)}"`)))).toBeInstanceOf(PayloadTooLargeError);
   });
 
-  test('invalid JSON is a DecodeError with the SyntaxError as cause', () => {
+  test('invalid JSON is a CodecError with the SyntaxError as cause', () => {
     const err = thrown(() => jsonCodec().decode(bytes('{"A":')));
-    expect(err.constructor).toBe(DecodeError);
+    expect(err.constructor).toBe(CodecError);
     expect(err.cause).toBeInstanceOf(SyntaxError);
   });
 });

@@ -53,28 +53,40 @@ export function parseServiceMethod(text: string | undefined): { servicePath: str
 
 export type Target =
   | { kind: 'server'; key: string; network: string }
-  | { kind: 'registry'; registry: 'etcd' | 'zookeeper'; endpoints: string[]; basePath: string; text: string };
+  | { kind: 'registry'; registry: Registry; endpoints: string[]; basePath: string; text: string };
 
-const REGISTRY = /^(etcd|etcd3|zookeeper|zk):\/\/([^/]*)(\/.*)?$/;
+export type Registry = 'etcd' | 'zookeeper' | 'consul' | 'redis' | 'mdns';
+
+const REGISTRY = /^(etcd|etcd3|zookeeper|zk|consul|redis):\/\/([^/]*)(\/.*)?$/;
+const SCHEMES: Record<string, { registry: Registry; port: number }> = {
+  etcd: { registry: 'etcd', port: 2379 },
+  etcd3: { registry: 'etcd', port: 2379 },
+  zookeeper: { registry: 'zookeeper', port: 2181 },
+  zk: { registry: 'zookeeper', port: 2181 },
+  consul: { registry: 'consul', port: 8500 },
+  redis: { registry: 'redis', port: 6379 },
+};
 
 /**
  * Where to call: a server (`tcp@127.0.0.1:8972`, `127.0.0.1:8972`, `unix@/tmp/rpcx.sock`,
  * `ws@…`, `http@…`) or a registry URL (`etcd://127.0.0.1:2379/rpcx_test`,
- * `zookeeper://127.0.0.1:2181/rpcx_test`; several endpoints comma-separated).
+ * `zookeeper://127.0.0.1:2181/rpcx_test`, `consul://…`, `redis://…`; several endpoints
+ * comma-separated; `mdns://` for the local network).
  */
 export function parseTarget(text: string | undefined): Target {
   if (text === undefined || text === '') throw new UsageError('missing <address|registry>');
+  if (/^mdns:\/\/\/?$/.test(text)) return { kind: 'registry', registry: 'mdns', endpoints: [], basePath: '', text };
   const reg = REGISTRY.exec(text);
   if (reg) {
-    const registry = reg[1].startsWith('etcd') ? 'etcd' : 'zookeeper';
+    const { registry, port } = SCHEMES[reg[1]];
     const endpoints = reg[2].split(',').filter(Boolean);
     const basePath = reg[3] ?? '';
-    if (endpoints.length === 0) throw new UsageError(`${text}: no ${registry} host, e.g. ${reg[1]}://127.0.0.1:${registry === 'etcd' ? 2379 : 2181}/rpcx_test`);
+    if (endpoints.length === 0) throw new UsageError(`${text}: no ${registry} host, e.g. ${reg[1]}://127.0.0.1:${port}/rpcx_test`);
     if (basePath === '' || basePath === '/') throw new UsageError(`${text}: no base path, e.g. ${reg[1]}://${reg[2]}/rpcx_test (the server's BasePath)`);
     return { kind: 'registry', registry, endpoints, basePath, text };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    throw new UsageError(`${text}: unknown registry; use etcd://host:port/basePath or zookeeper://host:port/basePath`);
+    throw new UsageError(`${text}: unknown registry; use etcd://, zookeeper://, consul:// or redis://host:port/basePath, or mdns://`);
   }
   const key = text.includes('@') ? text : `tcp@${text}`;
   try {

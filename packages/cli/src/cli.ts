@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, NoServerError, ServiceError, TimeoutError, type Metadata, type ServiceEntry } from '@rpcx/core';
 import { UsageError, parseCount, parseDuration, parseJsonArgs, parseMeta, parseServiceMethod, parseTarget, type Target } from './args.js';
-import { CliError, openClient, registryServers, type OpenClient } from './connect.js';
+import { CliError, openClient, registryServers, registryServices, type OpenClient } from './connect.js';
 import { Histogram } from './histogram.js';
 import { ms, table, toJson } from './output.js';
 
@@ -37,8 +37,9 @@ Usage:
   rpcx bench <address|registry> <Service.Method> [json-args] [options]
 
 Addresses:   tcp@127.0.0.1:8972, 127.0.0.1:8972 (tcp), unix@/tmp/rpcx.sock, http@host:port, ws@host:port
-Registries:  etcd://127.0.0.1:2379/rpcx_test, zookeeper://127.0.0.1:2181/rpcx_test
-             (the server's BasePath; several hosts comma-separated)
+Registries:  etcd://127.0.0.1:2379/rpcx_test, zookeeper://127.0.0.1:2181/rpcx_test,
+             consul://127.0.0.1:8500/rpcx_test, redis://127.0.0.1:6379/rpcx_test
+             (the server's BasePath; several hosts comma-separated), mdns://
 
 Run "rpcx <command> --help" for the options of a command; "rpcx --version" for the version.
 `;
@@ -70,7 +71,6 @@ Exit status: 0 reply printed, 1 the call failed, 2 wrong arguments.
   list: `Usage: rpcx list <registry> [Service] [options]
 
 List the services of a registry and their servers, or the servers of one service.
-Listing every service is supported on etcd; on ZooKeeper name the service.
 
 Options:
   --timeout DURATION       give up after this long (default 5s)
@@ -80,6 +80,7 @@ Options:
 Examples:
   rpcx list etcd://127.0.0.1:2379/rpcx_test
   rpcx list zookeeper://127.0.0.1:2181/rpcx_test Arith
+  rpcx list mdns://
 `,
   bench: `Usage: rpcx bench <address|registry> <Service.Method> [json-args] [options]
 
@@ -200,67 +201,21 @@ async function call(io: Io, argv: string[]): Promise<number> {
   }
 }
 
-/** etcd's v3 JSON gateway: every key under `prefix`, with its value. */
-async function etcdRange(endpoint: string, prefix: string, timeoutMs: number): Promise<{ key: string; value: string }[]> {
-  const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
-  const end = Buffer.from(prefix);
-  end[end.length - 1]++;
-  const url = `${/^https?:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`}/v3/kv/range`;
-  const res = await fetch(url, {
-    method: 'POST',
-    body: JSON.stringify({ key: b64(prefix), range_end: b64(end) }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  const body = (await res.json()) as { kvs?: { key: string; value?: string }[] };
-  const text = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
-  return (body.kvs ?? []).map((kv) => ({ key: text(kv.key), value: text(kv.value) }));
-}
-
-/** Every service under an etcd base path and its servers, read as rpcx-etcd lays them out. */
-async function etcdServices(target: Extract<Target, { kind: 'registry' }>, timeoutMs: number): Promise<Map<string, ServiceEntry[]>> {
-  const base = target.basePath.length > 1 && target.basePath.endsWith('/') ? target.basePath.slice(0, -1) : target.basePath;
-  let lastError: unknown;
-  for (const endpoint of target.endpoints) {
-    try {
-      const kvs = await etcdRange(endpoint, `${base}/`, timeoutMs);
-      const services = new Map<string, ServiceEntry[]>();
-      for (const { key, value } of kvs) {
-        const rest = key.slice(base.length + 1);
-        const slash = rest.indexOf('/');
-        const service = slash < 0 ? rest : rest.slice(0, slash);
-        if (service === '') continue;
-        const list = services.get(service) ?? [];
-        // `<base>/<service>` alone is the directory key the register plugins also write.
-        if (slash >= 0 && rest.length > slash + 1) list.push({ key: rest.slice(slash + 1), value });
-        services.set(service, list);
-      }
-      return services;
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  const reason = (lastError as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (lastError as Error).message;
-  throw new CliError(`${target.text}: cannot read etcd: ${reason}`);
-}
-
 async function list(io: Io, argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...common, json: { type: 'boolean' } });
   if (values.help) return help(io, 'list');
   const [targetText, service, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const target = parseTarget(targetText);
-  if (target.kind !== 'registry') throw new UsageError(`${JSON.stringify(targetText)} is a server, not a registry; list reads etcd:// or zookeeper:// registries`);
+  if (target.kind !== 'registry') throw new UsageError(`${JSON.stringify(targetText)} is a server, not a registry; list reads etcd://, zookeeper://, consul://, redis:// or mdns:// registries`);
   const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout, '--timeout');
   let services: Map<string, ServiceEntry[]>;
   if (service !== undefined) {
     const { discovery, servers } = await registryServers(target, service, timeoutMs);
     await discovery.close().catch(() => {});
     services = new Map([[service, servers]]);
-  } else if (target.registry === 'etcd') {
-    services = await etcdServices(target, timeoutMs);
   } else {
-    throw new UsageError('listing every service works on etcd only; name the service: rpcx list <registry> <Service>');
+    services = await registryServices(target, timeoutMs);
   }
   const names = [...services.keys()].sort();
   if (values.json) {

@@ -3,10 +3,24 @@ import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { XClient, peer2peer, type XClientOptions } from '@rpcx/xclient';
-import type { Target } from './args.js';
+import type { Registry, Target } from './args.js';
 
 /** A failure the user can act on (unreachable, not found, …): printed as is, exit code 1. */
 export class CliError extends Error {}
+
+/**
+ * `err`'s message and those of its causes: fetch says only "fetch failed", its cause says why
+ * (`connect ECONNREFUSED 127.0.0.1:2379`).
+ */
+export function withCauses(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e !== undefined && parts.length < 5; e = (e as { cause?: unknown }).cause) {
+    const text = e instanceof Error ? e.message || (e as NodeJS.ErrnoException).code || e.name : String(e);
+    if (!parts.includes(text)) parts.push(text);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(': ');
+}
 
 /** Transports in optional packages, by network. */
 const OPTIONAL_TRANSPORTS: Record<string, { pkg: string; factory: string }> = {
@@ -44,16 +58,24 @@ export async function transportsFor(networks: Iterable<string>): Promise<Transpo
   return out;
 }
 
+/** Each registry's @rpcx package, its discovery factory, and that factory's options. */
+const REGISTRY_PACKAGES: Record<Registry, { pkg: string; what: string; options(t: RegistryTarget, servicePath: string, timeoutMs: number): Record<string, unknown> }> = {
+  etcd: { pkg: '@rpcx/registry-etcd', what: 'an etcd registry', options: (t, servicePath, timeoutMs) => ({ endpoints: t.endpoints, basePath: t.basePath, servicePath, timeoutMs }) },
+  zookeeper: { pkg: '@rpcx/registry-zookeeper', what: 'a ZooKeeper registry', options: (t, servicePath, timeoutMs) => ({ servers: t.endpoints, basePath: t.basePath, servicePath, timeoutMs }) },
+  consul: { pkg: '@rpcx/registry-consul', what: 'a Consul registry', options: (t, servicePath, timeoutMs) => ({ address: t.endpoints[0], basePath: t.basePath, servicePath, timeoutMs }) },
+  redis: { pkg: '@rpcx/registry-redis', what: 'a Redis registry', options: (t, servicePath, timeoutMs) => ({ address: t.endpoints[0], basePath: t.basePath, servicePath, timeoutMs }) },
+  // One browse collects answers for this long; a second is plenty on a local network.
+  mdns: { pkg: '@rpcx/registry-mdns', what: 'mDNS', options: (_t, servicePath, timeoutMs) => ({ servicePath, timeoutMs: Math.min(timeoutMs, 1000) }) },
+};
+
+type RegistryTarget = Extract<Target, { kind: 'registry' }>;
+
 /** The discovery of `servicePath` in a registry, through its @rpcx registry package. */
-export async function registryDiscovery(target: Extract<Target, { kind: 'registry' }>, servicePath: string, timeoutMs: number): Promise<ServiceDiscovery> {
-  if (target.registry === 'etcd') {
-    const mod = await optional('@rpcx/registry-etcd', 'an etcd registry');
-    const make = mod.etcdDiscovery as (o: Record<string, unknown>) => ServiceDiscovery;
-    return make({ endpoints: target.endpoints, basePath: target.basePath, servicePath, timeoutMs });
-  }
-  const mod = await optional('@rpcx/registry-zookeeper', 'a ZooKeeper registry');
-  const make = mod.zookeeperDiscovery as (o: Record<string, unknown>) => ServiceDiscovery;
-  return make({ servers: target.endpoints, basePath: target.basePath, servicePath, timeoutMs });
+export async function registryDiscovery(target: RegistryTarget, servicePath: string, timeoutMs: number): Promise<ServiceDiscovery> {
+  const spec = REGISTRY_PACKAGES[target.registry];
+  const mod = await optional(spec.pkg, spec.what);
+  const factory = `${target.registry}Discovery`;
+  return (mod[factory] as (o: Record<string, unknown>) => ServiceDiscovery)(spec.options(target, servicePath, timeoutMs));
 }
 
 /** Reject after `ms` with `message`, unless `work` settles first. */
@@ -73,7 +95,22 @@ export async function registryServers(target: Extract<Target, { kind: 'registry'
     return { discovery, servers };
   } catch (err) {
     await discovery.close().catch(() => {});
-    throw err instanceof CliError ? err : new CliError(`${target.text}: ${(err as Error).message}`);
+    throw err instanceof CliError ? err : new CliError(`${target.text}: ${withCauses(err)}`);
+  }
+}
+
+/** Every service a registry holds (`ServiceDiscovery.listAll`), by name, with its servers. */
+export async function registryServices(target: RegistryTarget, timeoutMs: number): Promise<Map<string, ServiceEntry[]>> {
+  // listAll reads the base path; the discovery's own service does not matter.
+  const discovery = await registryDiscovery(target, '', timeoutMs);
+  try {
+    if (!discovery.listAll) throw new CliError(`${target.text}: ${target.registry} cannot list every service; name the service`);
+    const services = await within(discovery.listAll(), timeoutMs, `${target.text}: cannot read ${target.registry}: no answer within ${timeoutMs} ms`);
+    return new Map(services.map((s) => [s.servicePath, s.servers]));
+  } catch (err) {
+    throw err instanceof CliError ? err : new CliError(`${target.text}: cannot read ${target.registry}: ${withCauses(err)}`);
+  } finally {
+    await discovery.close().catch(() => {});
   }
 }
 

@@ -9,7 +9,7 @@
  * case-insensitively (and honours `json:"name"` tags), so `{ a: 1 }` fills a Go field `A`, but
  * keys Go sends come back in Go's spelling (`A`): this codec never rewrites keys.
  */
-import { DecodeError, RpcxError, type Codec } from '@rpcx/core';
+import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { stringify } from './stringify.js';
 import { parse, type LargeIntegers } from './parse.js';
 import { checkLength, checkNesting, resolveLimits, type JsonLimits } from './limits.js';
@@ -60,7 +60,7 @@ const LONG_DIGIT_RUN = /\d{16}/;
  * Decoding: `JSON.parse`, except that integers beyond ±(2^53 − 1) keep their exact value
  * (see {@link JsonCodecOptions.largeIntegers}). base64 strings stay strings: without a schema
  * the codec cannot know a field was Go `[]byte`. A payload over a limit fails with a
- * `PayloadTooDeepError` or `PayloadTooLargeError`, invalid JSON with a `DecodeError`.
+ * `PayloadTooDeepError` or `PayloadTooLargeError`, invalid JSON with a `CodecError`.
  */
 export function jsonCodec(options: JsonCodecOptions = {}): Codec {
   const escapeHTML = options.escapeHTML ?? true;
@@ -87,7 +87,7 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
         return parse(text, largeIntegers);
       } catch (err) {
         if (err instanceof RpcxError) throw err;
-        throw new DecodeError(`json: ${(err as Error).message}`, { cause: err });
+        throw new CodecError(`json: ${(err as Error).message}`, { cause: err });
       }
     },
   };

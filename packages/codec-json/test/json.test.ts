@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { DecodeError } from '@rpcx/core';
+import { CodecError } from '@rpcx/core';
 import { jsonCodec } from '../src/index.js';
 import { codecCompliance, goldenFixtures, hex } from './compliance.js';
 
@@ -169,7 +169,7 @@ describe('jsonCodec decode', () => {
     expect(dec('{"FileName":"a","fileName":"b"}')).toEqual({ FileName: 'a', fileName: 'b' });
   });
 
-  test('errors are DecodeErrors caused by a SyntaxError on both paths', () => {
+  test('errors are CodecErrors caused by a SyntaxError on both paths', () => {
     for (const source of [
       '{"a":1',
       '{"a":12345678901234567890',
@@ -184,9 +184,9 @@ describe('jsonCodec decode', () => {
       } catch (err) {
         thrown = err;
       }
-      expect(thrown).toBeInstanceOf(DecodeError);
-      expect((thrown as DecodeError).cause).toBeInstanceOf(SyntaxError);
-      expect((thrown as DecodeError).message).toBe(`json: ${((thrown as DecodeError).cause as Error).message}`);
+      expect(thrown).toBeInstanceOf(CodecError);
+      expect((thrown as CodecError).cause).toBeInstanceOf(SyntaxError);
+      expect((thrown as CodecError).message).toBe(`json: ${((thrown as CodecError).cause as Error).message}`);
     }
   });
 });

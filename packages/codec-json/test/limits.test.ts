@@ -1,4 +1,4 @@
-import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
 import { DEFAULT_JSON_LIMITS, jsonCodec } from '../src/index.js';
 
 const bytesOf = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
@@ -59,7 +59,8 @@ describe('JSON decoding limits', () => {
     const bomb = bytesOf(`[${'{},'.repeat(11 * 1024 * 1024)}{}]`);
     const heapBefore = process.memoryUsage().heapUsed;
     expect(thrown(() => codec.decode(bomb))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_JSON_LIMITS.maxObjects });
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
+    // Built, the 11 million objects would take about 660 MB; the text itself is 32 MB.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(128 * 1024 * 1024);
   });
 
   test('maxLength refuses a longer payload before reading it', () => {
@@ -70,10 +71,10 @@ describe('JSON decoding limits', () => {
     expect(err.message).toBe('json: a payload of 11 bytes is over the maxLength limit of 10');
   });
 
-  test('invalid JSON is a DecodeError, over the scan threshold too', () => {
+  test('invalid JSON is a CodecError, over the scan threshold too', () => {
     const codec = jsonCodec();
     const err = thrown(() => codec.decode(bytesOf(`[${'1,'.repeat(2000)}`)));
-    expect(err.constructor).toBe(DecodeError);
+    expect(err.constructor).toBe(CodecError);
     expect(err.message.startsWith('json: ')).toBe(true);
   });
 

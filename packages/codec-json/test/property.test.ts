@@ -1,8 +1,8 @@
-// Property-based tests (fast-check): any bytes decode to a value or fail with a DecodeError,
+// Property-based tests (fast-check): any bytes decode to a value or fail with a CodecError,
 // and every value the codec supports survives encode then decode. fast-check prints the seed
 // and the shrunk input of a failure.
 import fc from 'fast-check';
-import { DecodeError } from '@rpcx/core';
+import { CodecError } from '@rpcx/core';
 import { jsonCodec } from '../src/index.js';
 
 const codec = jsonCodec();
@@ -13,7 +13,7 @@ function decodesOrRefuses(c: typeof codec, bytes: Uint8Array): void {
   try {
     c.decode(bytes);
   } catch (err) {
-    expect(err).toBeInstanceOf(DecodeError);
+    expect(err).toBeInstanceOf(CodecError);
     expect((err as Error).message.startsWith('json: ')).toBe(true);
   }
 }
@@ -41,7 +41,7 @@ const value = fc.letrec((tie) => ({
 const bigText = fc.tuple(fc.json({ maxDepth: 3 }), fc.bigInt({ min: 1n << 60n, max: 1n << 62n })).map(([json, big]) => `[${json},${big}]`);
 
 describe('JSON codec properties', () => {
-  test('arbitrary bytes and mutated JSON text: a value or a DecodeError, at default and tight limits', () => {
+  test('arbitrary bytes and mutated JSON text: a value or a CodecError, at default and tight limits', () => {
     const mutatedJson = fc
       .tuple(fc.oneof(fc.json({ maxDepth: 4 }), bigText), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...'[]{}",:\\01-e. tfn'.split(''))), { maxLength: 4 }))
       .map(([text, edits]) => {

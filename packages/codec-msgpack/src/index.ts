@@ -9,7 +9,7 @@
  * case-sensitively (`A`, `FileName`) unless the Go type has `msgpack:"…"` tags; rpcx ignores
  * `json` tags for msgpack.
  */
-import { DecodeError, RpcxError, type Codec } from '@rpcx/core';
+import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
 import { PayloadScanner, resolveLimits, type MsgpackLimits } from './scan.js';
 
@@ -94,7 +94,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
         return int64 === 'auto' ? narrow(value) : value;
       } catch (err) {
         if (err instanceof RpcxError) throw err;
-        throw new DecodeError(`msgpack: ${(err as Error).message}`, { cause: err });
+        throw new CodecError(`msgpack: ${(err as Error).message}`, { cause: err });
       }
     },
   };

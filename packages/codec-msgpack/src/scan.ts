@@ -7,7 +7,7 @@
  * only headers and skips over string, binary and extension bodies, so it costs a small
  * fraction of decoding (see bench/decode.bench.ts).
  */
-import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
 
 /**
  * Decoding limits; a payload over one fails with a `PayloadTooDeepError` or
@@ -67,8 +67,8 @@ export function resolveLimits(options: MsgpackLimits): Required<MsgpackLimits> {
 
 const CODEC = 'msgpack';
 
-function truncated(what: string, needed: number, left: number): DecodeError {
-  return new DecodeError(`msgpack: ${what} needs ${needed} byte(s) but only ${left} are left`);
+function truncated(what: string, needed: number, left: number): CodecError {
+  return new CodecError(`msgpack: ${what} needs ${needed} byte(s) but only ${left} are left`);
 }
 
 /**

@@ -1,8 +1,8 @@
-// Property-based tests (fast-check): any bytes decode to a value or fail with a DecodeError,
+// Property-based tests (fast-check): any bytes decode to a value or fail with a CodecError,
 // and every value the codec supports survives encode then decode. fast-check prints the seed
 // and the shrunk input of a failure.
 import fc from 'fast-check';
-import { DecodeError } from '@rpcx/core';
+import { CodecError } from '@rpcx/core';
 import { msgpackCodec } from '../src/index.js';
 
 const codec = msgpackCodec();
@@ -13,7 +13,7 @@ function decodesOrRefuses(c: typeof codec, bytes: Uint8Array): void {
   try {
     c.decode(bytes);
   } catch (err) {
-    expect(err).toBeInstanceOf(DecodeError);
+    expect(err).toBeInstanceOf(CodecError);
     expect((err as Error).message.startsWith('msgpack: ')).toBe(true);
   }
 }
@@ -42,7 +42,7 @@ const value = fc.letrec((tie) => ({
 })).value;
 
 describe('msgpack codec properties', () => {
-  test('arbitrary bytes: a value or a DecodeError, at the default limits and at tight ones', () => {
+  test('arbitrary bytes: a value or a CodecError, at the default limits and at tight ones', () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 256 }), headed), (bytes) => {
         decodesOrRefuses(codec, bytes);
@@ -52,7 +52,7 @@ describe('msgpack codec properties', () => {
     );
   });
 
-  test('encoded values with bytes changed: a value or a DecodeError', () => {
+  test('encoded values with bytes changed: a value or a CodecError', () => {
     fc.assert(
       fc.property(value, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (v, edits) => {
         const bytes = Uint8Array.from(codec.encode(v));

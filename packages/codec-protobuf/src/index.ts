@@ -9,7 +9,7 @@
  * The codec only calls the schema's own methods, so it works with whichever protobufjs copy
  * built it.
  */
-import { DecodeError, PayloadTooDeepError, PayloadTooLargeError, RpcxError, type Codec } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError, RpcxError, type Codec } from '@rpcx/core';
 import type { IConversionOptions, Writer } from 'protobufjs';
 import { checkMessage, isReflected, resolveLimits, type ProtobufLimits } from './limits.js';
 
@@ -120,7 +120,7 @@ export function protobufCodec(options: ProtobufCodecOptions = {}): Codec {
         const object = schema.toObject(message, conversion);
         return longs === 'auto' ? narrow(object) : object;
       } catch (err) {
-        throw asDecodeError(err, limits.maxDepth);
+        throw asCodecError(err, limits.maxDepth);
       }
     },
   };
@@ -134,13 +134,13 @@ function checkLength(length: number, maxLength: number): void {
  * protobufjs's own depth limit ("max depth exceeded"), or a stack overflow in code without one
  * (static code from older pbjs), is still a payload too deep; anything else is malformed.
  */
-function asDecodeError(err: unknown, maxDepth: number): Error {
+function asCodecError(err: unknown, maxDepth: number): Error {
   if (err instanceof RpcxError) return err;
   const message = (err as Error)?.message ?? String(err);
   if (message === 'max depth exceeded' || (err instanceof RangeError && message.startsWith('Maximum call stack size exceeded'))) {
     return new PayloadTooDeepError('protobuf', maxDepth);
   }
-  return new DecodeError(`protobuf: ${message}`, { cause: err });
+  return new CodecError(`protobuf: ${message}`, { cause: err });
 }
 
 function isSchema(schema: unknown): schema is ProtobufSchema {

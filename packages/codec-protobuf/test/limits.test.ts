@@ -1,4 +1,4 @@
-import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
 import protobuf from 'protobufjs';
 import { DEFAULT_PROTOBUF_LIMITS, protobufCodec } from '../src/index.js';
 
@@ -100,7 +100,8 @@ describe('protobuf decoding limits', () => {
     for (let i = 0; i < bomb.length; i += 2) bomb[i] = 0x12;
     const heapBefore = process.memoryUsage().heapUsed;
     expect(thrown(() => codec.decode(bomb, Node))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_PROTOBUF_LIMITS.maxObjects });
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
+    // Built, they would take several GB; the bound leaves room for the rest of the test run.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
   });
 
   test('maxLength holds for every schema', () => {
@@ -132,11 +133,11 @@ describe('protobuf decoding limits', () => {
     expect(codec.decode(nested(2), Deep)).toEqual({ child: { child: {} } });
   });
 
-  test("protobufjs's own failures are DecodeErrors with its error as cause", () => {
+  test("protobufjs's own failures are CodecErrors with its error as cause", () => {
     const codec = protobufCodec();
     for (const bytes of [[0x08, 0x96], [0x0f], [0x0a, 0x05, 0x00]]) {
       const err = thrown(() => codec.decode(new Uint8Array(bytes), Node));
-      expect(err.constructor).toBe(DecodeError);
+      expect(err.constructor).toBe(CodecError);
       expect(err.message.startsWith('protobuf: ')).toBe(true);
       expect(err.cause).toBeInstanceOf(Error);
     }

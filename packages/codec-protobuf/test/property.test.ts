@@ -1,9 +1,9 @@
-// Property-based tests (fast-check): any bytes decode to a message or fail with a DecodeError,
+// Property-based tests (fast-check): any bytes decode to a message or fail with a CodecError,
 // and every message of a schema survives encode then decode. fast-check prints the seed and
 // the shrunk input of a failure.
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
-import { DecodeError } from '@rpcx/core';
+import { CodecError } from '@rpcx/core';
 import { protobufCodec } from '../src/index.js';
 
 const root = protobuf.parse(
@@ -25,7 +25,7 @@ function decodesOrRefuses(c: typeof codec, bytes: Uint8Array): void {
   try {
     c.decode(bytes, P);
   } catch (err) {
-    expect(err).toBeInstanceOf(DecodeError);
+    expect(err).toBeInstanceOf(CodecError);
     expect((err as Error).message.startsWith('protobuf: ')).toBe(true);
   }
 }
@@ -67,7 +67,7 @@ function normalize(value: unknown): unknown {
 }
 
 describe('protobuf codec properties', () => {
-  test('arbitrary bytes and mutated messages: a message or a DecodeError, at default and tight limits', () => {
+  test('arbitrary bytes and mutated messages: a message or a CodecError, at default and tight limits', () => {
     const mutated = fc.tuple(message, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })).map(([m, edits]) => {
       const bytes = Uint8Array.from(codec.encode(m, P));
       for (const [at, b] of edits) if (bytes.length > 0) bytes[at % bytes.length] = b;

@@ -7,7 +7,7 @@
  * The schema is a struct class from the Thrift compiler (`thrift --gen js:node`, any of its
  * `ts`/`es6`/`bigint` flavours, 0.9 through 0.24) or a hand-written class of the same shape.
  */
-import { DecodeError, RpcxError, type Codec } from '@rpcx/core';
+import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { TBinaryReader, TBinaryWriter, resolveLimits, type I64Mode, type ThriftLimits } from './protocol.js';
 
 export {
@@ -105,14 +105,14 @@ export function thriftCodec(options: ThriftCodecOptions = {}): Codec {
   };
 }
 
-/** Runs generated read code; what it throws on a bad payload becomes a DecodeError. */
+/** Runs generated read code; what it throws on a bad payload becomes a CodecError. */
 function readWith<T>(read: () => T): T {
   try {
     return read();
   } catch (err) {
     if (err instanceof RpcxError) throw err;
     const message = (err as Error)?.message ?? String(err);
-    throw new DecodeError(message.startsWith('thrift: ') ? message : `thrift: ${message}`, { cause: err });
+    throw new CodecError(message.startsWith('thrift: ') ? message : `thrift: ${message}`, { cause: err });
   }
 }
 

@@ -1,4 +1,4 @@
-import { DecodeError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
 import { DEFAULT_THRIFT_LIMITS, thriftCodec } from '../src/index.js';
 import { fromHex } from '../../codec-json/test/compliance.js';
 import { Chain, Kitchen, ThriftArgs } from './structs.js';
@@ -63,7 +63,8 @@ describe('thrift decoding limits', () => {
     const bomb = unknownList(12, 32 * 1024 * 1024 - 16, '00');
     const heapBefore = process.memoryUsage().heapUsed;
     expect(thrown(() => thriftCodec().decode(bomb, ThriftArgs))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_THRIFT_LIMITS.maxObjects });
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
+    // Built, they would take over a GB; the bound leaves room for the rest of the test run.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
   });
 
   test('maxStringLength and maxContainerLength name what was too long', () => {
@@ -83,9 +84,9 @@ describe('thrift decoding limits', () => {
     }
   });
 
-  test('a malformed payload is a DecodeError with the reader\'s error as cause', () => {
+  test('a malformed payload is a CodecError with the reader\'s error as cause', () => {
     const err = thrown(() => thriftCodec().decode(fromHex('08 00 01 00 00'), ThriftArgs));
-    expect(err.constructor).toBe(DecodeError);
+    expect(err.constructor).toBe(CodecError);
     expect(err.message).toMatch(/^thrift: unexpected end of data/);
     expect(err.cause).toBeInstanceOf(Error);
   });

@@ -1,8 +1,8 @@
-// Property-based tests (fast-check): any bytes decode to a struct or fail with a DecodeError,
+// Property-based tests (fast-check): any bytes decode to a struct or fail with a CodecError,
 // and every struct survives encode then decode. fast-check prints the seed and the shrunk
 // input of a failure.
 import fc from 'fast-check';
-import { DecodeError } from '@rpcx/core';
+import { CodecError } from '@rpcx/core';
 import { thriftCodec } from '../src/index.js';
 import { Chain, Inner, Kitchen, ThriftArgs } from './structs.js';
 
@@ -16,7 +16,7 @@ function decodesOrRefuses(c: typeof codec, bytes: Uint8Array): void {
     try {
       c.decode(bytes, schema);
     } catch (err) {
-      expect(err).toBeInstanceOf(DecodeError);
+      expect(err).toBeInstanceOf(CodecError);
       expect((err as Error).message.startsWith('thrift: ')).toBe(true);
     }
   }
@@ -46,7 +46,7 @@ const kitchen = fc.record({
 const view = (k: Kitchen) => ({ ...k, bin: k.bin ? Buffer.from(k.bin).toString('hex') : null, inner: k.inner ? { s: k.inner.s } : null });
 
 describe('thrift codec properties', () => {
-  test('arbitrary bytes and mutated structs: a struct or a DecodeError, at default and tight limits', () => {
+  test('arbitrary bytes and mutated structs: a struct or a CodecError, at default and tight limits', () => {
     const mutated = fc.tuple(kitchen, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })).map(([fields, edits]) => {
       const bytes = Uint8Array.from(codec.encode(new Kitchen(fields)));
       for (const [at, b] of edits) bytes[at % bytes.length] = b;

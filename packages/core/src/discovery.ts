@@ -11,6 +11,14 @@ export interface ServiceEntry {
   value: string;
 }
 
+/** One service of a registry and its servers: an item of `ServiceDiscovery.listAll()`. */
+export interface RegisteredService {
+  /** The service name, e.g. `Arith`. */
+  servicePath: string;
+  /** Its servers, sorted by key (empty when the registry keeps the service with none). */
+  servers: ServiceEntry[];
+}
+
 export interface ServiceDiscovery {
   /** The current servers. The first call may wait for the registry's initial answer. */
   getServices(): Promise<ServiceEntry[]>;
@@ -23,6 +31,15 @@ export interface ServiceDiscovery {
   clone(servicePath: string): ServiceDiscovery;
   /** Release watches and registry connections. */
   close(): Promise<void>;
+  /**
+   * Every service the registry holds where this discovery looks (its base path; for mDNS,
+   * every server that answers), each with its servers, sorted by service name. Go rpcx has
+   * no such call; `rpcx list <registry>` uses it. Optional: the registry packages implement
+   * it, static discoveries (`peer2peer`, `multipleServers`) do not, and DNS discovery rejects
+   * with `UnsupportedError` (one name has no list of services). Rejects when the registry
+   * cannot be read.
+   */
+  listAll?(): Promise<RegisteredService[]>;
 }
 
 /**

@@ -1,171 +1,58 @@
 /**
- * One catalogue of errors for every @rpcx package. Each class has a stable `code`;
- * `cause` is always kept. Texts that Go rpcx puts on the wire or returns are reproduced
- * exactly, so a message seen from a Go peer and from a Node peer reads the same.
+ * One catalogue of errors for every @rpcx package: one class per condition, each with a fixed
+ * `code` from {@link ErrorCode}; `cause` is always kept. Texts that Go rpcx puts on the wire or
+ * returns are reproduced exactly, so a message seen from a Go peer and from a Node peer reads
+ * the same.
+ *
+ * `instanceof` works across two installed copies of `@rpcx/core` (an app and a plugin that
+ * each bring their own): every error carries the codes of its class chain under a global
+ * symbol, and each class's `Symbol.hasInstance` checks that brand, not only the prototype.
  */
-export class RpcxError extends Error {
-  readonly code: string;
-  constructor(message: string, code = 'RPCX_ERR', options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
 
-/**
- * An error reported by the remote service (`__rpcx_error__`), or a reply that could not be
- * decoded. Never retried by fail modes, as in Go.
- */
-export class ServiceError extends RpcxError {
-  /** The reply the server sent alongside the error, if any (Go sends it when non-nil). */
-  readonly reply?: unknown;
-  constructor(message: string, options?: { cause?: unknown; reply?: unknown }, code = 'RPCX_ERR_SERVICE') {
-    super(message, code, options);
-    if (options && 'reply' in options) this.reply = options.reply;
-  }
-}
-
-/**
- * A payload a codec cannot decode: malformed, or over one of the codec's limits. A server
- * answers it to that caller only (its text in `__rpcx_error__`) and keeps the connection; a
- * client's call fails with it. A `ServiceError` because Go treats a reply it cannot decode as
- * one: fail modes never retry it. `cause` is the underlying library's error, when there is one.
- */
-export class DecodeError extends ServiceError {
-  constructor(message: string, options?: { cause?: unknown }, code = 'RPCX_ERR_DECODE') {
-    super(message, options, code);
-  }
-}
-
-/** A payload nested deeper than the codec's `maxDepth` option allows. */
-export class PayloadTooDeepError extends DecodeError {
-  readonly limit: number;
-  constructor(codec: string, limit: number) {
-    super(`${codec}: payload nested deeper than the maxDepth limit of ${limit}`, undefined, 'RPCX_ERR_PAYLOAD_TOO_DEEP');
-    this.limit = limit;
-  }
-}
-
-/**
- * A payload, or a part of it, larger than one of the codec's limits allows. `option` names
- * that limit (`maxStringLength`, `maxObjects`, …): the codec option that changes it.
- */
-export class PayloadTooLargeError extends DecodeError {
-  readonly option: string;
-  readonly limit: number;
-  /** `what` says what was too large, e.g. `a string of 70000000 bytes`. */
-  constructor(codec: string, what: string, option: string, limit: number) {
-    super(`${codec}: ${what} is over the ${option} limit of ${limit}`, undefined, 'RPCX_ERR_PAYLOAD_TOO_LARGE');
-    this.option = option;
-    this.limit = limit;
-  }
-}
-
-/** A malformed or over-limit frame. The connection it came from is closed. */
-export class ProtocolError extends RpcxError {
-  constructor(message: string, code = 'RPCX_ERR_PROTOCOL', options?: { cause?: unknown }) {
-    super(message, code, options);
-  }
-}
-
-/** Go: "message is too long". */
-export class MessageTooLongError extends ProtocolError {
-  readonly length: number;
-  readonly limit: number;
-  constructor(length: number, limit: number) {
-    super('message is too long', 'RPCX_ERR_MESSAGE_TOO_LONG');
-    this.length = length;
-    this.limit = limit;
-  }
-}
-
-/** Go: "decompressed size exceeds the maximum allowed size". */
-export class DecompressedTooLongError extends ProtocolError {
-  readonly limit: number;
-  constructor(limit: number, options?: { cause?: unknown }) {
-    super('decompressed size exceeds the maximum allowed size', 'RPCX_ERR_DECOMPRESSED_TOO_LONG', options);
-    this.limit = limit;
-  }
-}
-
-/** A codec, compressor or transport that is not installed. */
-export class UnsupportedError extends RpcxError {
-  constructor(message: string, code = 'RPCX_ERR_UNSUPPORTED') {
-    super(message, code);
-  }
-}
-
-/** The connection failed, was refused or closed before the call completed. */
-export class ConnectionError extends RpcxError {
-  constructor(message: string, code = 'RPCX_ERR_CONNECTION', options?: { cause?: unknown }) {
-    super(message, code, options);
-  }
-}
-
-/** Go `ErrShutdown`: the connection is closing or closed. */
-export class ShutdownError extends ConnectionError {
-  constructor(options?: { cause?: unknown }) {
-    super('connection is shut down', 'RPCX_ERR_SHUTDOWN', options);
-  }
-}
-
-/** The call's deadline passed (client side) or the dial did not finish in time. */
-export class TimeoutError extends RpcxError {
-  constructor(message = 'call timeout', code = 'RPCX_ERR_TIMEOUT', options?: { cause?: unknown }) {
-    super(message, code, options);
-  }
-}
-
-/** The caller's AbortSignal fired. `cause` is the signal's reason. */
-export class AbortError extends RpcxError {
-  constructor(options?: { cause?: unknown }) {
-    super('call aborted', 'RPCX_ERR_ABORTED', options);
-  }
-}
-
-/** Go `ErrXClientNoServer`. */
-export class NoServerError extends RpcxError {
-  constructor() {
-    super('can not found any server', 'RPCX_ERR_NO_SERVER');
-  }
-}
-
-/** Go `ErrXClientShutdown`. */
-export class ClientClosedError extends RpcxError {
-  constructor() {
-    super('xClient is shut down', 'RPCX_ERR_CLIENT_CLOSED');
-  }
-}
-
-/** Go `ErrBreakerOpen`: the server's circuit breaker rejects calls for now. */
-export class BreakerOpenError extends RpcxError {
-  constructor() {
-    super('breaker open', 'RPCX_ERR_BREAKER_OPEN');
-  }
-}
-
-/** Invalid arguments to an @rpcx API (bad address, bad registration, …). */
-export class ConfigError extends RpcxError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'RPCX_ERR_CONFIG', options);
-  }
-}
-
-/** Go `server.ErrReqReachLimit`: thrown by rate-limit plugins; answered, connection kept. */
-export class RateLimitError extends RpcxError {
-  constructor() {
-    super('request reached rate limit', 'RPCX_ERR_RATE_LIMIT');
-  }
-}
-
-/** Several errors at once (fan-out calls, register hooks). Message as Go's `%v` of a slice. */
-export class MultiError extends RpcxError {
-  readonly errors: readonly Error[];
-  constructor(errors: readonly Error[]) {
-    super(`[${errors.map((e) => e.message).join(' ')}]`, 'RPCX_ERR_MULTI');
-    this.errors = errors;
-  }
-}
+/** Every code an @rpcx error can have. Compare `err.code === ErrorCode.DialTimeout`. */
+export const ErrorCode = {
+  /** Base of the catalogue; not thrown by @rpcx itself. */
+  Rpcx: 'RPCX_ERR',
+  /** The remote service answered with `__rpcx_error__`, or its reply could not be decoded. */
+  Service: 'RPCX_ERR_SERVICE',
+  Protocol: 'RPCX_ERR_PROTOCOL',
+  MalformedFrame: 'RPCX_ERR_MALFORMED_FRAME',
+  BadMagic: 'RPCX_ERR_BAD_MAGIC',
+  Metadata: 'RPCX_ERR_METADATA',
+  MessageTooLong: 'RPCX_ERR_MESSAGE_TOO_LONG',
+  DecompressedTooLong: 'RPCX_ERR_DECOMPRESSED_TOO_LONG',
+  BadCompressedPayload: 'RPCX_ERR_BAD_GZIP',
+  Codec: 'RPCX_ERR_CODEC',
+  PayloadTooDeep: 'RPCX_ERR_PAYLOAD_TOO_DEEP',
+  PayloadTooLarge: 'RPCX_ERR_PAYLOAD_TOO_LARGE',
+  Unsupported: 'RPCX_ERR_UNSUPPORTED',
+  UnsupportedCodec: 'RPCX_ERR_UNSUPPORTED_CODEC',
+  UnsupportedCompressor: 'RPCX_ERR_UNSUPPORTED_COMPRESSOR',
+  Connection: 'RPCX_ERR_CONNECTION',
+  ConnectionClosed: 'RPCX_ERR_CONNECTION_CLOSED',
+  ConnectionLost: 'RPCX_ERR_CONNECTION_LOST',
+  Shutdown: 'RPCX_ERR_SHUTDOWN',
+  Heartbeat: 'RPCX_ERR_HEARTBEAT',
+  Dial: 'RPCX_ERR_DIAL',
+  Listen: 'RPCX_ERR_LISTEN',
+  Gateway: 'RPCX_ERR_GATEWAY',
+  ServerClosed: 'RPCX_ERR_SERVER_CLOSED',
+  Timeout: 'RPCX_ERR_TIMEOUT',
+  CallTimeout: 'RPCX_ERR_CALL_TIMEOUT',
+  DialTimeout: 'RPCX_ERR_DIAL_TIMEOUT',
+  DeadlineExceeded: 'RPCX_ERR_DEADLINE',
+  BreakerTimeout: 'RPCX_ERR_BREAKER_TIMEOUT',
+  Aborted: 'RPCX_ERR_ABORTED',
+  NoServer: 'RPCX_ERR_NO_SERVER',
+  ClientClosed: 'RPCX_ERR_CLIENT_CLOSED',
+  BreakerOpen: 'RPCX_ERR_BREAKER_OPEN',
+  Config: 'RPCX_ERR_CONFIG',
+  RateLimit: 'RPCX_ERR_RATE_LIMIT',
+  Multi: 'RPCX_ERR_MULTI',
+  Registry: 'RPCX_ERR_REGISTRY',
+  RegistryKeyNotFound: 'RPCX_ERR_REGISTRY_KEY_NOT_FOUND',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Exact texts Go rpcx's server sends in `__rpcx_error__` for its own failures. */
 export const GoErrorText = {
@@ -176,3 +63,344 @@ export const GoErrorText = {
   metaKVMissing: 'wrong metadata lines. some keys or values are missing',
   unsupportedCompressor: 'unsupported compressor',
 } as const;
+
+/** Global, so that two copies of this module brand their errors alike. */
+const CODES = Symbol.for('@rpcx/core.error-codes');
+
+interface Branded {
+  readonly [CODES]?: readonly ErrorCode[];
+}
+
+/** An error class of the catalogue: its static `code` names it. */
+interface CatalogueClass {
+  readonly code: ErrorCode;
+}
+
+/** The codes of `cls` and of every catalogue class it extends, most specific first. */
+function chainCodes(cls: CatalogueClass): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  for (let c: unknown = cls; typeof c === 'function' && Object.hasOwn(c, 'code'); c = Object.getPrototypeOf(c)) {
+    codes.push((c as unknown as CatalogueClass).code);
+  }
+  return codes;
+}
+
+type ErrorOptions = { cause?: unknown };
+
+export class RpcxError extends Error {
+  static readonly code: ErrorCode = ErrorCode.Rpcx;
+  /** The condition, fixed per class. */
+  readonly code: ErrorCode;
+  declare readonly [CODES]: readonly ErrorCode[];
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    const cls = new.target as unknown as CatalogueClass;
+    this.code = cls.code;
+    this.name = new.target.name;
+    Object.defineProperty(this, CODES, { value: chainCodes(cls), enumerable: false });
+  }
+
+  /** True for errors of this class (or a subclass) from any installed copy of @rpcx/core. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const codes = (value as Branded)[CODES];
+    return Array.isArray(codes) && codes.includes((this as unknown as CatalogueClass).code);
+  }
+}
+
+/** True when `value` is an @rpcx error (from any installed copy of @rpcx/core). */
+export function isRpcxError(value: unknown): value is RpcxError {
+  return value instanceof RpcxError;
+}
+
+/**
+ * An error reported by the remote service (`__rpcx_error__`), or a reply that could not be
+ * decoded. Never retried by fail modes, as in Go.
+ */
+export class ServiceError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Service;
+  /** The reply the server sent alongside the error, if any (Go sends it when non-nil). */
+  readonly reply?: unknown;
+  constructor(message: string, options?: ErrorOptions & { reply?: unknown }) {
+    super(message, options);
+    if (options && 'reply' in options) this.reply = options.reply;
+  }
+}
+
+/** A malformed or over-limit frame. The connection it came from is closed. */
+export class ProtocolError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Protocol;
+}
+
+/** A frame whose lengths do not add up. */
+export class MalformedFrameError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.MalformedFrame;
+  constructor(what: string, options?: ErrorOptions) {
+    super(`malformed frame: ${what}`, options);
+  }
+}
+
+/** Go: "wrong magic number: N". */
+export class BadMagicError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.BadMagic;
+  constructor(byte: number) {
+    super(GoErrorText.badMagic(byte));
+  }
+}
+
+/** Go: "wrong metadata lines. some keys or values are missing", or metadata over a limit. */
+export class MetadataError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.Metadata;
+  constructor(message: string = GoErrorText.metaKVMissing, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Go: "message is too long". */
+export class MessageTooLongError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.MessageTooLong;
+  readonly length: number;
+  readonly limit: number;
+  constructor(length: number, limit: number) {
+    super('message is too long');
+    this.length = length;
+    this.limit = limit;
+  }
+}
+
+/** Go: "decompressed size exceeds the maximum allowed size". */
+export class DecompressedTooLongError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.DecompressedTooLong;
+  readonly limit: number;
+  constructor(limit: number, options?: ErrorOptions) {
+    super('decompressed size exceeds the maximum allowed size', options);
+    this.limit = limit;
+  }
+}
+
+/** A compressed payload that does not decompress. */
+export class BadCompressedPayloadError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.BadCompressedPayload;
+}
+
+/**
+ * A codec could not encode a value or decode a payload. The message is the codec's own (Go's
+ * codec text where Go has one, e.g. `json: unsupported value: NaN`); the server answers it to
+ * that caller only and keeps the connection; a client call whose reply does not decode fails
+ * with it, and fail modes never retry it (Go treats such a reply as a service error).
+ */
+export class CodecError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Codec;
+}
+
+/** A payload nested deeper than the codec's `maxDepth` option allows. */
+export class PayloadTooDeepError extends CodecError {
+  static override readonly code: ErrorCode = ErrorCode.PayloadTooDeep;
+  readonly limit: number;
+  constructor(codec: string, limit: number) {
+    super(`${codec}: payload nested deeper than the maxDepth limit of ${limit}`);
+    this.limit = limit;
+  }
+}
+
+/**
+ * A payload, or a part of it, larger than one of the codec's limits allows. `option` names
+ * that limit (`maxStringLength`, `maxObjects`, …): the codec option that changes it.
+ */
+export class PayloadTooLargeError extends CodecError {
+  static override readonly code: ErrorCode = ErrorCode.PayloadTooLarge;
+  readonly option: string;
+  readonly limit: number;
+  /** `what` says what was too large, e.g. `a string of 70000000 bytes`. */
+  constructor(codec: string, what: string, option: string, limit: number) {
+    super(`${codec}: ${what} is over the ${option} limit of ${limit}`);
+    this.option = option;
+    this.limit = limit;
+  }
+}
+
+/** Something that is not installed (a codec, a compressor, a transport for a network). */
+export class UnsupportedError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Unsupported;
+}
+
+/** No codec for a serialize type. Go's server text: "can not find codec for N". */
+export class UnsupportedCodecError extends UnsupportedError {
+  static override readonly code: ErrorCode = ErrorCode.UnsupportedCodec;
+  readonly serializeType: number;
+  constructor(serializeType: number, message: string = GoErrorText.codecNotFound(serializeType)) {
+    super(message);
+    this.serializeType = serializeType;
+  }
+}
+
+/** Go: "unsupported compressor". */
+export class UnsupportedCompressorError extends UnsupportedError {
+  static override readonly code: ErrorCode = ErrorCode.UnsupportedCompressor;
+  constructor(options?: ErrorOptions) {
+    super(GoErrorText.unsupportedCompressor, options);
+  }
+}
+
+/** The connection failed, was refused or closed before the call completed. */
+export class ConnectionError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Connection;
+}
+
+/** The connection was closed (by either side) while something waited on it. */
+export class ConnectionClosedError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.ConnectionClosed;
+  constructor(message = 'connection closed', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A client's connection to a server went away with calls pending. */
+export class ConnectionLostError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.ConnectionLost;
+}
+
+/** Go `ErrShutdown`: the connection is closing or closed. */
+export class ShutdownError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.Shutdown;
+  constructor(options?: ErrorOptions) {
+    super('connection is shut down', options);
+  }
+}
+
+/** The client's heartbeat got no answer; the connection is closed. */
+export class HeartbeatError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.Heartbeat;
+}
+
+/** A dial failed (refused, unreachable, TLS, …). Texts as Go's net package words them. */
+export class DialError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.Dial;
+}
+
+/** A listen failed (address in use, permission, …). */
+export class ListenError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.Listen;
+}
+
+/** An HTTP gateway could not be reached or answered with an HTTP error. */
+export class GatewayError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.Gateway;
+}
+
+/** Go `http.ErrServerClosed`: the server is closed. */
+export class ServerClosedError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.ServerClosed;
+  constructor() {
+    super('http: Server closed');
+  }
+}
+
+/**
+ * Something took too long. Catch this for any timeout; the subclasses tell which one
+ * (a call, a dial, the server-side deadline, a breaker-guarded call).
+ */
+export class TimeoutError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Timeout;
+}
+
+/** The call's own deadline (`timeoutMs`, or a signal from `AbortSignal.timeout`) passed. */
+export class CallTimeoutError extends TimeoutError {
+  static override readonly code: ErrorCode = ErrorCode.CallTimeout;
+  constructor(message = 'call timeout', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A dial did not finish in time. Go: "dial tcp ADDR: i/o timeout". */
+export class DialTimeoutError extends TimeoutError {
+  static override readonly code: ErrorCode = ErrorCode.DialTimeout;
+}
+
+/** Server side: the client's `__ServerTimeout` deadline passed. Go: "context deadline exceeded". */
+export class DeadlineExceededError extends TimeoutError {
+  static override readonly code: ErrorCode = ErrorCode.DeadlineExceeded;
+  constructor(options?: ErrorOptions) {
+    super('context deadline exceeded', options);
+  }
+}
+
+/** Go's Breaker.Call: "breaker time out". */
+export class BreakerTimeoutError extends TimeoutError {
+  static override readonly code: ErrorCode = ErrorCode.BreakerTimeout;
+  constructor() {
+    super('breaker time out');
+  }
+}
+
+/** The caller's AbortSignal fired. `cause` is the signal's reason. */
+export class AbortError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Aborted;
+  constructor(options?: ErrorOptions) {
+    super('call aborted', options);
+  }
+}
+
+/** Go `ErrXClientNoServer`. */
+export class NoServerError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.NoServer;
+  constructor() {
+    super('can not found any server');
+  }
+}
+
+/** Go `ErrXClientShutdown`. */
+export class ClientClosedError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.ClientClosed;
+  constructor() {
+    super('xClient is shut down');
+  }
+}
+
+/** Go `ErrBreakerOpen`: the server's circuit breaker rejects calls for now. */
+export class BreakerOpenError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.BreakerOpen;
+  constructor() {
+    super('breaker open');
+  }
+}
+
+/** Invalid arguments to an @rpcx API (bad address, bad registration, unknown option value, …). */
+export class ConfigError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Config;
+}
+
+/** Go `server.ErrReqReachLimit`: thrown by rate-limit plugins; answered, connection kept. */
+export class RateLimitError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.RateLimit;
+  constructor() {
+    super('request reached rate limit');
+  }
+}
+
+/** Several errors at once (fan-out calls, register hooks). Message as Go's `%v` of a slice. */
+export class MultiError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Multi;
+  readonly errors: readonly Error[];
+  constructor(errors: readonly Error[]) {
+    super(`[${errors.map((e) => e.message).join(' ')}]`);
+    this.errors = errors;
+  }
+}
+
+/** A registry (etcd, ZooKeeper, Consul, …) failed or answered something unusable. */
+export class RegistryError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Registry;
+}
+
+/** libkv's `ErrKeyNotFound`: "Key not found in store". */
+export class RegistryKeyNotFoundError extends RegistryError {
+  static override readonly code: ErrorCode = ErrorCode.RegistryKeyNotFound;
+  readonly key: string;
+  constructor(key: string) {
+    super(`Key not found in store: ${key}`);
+    this.key = key;
+  }
+}

@@ -10,6 +10,7 @@ import {
   MessageStatus,
   MetaKey,
   SelectMode,
+  SerializeType,
   newMetadata,
   type Codec,
   type Logger,
@@ -224,6 +225,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       discovery,
       transports: options.transports,
       codecs: options.codecs ?? options.xclientOptions?.codecs,
+      // sendRaw keeps each request's own serialize type; raw (0) is always registered.
+      serializeType: options.xclientOptions?.serializeType ?? SerializeType.None,
       failMode,
       selector: options.selector ?? options.xclientOptions?.selector ?? SelectMode.RoundRobin,
     });

@@ -1,4 +1,9 @@
-import { CompressType, DecompressedTooLongError, ProtocolError, UnsupportedError } from '@rpcx/core';
+import {
+  CompressType,
+  DecompressedTooLongError,
+  UnsupportedError,
+  BadCompressedPayloadError,
+} from '@rpcx/core';
 // node:zlib on Node; in a bundle built with the `browser` condition, a stand-in that throws.
 import { gunzip, gzip } from '#gzip';
 
@@ -26,7 +31,7 @@ export const gzipCompressor: Compressor = {
     } catch (err) {
       if (err instanceof UnsupportedError) throw err;
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new DecompressedTooLongError(limit, { cause: err });
-      throw new ProtocolError(`gzip: invalid payload: ${(err as Error).message}`, 'RPCX_ERR_BAD_GZIP', { cause: err });
+      throw new BadCompressedPayloadError(`gzip: invalid payload: ${(err as Error).message}`, { cause: err });
     }
   },
 };

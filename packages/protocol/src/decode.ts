@@ -1,9 +1,11 @@
 import {
-  GoErrorText,
   MAGIC_NUMBER,
   MessageTooLongError,
-  ProtocolError,
   newMetadata,
+  MalformedFrameError,
+  BadMagicError,
+  MetadataError,
+  UnsupportedCompressorError,
   type Metadata,
 } from '@rpcx/core';
 import { Message } from './message.js';
@@ -17,8 +19,8 @@ const TWO_POW_32 = 0x1_0000_0000;
 /** Above this high word a uint64 seq no longer fits a double exactly. */
 const SAFE_SEQ_HIGH = 0x20_0000;
 
-function malformed(what: string): ProtocolError {
-  return new ProtocolError(`malformed frame: ${what}`, 'RPCX_ERR_MALFORMED_FRAME');
+function malformed(what: string): MalformedFrameError {
+  return new MalformedFrameError(what);
 }
 
 /**
@@ -28,7 +30,7 @@ function malformed(what: string): ProtocolError {
  */
 export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): Message {
   const frame = asBytes(bytes);
-  if (frame[0] !== MAGIC_NUMBER) throw new ProtocolError(GoErrorText.badMagic(frame[0]), 'RPCX_ERR_BAD_MAGIC');
+  if (frame[0] !== MAGIC_NUMBER) throw new BadMagicError(frame[0]);
   const end = frame.length;
   if (end < PREFIX_LENGTH + MIN_TOTAL_LENGTH) throw malformed(`${end} bytes is shorter than a frame`);
   const m = new Message();
@@ -72,7 +74,7 @@ export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): 
 
   if (m.compressType !== 0) {
     const compressor = options.compressors.get(m.compressType);
-    if (!compressor) throw new ProtocolError(GoErrorText.unsupportedCompressor, 'RPCX_ERR_UNSUPPORTED_COMPRESSOR');
+    if (!compressor) throw new UnsupportedCompressorError();
     m.payload = compressor.decompress(payload, options.maxDecompressedLength);
   } else {
     m.payload = payload;
@@ -85,15 +87,15 @@ function decodeMetadata(buf: Uint8Array, start: number, end: number): Metadata {
   const meta = newMetadata();
   let n = start;
   while (n < end) {
-    if (end - n < 4) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
+    if (end - n < 4) throw new MetadataError();
     const kLen = readUint32BE(buf, n);
     n += 4;
-    if (kLen > end - n - 4) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
+    if (kLen > end - n - 4) throw new MetadataError();
     const key = readUtf8(buf, n, n + kLen);
     n += kLen;
     const vLen = readUint32BE(buf, n);
     n += 4;
-    if (vLen > end - n) throw new ProtocolError(GoErrorText.metaKVMissing, 'RPCX_ERR_METADATA');
+    if (vLen > end - n) throw new MetadataError();
     meta[key] = readUtf8(buf, n, n + vLen);
     n += vLen;
   }
@@ -136,12 +138,12 @@ export class FrameDecoder {
       let totalLen: number;
       if (first.length - this.offset >= PREFIX_LENGTH) {
         if (first[this.offset] !== MAGIC_NUMBER) {
-          throw new ProtocolError(GoErrorText.badMagic(first[this.offset]), 'RPCX_ERR_BAD_MAGIC');
+          throw new BadMagicError(first[this.offset]);
         }
         totalLen = readUint32BE(first, this.offset + 12);
       } else {
         const prefix = this.peek(PREFIX_LENGTH);
-        if (prefix[0] !== MAGIC_NUMBER) throw new ProtocolError(GoErrorText.badMagic(prefix[0]), 'RPCX_ERR_BAD_MAGIC');
+        if (prefix[0] !== MAGIC_NUMBER) throw new BadMagicError(prefix[0]);
         totalLen = readUint32BE(prefix, 12);
       }
       const max = this.options.maxMessageLength;

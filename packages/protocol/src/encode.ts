@@ -1,4 +1,4 @@
-import { UnsupportedError, type RpcMessage } from '@rpcx/core';
+import {  UnsupportedCompressorError, type RpcMessage } from '@rpcx/core';
 import { defaultCompressors, type CompressorRegistry } from './compress.js';
 import { allocBytes, utf8Length, writeUint32BE, writeUtf8 } from './bytes.js';
 
@@ -26,7 +26,7 @@ export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = d
   let payload = m.payload;
   if (m.compressType !== 0) {
     const compressor = compressors.get(m.compressType);
-    if (!compressor) throw new UnsupportedError('unsupported compressor', 'RPCX_ERR_UNSUPPORTED_COMPRESSOR');
+    if (!compressor) throw new UnsupportedCompressorError();
     payload = compressor.compress(payload);
   }
 

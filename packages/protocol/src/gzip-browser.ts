@@ -1,9 +1,9 @@
 // `#gzip` in browser builds (the `browser` condition): no synchronous gzip exists there, so the
 // built-in gzip compressor refuses; a page that needs gzip registers its own compressor.
-import { UnsupportedError } from '@rpcx/core';
+import {  UnsupportedCompressorError } from '@rpcx/core';
 
 function unavailable(): never {
-  throw new UnsupportedError('unsupported compressor', 'RPCX_ERR_UNSUPPORTED_COMPRESSOR');
+  throw new UnsupportedCompressorError();
 }
 
 export function gzip(_data: Uint8Array): Uint8Array {

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { DecompressedTooLongError, MessageTooLongError, ProtocolError, newMetadata } from '@rpcx/core';
+import { DecompressedTooLongError, MessageTooLongError, RpcxError, newMetadata } from '@rpcx/core';
 import { FrameDecoder, Message, encodeMessage, heartbeatRequest, heartbeatTime, type DecodeOptions } from '@rpcx/protocol';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -147,8 +147,8 @@ describe('malformed input is a typed error', () => {
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(ProtocolError);
-    expect((caught as ProtocolError).code).toBe(code);
+    expect(caught).toBeInstanceOf(RpcxError);
+    expect((caught as RpcxError).code).toBe(code);
     if (message) expect((caught as Error).message).toMatch(message);
   };
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Backoff, RegistryDiscovery, sleep, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
+import { Backoff, RETRY_MAX_MS, RegistryDiscovery, servicesUnder, sleep, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
 import {
   DEFAULT_TIMEOUT_MS,
   RequestContext,
@@ -38,6 +38,8 @@ interface Listing {
 export class ConsulDiscovery extends RegistryDiscovery {
   private readonly dir: string;
   private readonly prefix: string;
+  /** `<basePath>/` as a Consul key: no leading `/`. */
+  private readonly basePrefix: string;
   private readonly timeoutMs: number;
   private readonly waitTimeMs: number;
   /** X-Consul-Index of the list last published: an older answer never replaces a newer one. */
@@ -55,6 +57,7 @@ export class ConsulDiscovery extends RegistryDiscovery {
     super('consul', `${dir}/`, options);
     this.dir = dir;
     this.prefix = `${dir}/`;
+    this.basePrefix = `${options.basePath.replace(/^\//, '').replace(/\/$/, '')}/`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.waitTimeMs = options.waitTimeMs ?? 15_000;
   }
@@ -79,10 +82,17 @@ export class ConsulDiscovery extends RegistryDiscovery {
     return listing.entries;
   }
 
+  /** `GET /v1/kv/<basePath>/?recurse`, grouped by service. */
+  protected async listServices(): Promise<Map<string, RawEntry[]>> {
+    const pairs = (await calls(this.shared.client).kv.get({ key: this.basePrefix, recurse: true, buffer: true, timeout: this.timeoutMs })) as KvPair[] | undefined;
+    return servicesUnder(this.basePrefix, (pairs ?? []).map((pair) => ({ key: pair.Key, value: pair.Value })));
+  }
+
   /** The blocking-query loop (libkv `WatchTree`), for as long as the discovery is open. */
   private async follow(): Promise<void> {
-    const backoff = new Backoff(250, 5000);
-    let index = 0;
+    const backoff = new Backoff(250, RETRY_MAX_MS);
+    let index = 0; // what the next query blocks on; 0 = answer at once
+    let last = 0; // the index of the last answer, kept across errors
     while (!this.closed) {
       let listing: Listing;
       try {
@@ -98,10 +108,11 @@ export class ConsulDiscovery extends RegistryDiscovery {
       backoff.reset();
       if (listing.index === index) continue; // the wait ran out, nothing changed
       // An index that went backwards means a different (restored, wiped) store: trust it.
-      if (listing.index >= this.applied || listing.index < index) {
+      if (listing.index >= this.applied || listing.index < last) {
         this.applied = listing.index;
         this.publish(listing.entries);
       }
+      last = listing.index;
       // Consul's advice: never block on index 0, which would return at once, forever.
       index = Math.max(listing.index, 1);
     }

@@ -1,12 +1,11 @@
 /**
- * The Consul registry against the HTTP API. By default against `ConsulStandIn` (no Consul
- * agent can be installed where these tests were written), with `session_ttl_min` lowered to
- * 1 s as an agent's config can. With `CONSUL_HTTP_ADDR` set (e.g. `127.0.0.1:8500`) the same
- * tests run against that agent instead — start it with `session_ttl_min = "1s"`, for
- * example `consul agent -dev -hcl 'session_ttl_min = "1s"'` — except the two that need the
- * stand-in itself (its request log; stopping the agent), which are then skipped.
+ * Against a real Consul agent (v1.14.11, built by scripts/build-consul.sh), started by this
+ * file on loopback with `session_ttl_min = "1s"`: the registry compliance suite, what is
+ * particular to Consul (flags, sessions), then outages (stopped, restarted empty, frozen).
+ * `ConsulStandIn` serves only what an agent cannot show: the exact requests on the wire.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { keys, killChild, nextList, recordingLogger, registryCompliance, sleep, startChild, waitFor } from '@rpcx/registry-kit/testing';
 import {
@@ -18,34 +17,27 @@ import {
   type ConsulRegisterPlugin,
   type ConsulRegisterPluginOptions,
 } from '../src/index.js';
+import { ConsulAgent } from './consul-agent.js';
 import { ConsulStandIn } from './consul-standin.js';
 
-const REAL_AGENT = process.env.CONSUL_HTTP_ADDR;
-let standIn: ConsulStandIn | undefined;
+let agent: ConsulAgent;
 let address: string;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 let testNo = 0;
 const run = Date.now().toString(36);
 
 beforeAll(async () => {
-  if (REAL_AGENT) {
-    address = REAL_AGENT;
-  } else {
-    standIn = await ConsulStandIn.start({ sessionTtlMinMs: 1000 });
-    address = standIn.address;
-  }
-});
+  agent = await ConsulAgent.start();
+  address = agent.address;
+}, 60_000);
 
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
 });
 
 afterAll(async () => {
-  await standIn?.destroy();
+  await agent?.destroy();
 });
-
-/** Tests that need the stand-in itself; against a real agent they are skipped (see the top). */
-const standInOnly = REAL_AGENT ? test.skip : test;
 
 function basePath(): string {
   return `/rpcx_consul_${run}_${++testNo}`;
@@ -55,8 +47,8 @@ function basePath(): string {
 const kvKey = (path: string) => path.replace(/^\//, '');
 
 /** Plain HTTP to the agent, bypassing the package. */
-async function http(method: string, path: string, body?: string | Uint8Array): Promise<{ status: number; text: string; index: string | null }> {
-  const base = /^https?:\/\//.test(address) ? address : `http://${address}`;
+async function http(method: string, path: string, body?: string | Uint8Array, at = address): Promise<{ status: number; text: string; index: string | null }> {
+  const base = /^https?:\/\//.test(at) ? at : `http://${at}`;
   const res = await fetch(`${base}${path}`, { method, body, signal: AbortSignal.timeout(5000) });
   return { status: res.status, text: await res.text(), index: res.headers.get('x-consul-index') };
 }
@@ -71,12 +63,12 @@ interface RawPair {
   flags: string;
 }
 
-/** `GET /v1/kv/<prefix>?recurse`, flags read from the raw JSON text. */
+/** `GET /v1/kv/<prefix>?recurse`, flags read from the raw JSON text (compact or pretty). */
 async function listRaw(prefix: string): Promise<RawPair[]> {
   const res = await http('GET', `/v1/kv/${encodeKey(prefix)}?recurse`);
   if (res.status === 404) return [];
   const pairs = JSON.parse(res.text) as RawPair[];
-  const flags = [...res.text.matchAll(/"Flags":(\d+)/g)].map((m) => m[1]);
+  const flags = [...res.text.matchAll(/"Flags":\s*(\d+)/g)].map((m) => m[1]);
   return pairs.map((p, i) => ({
     Key: p.Key,
     Value: p.Value === null ? null : Buffer.from(p.Value, 'base64').toString(),
@@ -102,16 +94,19 @@ function discovery(base: string, servicePath = 'Arith', extra: Partial<ConsulDis
   return d;
 }
 
+/** Consul's answer to a write, compact or pretty-printed (`-dev` mode adds a newline). */
+const answer = (res: { text: string }) => res.text.trim();
+
 registryCompliance({
-  name: REAL_AGENT ? `consul agent at ${REAL_AGENT}` : 'consul (HTTP API stand-in)',
+  name: 'consul agent v1.14.11',
   plugin: ({ basePath, serviceAddress, logger, updateIntervalMs }) =>
     // The session TTL is (updateIntervalMs + expiredMs) / 2: at least 1 s, the agent's minimum here.
     consulRegisterPlugin({ address, basePath, serviceAddress, logger, updateIntervalMs: updateIntervalMs ?? 1000, expiredMs: 2000, timeoutMs: 2000 }),
   discovery: ({ basePath, servicePath, logger }) => consulDiscovery({ address, basePath, servicePath, logger, timeoutMs: 2000, waitTimeMs: 5000 }),
   writeRaw: async ({ basePath, servicePath, entries }) => {
     const dir = `${kvKey(basePath)}/${servicePath}`;
-    expect((await http('PUT', `/v1/kv/${encodeKey(dir)}`, servicePath)).text).toBe('true');
-    for (const { key, value } of entries) expect((await http('PUT', `/v1/kv/${encodeKey(`${dir}/${key}`)}`, value)).text).toBe('true');
+    expect(answer(await http('PUT', `/v1/kv/${encodeKey(dir)}`, servicePath))).toBe('true');
+    for (const { key, value } of entries) expect(answer(await http('PUT', `/v1/kv/${encodeKey(`${dir}/${key}`)}`, value))).toBe('true');
   },
 });
 
@@ -142,16 +137,18 @@ describe('consul register plugin + discovery', () => {
     expect((await listRaw(dir)).map((pair) => pair.Key)).toEqual([dir, `${dir}/Arith`]); // the dirs stay, as in Go
   });
 
-  standInOnly('on the wire: session create body, acquire with flags, blocking list with index and wait', async () => {
+  // The one thing an agent cannot show: the exact requests. The stand-in logs them.
+  test('on the wire (stand-in): session create body, acquire with flags, blocking list with index and wait', async () => {
+    const standIn = await ConsulStandIn.start({ sessionTtlMinMs: 1000 });
+    cleanups.push(() => standIn.destroy());
     const base = basePath();
     const dir = kvKey(base);
-    const from = standIn!.requests.length;
-    const p = plugin(base, 'tcp@127.0.0.1:8973');
+    const p = plugin(base, 'tcp@127.0.0.1:8973', { address: standIn.address });
     await p.register('Arith', {}, 'w=1');
-    const d = discovery(base);
+    const d = discovery(base, 'Arith', { address: standIn.address });
     await d.getServices();
-    await waitFor(() => standIn!.requests.slice(from).some((r) => r.query.index !== undefined), 3000, 'a blocking query');
-    const seen = standIn!.requests.slice(from).map((r) => ({ ...r, body: r.method === 'PUT' && r.path.startsWith('/v1/session/create') ? JSON.parse(r.body) : r.body }));
+    await waitFor(() => standIn.requests.some((r) => r.query.index !== undefined), 3000, 'a blocking query');
+    const seen = standIn.requests.map((r) => ({ ...r, body: r.method === 'PUT' && r.path.startsWith('/v1/session/create') ? JSON.parse(r.body) : r.body }));
 
     expect(seen.filter((r) => r.path === '/v1/session/create')).toEqual([
       { method: 'PUT', path: '/v1/session/create', query: {}, body: { LockDelay: '1ms', Name: 'rpcx tcp@127.0.0.1:8973', Behavior: 'delete', TTL: '1s' } },
@@ -198,7 +195,8 @@ describe('consul register plugin + discovery', () => {
     await killChild(child);
     await gone;
     const elapsed = Date.now() - killedAt;
-    // Session TTL 1 s, invalidated 2 s after its last renewal (renewed every 0.5 s).
+    // Session TTL 1 s, invalidated 2 s after its last renewal (renewed every 0.5 s); Consul's
+    // timer and the delete take a moment more.
     expect(elapsed).toBeGreaterThanOrEqual(1000);
     expect(elapsed).toBeLessThan(3500);
   }, 30_000);
@@ -213,7 +211,7 @@ describe('consul register plugin + discovery', () => {
     expect(await d.getServices()).toHaveLength(1);
 
     const gone = nextList(d, (l) => l.length === 0, 3000);
-    expect((await http('PUT', `/v1/session/destroy/${old}`)).text).toBe('true');
+    expect(answer(await http('PUT', `/v1/session/destroy/${old}`))).toBe('true');
     await gone; // Behavior delete: the node went with the session
     const back = await nextList(d, (l) => l.length === 1, 5000);
     expect(back).toEqual([{ key: 'tcp@127.0.0.1:4001', value: 'weight=7' }]);
@@ -228,7 +226,7 @@ describe('consul register plugin + discovery', () => {
     const node = `${kvKey(base)}/Arith/tcp@127.0.0.1:4101`;
     const foreign = JSON.parse((await http('PUT', '/v1/session/create', JSON.stringify({ Behavior: 'release', TTL: '10s', LockDelay: '1ms' }))).text).ID as string;
     cleanups.push(() => http('PUT', `/v1/session/destroy/${foreign}`));
-    expect((await http('PUT', `/v1/kv/${encodeKey(node)}?acquire=${foreign}`, 'old')).text).toBe('true');
+    expect(answer(await http('PUT', `/v1/kv/${encodeKey(node)}?acquire=${foreign}`, 'old'))).toBe('true');
 
     const logger = recordingLogger();
     const p = plugin(base, 'tcp@127.0.0.1:4101', { logger, updateIntervalMs: 300, expiredMs: 2000, metrics: false });
@@ -257,13 +255,38 @@ describe('consul register plugin + discovery', () => {
     expect(await later).toEqual([{ key: 'tcp@127.0.0.1:5003', value: 'n=1' }]);
   });
 
-  // The agent is taken away by closing the stand-in's listener; a real agent cannot be
-  // stopped from here, so this one runs against the stand-in only.
-  standInOnly('agent down: discovery keeps its last list, the plugin keeps its session; both resume', async () => {
+  test('an agent answering garbage: getServices rejects at once, nothing hangs, close() returns', async () => {
+    const garbage = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not consul</html>'));
+    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => garbage.close(resolve)));
+    const logger = recordingLogger();
+    const d = discovery(basePath(), 'Arith', { address: `127.0.0.1:${(garbage.address() as { port: number }).port}`, logger });
+    const t0 = Date.now();
+    await expect(d.getServices()).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await d.close();
+    expect(logger.warnings.some((w) => w.includes('keeping the last list'))).toBe(true);
+  });
+});
+
+/**
+ * After an outage a change must reach a watcher within 2 s of the agent answering again:
+ * the discovery's retry back-off is capped at 1 s.
+ */
+async function changeArrives(d: ConsulDiscovery, base: string, key: string, since: number): Promise<number> {
+  const seen = nextList(d, (l) => l.some((e) => e.key === key), 5000);
+  expect(answer(await http('PUT', `/v1/kv/${encodeKey(`${kvKey(base)}/Arith/${key}`)}`, 'late=1'))).toBe('true');
+  await seen;
+  return Date.now() - since;
+}
+
+// Last: these stop, wipe and freeze the shared agent.
+describe('consul agent outages', () => {
+  test('stopped and restarted on its data dir: the list is kept, the session survives, the watch resumes within 2 s', async () => {
     const base = basePath();
     const logger = recordingLogger();
-    // Node TTL 5 s: the session lives 5 s past its last renewal, longer than the outage.
-    const p = plugin(base, 'tcp@127.0.0.1:8001', { logger, updateIntervalMs: 1000, expiredMs: 4000 });
+    // Node TTL 10 s: the session (TTL 5 s) lives 10 s past its last renewal, longer than the outage.
+    const p = plugin(base, 'tcp@127.0.0.1:8001', { logger, updateIntervalMs: 1000, expiredMs: 9000 });
     await p.register('Arith', {}, 'weight=1');
     const session = p.session;
     const d = discovery(base, 'Arith', { logger });
@@ -271,7 +294,7 @@ describe('consul register plugin + discovery', () => {
     const changes: string[][] = [];
     d.watch((l) => changes.push(keys(l)));
 
-    await standIn!.stop();
+    await agent.stop();
     const t0 = Date.now();
     while (Date.now() - t0 < 2500) {
       expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:8001']);
@@ -281,13 +304,61 @@ describe('consul register plugin + discovery', () => {
     expect(logger.warnings.some((w) => w.includes('keeping the last list'))).toBe(true);
     expect(logger.warnings.filter((w) => w.includes(`cannot renew session ${session}`))).not.toEqual([]);
 
-    await standIn!.start();
-    const restartedAt = Date.now();
-    const update = nextList(d, (l) => l.length === 2, 8000);
-    await plugin(base, 'tcp@127.0.0.1:8002').register('Arith', {}, 'weight=2');
-    expect(keys(await update)).toEqual(['tcp@127.0.0.1:8001', 'tcp@127.0.0.1:8002']);
+    await agent.start();
+    const resumedMs = await changeArrives(d, base, 'tcp@127.0.0.1:8002', Date.now());
+    expect(resumedMs).toBeLessThan(2000);
     expect(p.session).toBe(session); // renewed in time: never lost
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:8001', 'tcp@127.0.0.1:8002']);
     // eslint-disable-next-line no-console
-    console.log(`consul stand-in back: watch resumed after ${Date.now() - restartedAt} ms`);
-  }, 30_000);
+    console.log(`consul restart: a change reached the watch ${resumedMs} ms after the agent was back`);
+  }, 60_000);
+
+  test('restarted empty: a new session, every key written again; the watch follows the new store', async () => {
+    const base = basePath();
+    const logger = recordingLogger();
+    const p = plugin(base, 'tcp@127.0.0.1:9001', { logger });
+    await p.register('Arith', {}, 'weight=1');
+    const old = p.session;
+    const d = discovery(base, 'Arith', { logger });
+    expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:9001']);
+
+    await agent.wipe();
+    await agent.start();
+    // The new store's index starts low again: the discovery must not wait for the old one.
+    const resumedMs = await changeArrives(d, base, 'tcp@127.0.0.1:9002', Date.now());
+    expect(resumedMs).toBeLessThan(2000);
+    // The renewal gets 404: a new session, and the node and its dirs are written again.
+    await waitFor(async () => (await listRaw(`${kvKey(base)}/Arith/`)).length === 2, 10_000, 'node back', () => logger.warnings);
+    expect((await listRaw(kvKey(base))).map((pair) => [pair.Key, pair.Value])).toEqual([
+      [kvKey(base), 'rpcx_path'],
+      [`${kvKey(base)}/Arith`, 'Arith'],
+      [`${kvKey(base)}/Arith/tcp@127.0.0.1:9001`, 'weight=1'],
+      [`${kvKey(base)}/Arith/tcp@127.0.0.1:9002`, 'late=1'],
+    ]);
+    expect(p.session).not.toBe(old);
+    await waitFor(async () => keys(await d.getServices()).length === 2, 5000, 'discovery follows');
+    // eslint-disable-next-line no-console
+    console.log(`consul wiped: a change reached the watch ${resumedMs} ms after the agent was back`);
+  }, 60_000);
+
+  test('frozen (SIGSTOP): the last list is served at once; after SIGCONT everything goes on', async () => {
+    const base = basePath();
+    const p = plugin(base, 'tcp@127.0.0.1:9501', { updateIntervalMs: 1000, expiredMs: 9000 });
+    await p.register('Arith', {}, 'w=1');
+    const session = p.session;
+    const d = discovery(base);
+    expect(await d.getServices()).toHaveLength(1);
+    agent.pause();
+    try {
+      const t0 = Date.now();
+      expect(keys(await d.getServices())).toEqual(['tcp@127.0.0.1:9501']);
+      expect(Date.now() - t0).toBeLessThan(100);
+      await sleep(1500);
+    } finally {
+      agent.resume();
+    }
+    const resumedMs = await changeArrives(d, base, 'tcp@127.0.0.1:9502', Date.now());
+    expect(resumedMs).toBeLessThan(2000);
+    expect(p.session).toBe(session);
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
-import { Etcd3, type IOptions } from 'etcd3';
+import { ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IOptions } from 'etcd3';
 
 /** How to reach etcd; shared by the register plugin and the discovery. */
 export interface EtcdConnectionOptions {
@@ -21,8 +22,8 @@ export interface EtcdConnectionOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * Watch-stream reconnect delays: 100 ms doubling to 2 s. etcd3's default grows to 30 s,
- * which would leave a discovery blind for that long after etcd comes back.
+ * Watch-stream reconnect delays: 50 ms doubling to 1 s. etcd3's default grows to 30 s, which
+ * would leave a discovery blind for that long after etcd comes back.
  */
 class CappedBackoff {
   constructor(
@@ -38,13 +39,24 @@ function withScheme(endpoint: string): string {
   return /^[a-z]+:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
 }
 
+/**
+ * Every delay before talking to an etcd that came back is capped at 1 s, so a discovery
+ * resumes within about a second: the watch stream's reconnect (above), gRPC's own channel
+ * reconnect (grpc-js: 1 s growing to 120 s), and each host's circuit breaker, which etcd3
+ * opens for 5 s after three failed calls (here for 1 s).
+ */
 export function createEtcdClient(options: EtcdConnectionOptions): Etcd3 {
   const endpoints = options.endpoints && options.endpoints.length > 0 ? options.endpoints : ['127.0.0.1:2379'];
   const extra = options.etcdOptions ?? {};
   return new Etcd3({
     ...extra,
     hosts: endpoints.map(withScheme),
-    faultHandling: { watchBackoff: new CappedBackoff(50, 2000), ...extra.faultHandling },
+    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000, ...extra.grpcOptions },
+    faultHandling: {
+      watchBackoff: new CappedBackoff(50, 1000),
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }),
+      ...extra.faultHandling,
+    },
   });
 }
 

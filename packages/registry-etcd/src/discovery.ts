@@ -1,5 +1,5 @@
 import type { IWatchResponse, Watcher } from 'etcd3';
-import { RegistryDiscovery, RegistryKeyNotFoundError, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
+import { RegistryDiscovery, RegistryKeyNotFoundError, servicesUnder, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
 import { DEFAULT_TIMEOUT_MS, SharedClient, deadline, type EtcdConnectionOptions } from './client.js';
 
 export interface EtcdDiscoveryOptions extends EtcdConnectionOptions, RegistryDiscoveryOptions {
@@ -25,6 +25,7 @@ export interface EtcdDiscoveryOptions extends EtcdConnectionOptions, RegistryDis
 export class EtcdDiscovery extends RegistryDiscovery {
   private readonly prefix: string;
   private readonly dirKey: string;
+  private readonly basePath: string;
   private readonly timeoutMs: number;
   private watcher: Watcher | undefined;
 
@@ -38,6 +39,7 @@ export class EtcdDiscovery extends RegistryDiscovery {
     const dirKey = `${basePath}/${options.servicePath}`;
     super('etcd', `${dirKey}/`, options);
     this.dirKey = dirKey;
+    this.basePath = basePath;
     this.prefix = `${dirKey}/`;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
@@ -131,6 +133,13 @@ export class EtcdDiscovery extends RegistryDiscovery {
     return keys
       .map((fullKey) => ({ key: fullKey.slice(this.prefix.length), value: kvs[fullKey], location: fullKey }))
       .filter((entry) => entry.key !== '');
+  }
+
+  /** Every key under `<basePath>/`, grouped by service. */
+  protected async listServices(): Promise<Map<string, RawEntry[]>> {
+    const prefix = `${this.basePath}/`;
+    const kvs = await this.shared.client.getAll().prefix(prefix).options(deadline(this.timeoutMs)).buffers();
+    return servicesUnder(prefix, Object.entries(kvs).map(([key, value]) => ({ key, value })));
   }
 }
 

@@ -1,7 +1,13 @@
-import { silentLogger, type Logger, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
+import { silentLogger, type Logger, type RegisteredService, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
 import { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, sortEntries } from './entries.js';
 import { RegistryKeyNotFoundError } from './errors.js';
 import { Backoff } from './util.js';
+
+/**
+ * The longest wait before listing again after a failure. Short, because a discovery must
+ * notice a registry that came back quickly; one listing a second costs a registry nothing.
+ */
+export const RETRY_MAX_MS = 1000;
 
 /** What every registry discovery accepts, whatever its backend. */
 export interface RegistryDiscoveryOptions {
@@ -26,11 +32,12 @@ export interface RawEntry {
  * watcher fan-out, checking and sorting entries, and keeping the last list while the registry
  * cannot be reached.
  *
- * A subclass says how to list the service once (`list`), starts whatever tells it about
- * changes in `onStart` (a watch, a blocking query, a timer) and calls `refresh()` — or
- * `publish()` when the change itself carries the new list. Lists are only ever replaced by a
- * successful listing: a failed one keeps the last list, is logged, and is retried with
- * back-off (250 ms doubling to 5 s).
+ * A subclass says how to list the service once (`list`) and every service once
+ * (`listServices`, for `listAll`), starts whatever tells it about changes in `onStart` (a
+ * watch, a blocking query, a timer) and calls `refresh()` — or `publish()` when the change
+ * itself carries the new list. Lists are only ever replaced by a successful listing: a failed
+ * one keeps the last list, is logged, and is retried with back-off (250 ms doubling to 1 s,
+ * so a registry that comes back is listed again within about a second).
  */
 export abstract class RegistryDiscovery implements ServiceDiscovery {
   protected readonly logger: Logger;
@@ -42,7 +49,7 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
   #closed = false;
   #refreshing: Promise<void> | undefined;
   #again = false;
-  readonly #backoff = new Backoff(250, 5000);
+  readonly #backoff = new Backoff(250, RETRY_MAX_MS);
   #retryTimer: NodeJS.Timeout | undefined;
   /** Bad entries already warned about, so each is reported once, not on every change. */
   #warned = new Set<string>();
@@ -78,6 +85,19 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
 
   abstract clone(servicePath: string): ServiceDiscovery;
 
+  /**
+   * Every service where this discovery looks (its base path), each with its servers, sorted
+   * by name; entries are checked as `getServices` checks them (a bad one is skipped with a
+   * warning). Reads the registry once, whether or not the discovery is started.
+   */
+  async listAll(): Promise<RegisteredService[]> {
+    if (this.#closed) throw new Error(`${this.label}: discovery is closed`);
+    const services = await this.listServices();
+    return [...services]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([servicePath, raw]) => ({ servicePath, servers: this.#check(raw, new Set(), new Set()) }));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -112,6 +132,9 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
    * older than one already published). Throw to keep the last list and retry.
    */
   protected abstract list(): Promise<RawEntry[] | undefined>;
+
+  /** Read every service where this discovery looks once: service name → its raw entries. */
+  protected abstract listServices(): Promise<Map<string, RawEntry[]>>;
 
   /** Errors that are final answers rather than outages: not retried. Default: key not found. */
   protected isFinal(error: unknown): boolean {
@@ -158,21 +181,9 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
    */
   protected publish(raw: readonly RawEntry[]): void {
     if (this.#closed) return;
-    const next: ServiceEntry[] = [];
     const seen = new Set<string>();
-    for (const entry of raw) {
-      const value = typeof entry.value === 'string' ? entry.value : decodeUtf8(entry.value);
-      const problem = value === undefined ? 'metadata is not UTF-8' : (keyProblem(entry.key, this.networks) ?? metadataProblem(value));
-      if (problem) {
-        const id = `${entry.key}\u0000${value ?? ''}`;
-        seen.add(id);
-        if (!this.#warned.has(id)) this.logger.warn(`${this.label}: skipping ${entry.location ?? entry.key}: ${problem}`);
-        continue;
-      }
-      next.push({ key: entry.key, value: value as string });
-    }
+    const next = this.#check(raw, this.#warned, seen);
     this.#warned = seen;
-    sortEntries(next);
     if (sameEntries(this.#entries, next)) return;
     this.#entries = next;
     for (const listener of this.#listeners) {
@@ -182,6 +193,26 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
         this.logger.error(`${this.label}: discovery listener threw:`, error);
       }
     }
+  }
+
+  /**
+   * The usable entries of `raw`, sorted. A bad one is skipped with a warning unless `warned`
+   * has it already; every bad one is added to `seen`.
+   */
+  #check(raw: readonly RawEntry[], warned: ReadonlySet<string>, seen: Set<string>): ServiceEntry[] {
+    const entries: ServiceEntry[] = [];
+    for (const entry of raw) {
+      const value = typeof entry.value === 'string' ? entry.value : decodeUtf8(entry.value);
+      const problem = value === undefined ? 'metadata is not UTF-8' : (keyProblem(entry.key, this.networks) ?? metadataProblem(value));
+      if (problem) {
+        const id = `${entry.key}\u0000${value ?? ''}`;
+        seen.add(id);
+        if (!warned.has(id)) this.logger.warn(`${this.label}: skipping ${entry.location ?? entry.key}: ${problem}`);
+        continue;
+      }
+      entries.push({ key: entry.key, value: value as string });
+    }
+    return sortEntries(entries);
   }
 
   #start(): void {

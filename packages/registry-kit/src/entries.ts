@@ -1,4 +1,5 @@
 import { parseServerKey, splitHostPort, queryUnescape, type ServiceEntry } from '@rpcx/core';
+import type { RawEntry } from './discovery.js';
 
 /**
  * Networks a Go rpcx client can dial (client/connection*.go) plus the ones @rpcx adds.
@@ -85,4 +86,25 @@ export function sameEntries(a: readonly ServiceEntry[] | undefined, b: readonly 
   if (!a || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].key !== b[i].key || a[i].value !== b[i].value) return false;
   return true;
+}
+
+/**
+ * Group the keys under `prefix` (`<basePath>/`) by service, reading the layout every rpcx
+ * key-value registry writes: `<basePath>/<service>` is the service's own key (listed even
+ * with no server), `<basePath>/<service>/<network@address>` one server (the address may
+ * hold more slashes, as in `unix@/tmp/s.sock`). Keys not under `prefix` are ignored.
+ */
+export function servicesUnder(prefix: string, pairs: Iterable<{ key: string; value: RawEntry['value'] }>): Map<string, RawEntry[]> {
+  const services = new Map<string, RawEntry[]>();
+  for (const { key, value } of pairs) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    const service = slash < 0 ? rest : rest.slice(0, slash);
+    if (service === '') continue;
+    const servers = services.get(service) ?? [];
+    services.set(service, servers);
+    if (slash >= 0 && slash < rest.length - 1) servers.push({ key: rest.slice(slash + 1), value, location: key });
+  }
+  return services;
 }

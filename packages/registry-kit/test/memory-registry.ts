@@ -8,6 +8,7 @@ import { ConfigError, type ServiceDiscovery, type ServiceEntry } from '@rpcx/cor
 import {
   RegistryDiscovery,
   RegistryRegisterPlugin,
+  servicesUnder,
   type RawEntry,
   type RegistryDiscoveryOptions,
   type RegistryRegisterPluginOptions,
@@ -55,6 +56,8 @@ export interface MemoryFaults {
   noWatch?: boolean;
   /** The plugin's refresh writes the metadata back without rates. */
   noRates?: boolean;
+  /** `listAll` reports the discovery's own service only. */
+  listOneService?: boolean;
 }
 
 export interface MemoryPluginOptions extends RegistryRegisterPluginOptions {
@@ -157,6 +160,12 @@ export class MemoryDiscovery extends RegistryDiscovery {
   protected async list(): Promise<RawEntry[]> {
     const pairs = await this.options.store.list(this.prefix);
     return pairs.map(([key, value]) => ({ key: key.slice(this.prefix.length), value, location: key }));
+  }
+
+  protected async listServices(): Promise<Map<string, RawEntry[]>> {
+    const services = servicesUnder(`${this.options.basePath}/`, (await this.options.store.list(`${this.options.basePath}/`)).map(([key, value]) => ({ key, value })));
+    if (this.options.faults?.listOneService) for (const name of services.keys()) if (name !== this.options.servicePath) services.delete(name);
+    return services;
   }
 
   override async getServices(): Promise<ServiceEntry[]> {

@@ -4,13 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { REGISTRY_COMPLIANCE_TESTS, runNodeTestFile } from '../src/testing/index.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/memory-compliance.ts', import.meta.url));
-const [, unregister, second, garbage, refresh, clone] = REGISTRY_COMPLIANCE_TESTS;
+const [, unregister, second, garbage, refresh, clone, listAll] = REGISTRY_COMPLIANCE_TESTS;
 
 test.each([
   ['none', []],
   ['noEntryChecks', [garbage]],
   ['noRates', [refresh]],
   ['noWatch', [unregister, second, garbage, refresh, clone]],
+  ['listOneService', [listAll]],
 ] as const)('FAULT=%s fails exactly %j', async (fault, expectedFailures) => {
   const run = await runNodeTestFile(fixture, { env: { ...process.env, FAULT: fault }, timeoutMs: 60_000 });
   const leaves = run.results.filter((r) => !r.suite);

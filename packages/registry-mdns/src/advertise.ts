@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import Bonjour from 'bonjour-service';
 import { silentLogger, type Logger } from '@rpcx/core';
@@ -43,7 +44,20 @@ export interface Advertisement {
  */
 export function advertise(
   bonjour: Bonjour,
-  init: { instance: string; port: number; host?: string; txt: Buffer[]; disableIPv6?: boolean; timeoutMs?: number },
+  init: {
+    instance: string;
+    port: number;
+    host?: string;
+    txt: Buffer[];
+    disableIPv6?: boolean;
+    timeoutMs?: number;
+    /**
+     * Addresses for the host's A/AAAA records when the machine has none but loopback ones,
+     * which bonjour-service leaves out. Go's discovery (zeroconf) drops an instance without
+     * any address record.
+     */
+    fallbackAddresses?: readonly string[];
+  },
 ): Promise<Advertisement> {
   const txt = [...init.txt];
   const service = bonjour.publish({
@@ -60,7 +74,16 @@ export function advertise(
   service.type = SERVICE_TYPE;
   service.fqdn = `${service.name}.${SERVICE_NAME}`;
   const records = service.records.bind(service);
-  service.records = () => records().map((record) => (record.type === 'TXT' ? { ...record, data: txt } : record));
+  service.records = () => {
+    const out = records().map((record) => (record.type === 'TXT' ? { ...record, data: txt } : record));
+    if (!out.some((record) => record.type === 'A' || record.type === 'AAAA')) {
+      for (const ip of init.fallbackAddresses ?? []) {
+        if (isIP(ip) === 4) out.push({ name: service.host, type: 'A', ttl: 120, data: ip });
+        else if (isIP(ip) === 6 && !init.disableIPv6) out.push({ name: service.host, type: 'AAAA', ttl: 120, data: ip });
+      }
+    }
+    return out;
+  };
   const advertisement: Advertisement = {
     fqdn: service.fqdn,
     setTxt(strings) {

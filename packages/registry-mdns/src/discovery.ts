@@ -84,12 +84,37 @@ export class MdnsDiscovery extends RegistryDiscovery {
     this.shared.release();
   }
 
-  /** One browse: every `_rpcxservices.local` instance that answers within `timeoutMs`. */
+  /** One browse: the servers of `servicePath` (of every service with `filterByService: false`). */
   protected async list(): Promise<RawEntry[]> {
-    const found = await this.browse();
-    const entries: RawEntry[] = [];
+    const entries = await this.browseEntries();
+    if (this.options.filterByService ?? true) return entries.filter((e) => e.service === this.options.servicePath);
+    // Go's unfiltered list; one server with two services of the same metadata is one entry.
     const seen = new Set<string>();
-    const filter = this.options.filterByService ?? true;
+    return entries.filter((e) => {
+      const id = `${e.key}\u0000${e.value as string}`;
+      return !seen.has(id) && seen.add(id) !== undefined;
+    });
+  }
+
+  /** One browse: every service of every server that answers. */
+  protected async listServices(): Promise<Map<string, RawEntry[]>> {
+    const services = new Map<string, RawEntry[]>();
+    for (const entry of await this.browseEntries()) {
+      const servers = services.get(entry.service) ?? [];
+      services.set(entry.service, servers);
+      if (!servers.some((e) => e.key === entry.key && e.value === entry.value)) servers.push(entry);
+    }
+    return services;
+  }
+
+  /**
+   * Every `_rpcxservices.local` instance that answers within `timeoutMs`, each TXT decoded
+   * into one entry per announced service. An unreadable TXT is skipped with a warning, once.
+   */
+  private async browseEntries(): Promise<(RawEntry & { service: string })[]> {
+    const found = await this.browse();
+    const entries: (RawEntry & { service: string })[] = [];
+    const seen = new Set<string>();
     const warned = new Set<string>();
     for (const service of found) {
       const strings = Array.isArray(service.rawTxt) ? service.rawTxt : service.rawTxt ? [service.rawTxt] : [];
@@ -103,12 +128,16 @@ export class MdnsDiscovery extends RegistryDiscovery {
         continue;
       }
       for (const meta of metas) {
-        if (filter && meta.service !== this.options.servicePath) continue;
         // The same entry twice (one server under two names): once is enough.
-        const id = `${meta.serviceAddress}\u0000${meta.meta}`;
+        const id = `${meta.service}\u0000${meta.serviceAddress}\u0000${meta.meta}`;
         if (seen.has(id)) continue;
         seen.add(id);
-        entries.push({ key: meta.serviceAddress, value: meta.meta, location: `${service.fqdn}: ${meta.service} at ${meta.serviceAddress}` });
+        entries.push({
+          service: meta.service,
+          key: meta.serviceAddress,
+          value: meta.meta,
+          location: `${service.fqdn}: ${meta.service} at ${meta.serviceAddress}`,
+        });
       }
     }
     this.warnedTxt = warned;

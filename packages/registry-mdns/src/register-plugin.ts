@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type Bonjour from 'bonjour-service';
 import { ConfigError, parseServerKey, splitHostPort } from '@rpcx/core';
@@ -37,6 +38,8 @@ export class MdnsRegisterPlugin extends RegistryRegisterPlugin {
 
   private readonly port: number;
   private readonly instance: string;
+  /** The service address's host when it is an IP: the A/AAAA record of a loopback-only host. */
+  private readonly ip: string | undefined;
   /** Each service's metadata as announced (with rates after a refresh, as Go keeps them). */
   private readonly announced = new Map<string, string>();
   private bonjour: Bonjour | undefined;
@@ -47,7 +50,9 @@ export class MdnsRegisterPlugin extends RegistryRegisterPlugin {
     const { address } = parseServerKey(options.serviceAddress);
     let port: number;
     try {
-      port = Number(splitHostPort(address).port);
+      const hostPort = splitHostPort(address);
+      port = Number(hostPort.port);
+      this.ip = isIP(hostPort.host) ? hostPort.host : undefined;
     } catch (error) {
       throw new ConfigError(`mdns register plugin: no port in serviceAddress ${options.serviceAddress}`, { cause: error });
     }
@@ -135,6 +140,7 @@ export class MdnsRegisterPlugin extends RegistryRegisterPlugin {
       host: this.options.host,
       txt: strings,
       disableIPv6: this.options.disableIPv6,
+      fallbackAddresses: this.ip ? [this.ip] : [],
     });
   }
 }

@@ -28,6 +28,7 @@ type WatchCallback = (type: number, state: number, path: string) => void;
  */
 export class ZooKeeperDiscovery extends RegistryDiscovery {
   private readonly path: string;
+  private readonly basePath: string;
 
   /**
    * ZooKeeper watches fire once. Which are armed, and in which generation, so a re-list does
@@ -52,6 +53,7 @@ export class ZooKeeperDiscovery extends RegistryDiscovery {
     const path = `/${basePath}/${options.servicePath}`;
     super('zookeeper', path, options);
     this.path = path;
+    this.basePath = `/${basePath}`;
   }
 
   clone(servicePath: string): ZooKeeperDiscovery {
@@ -143,6 +145,37 @@ export class ZooKeeperDiscovery extends RegistryDiscovery {
     if (generation !== this.generation) this.listAgain();
     for (const child of [...this.dataWatches.keys()]) if (!children.includes(child)) this.dataWatches.delete(child);
     return values.filter((entry): entry is RawEntry => entry !== undefined);
+  }
+
+  /** The children of `/<basePath>` are services, theirs servers; nothing is watched. */
+  protected async listServices(): Promise<Map<string, RawEntry[]>> {
+    const conn = this.conn;
+    const children = async (path: string) => {
+      try {
+        return await conn.run(`children of ${path}`, (zk) => zk.get_children(path, false));
+      } catch (error) {
+        if (isNoNode(error)) return [];
+        throw error;
+      }
+    };
+    const services = new Map<string, RawEntry[]>();
+    for (const service of (await children(this.basePath)).sort()) {
+      const dir = `${this.basePath}/${service}`;
+      const servers = await Promise.all(
+        (await children(dir)).map(async (child): Promise<RawEntry | undefined> => {
+          const path = `${dir}/${child}`;
+          try {
+            const [, data] = await conn.run(`get ${path}`, (zk) => zk.get(path, false));
+            return { key: child, value: data as Buffer | null, location: path };
+          } catch (error) {
+            if (isNoNode(error)) return undefined; // gone since the children were read
+            throw error;
+          }
+        }),
+      );
+      services.set(service, servers.filter((entry): entry is RawEntry => entry !== undefined));
+    }
+    return services;
   }
 }
 

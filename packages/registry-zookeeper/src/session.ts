@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import ZooKeeper from 'zookeeper';
-import { ConnectionError, RpcxError, TimeoutError, silentLogger, type Logger } from '@rpcx/core';
+import {
+  ConnectionError,
+  RpcxError,
+  TimeoutError,
+  silentLogger,
+  RegistryError,
+  type Logger,
+} from '@rpcx/core';
 
 /** How to reach ZooKeeper; shared by the register plugin and the discovery. */
 export interface ZooKeeperConnectionOptions {
@@ -19,10 +26,10 @@ export interface ZooKeeperConnectionOptions {
 export const { constants } = ZooKeeper;
 
 /** A ZooKeeper call failed; `rc` is the C client's return code (e.g. -101 = no node). */
-export class ZooKeeperError extends RpcxError {
+export class ZooKeeperError extends RegistryError {
   readonly rc: number | undefined;
   constructor(message: string, rc: number | undefined, options?: { cause?: unknown }) {
-    super(message, 'RPCX_ERR_ZOOKEEPER', options);
+    super(message, options);
     this.rc = rc;
   }
 }

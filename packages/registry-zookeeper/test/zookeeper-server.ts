@@ -72,9 +72,12 @@ export class ZooKeeperServer {
     return server;
   }
 
-  /** Start (or start again, same port and data dir) and wait for `ruok` → `imok`. */
+  /**
+   * Start (or start again, same port and data dir) and wait until it serves: `srvr` reports a
+   * `Mode:` only then (`ruok` answers `imok` before the server takes sessions).
+   */
   async start(): Promise<void> {
-    await this.process.start(async () => (await fourLetter(this.port, 'ruok')) === 'imok', 20_000);
+    await this.process.start(async () => (await fourLetter(this.port, 'srvr')).includes('Mode:'), 20_000);
   }
 
   /** Stop it (SIGTERM, then SIGKILL after 5 s); the data dir is kept for a restart. */

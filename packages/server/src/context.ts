@@ -1,8 +1,8 @@
 import {
   MetaKey,
-  TimeoutError,
-  ConnectionError,
   newMetadata,
+  ConnectionClosedError,
+  DeadlineExceededError,
   type Connection,
   type Metadata,
   type RequestContext,
@@ -61,12 +61,12 @@ export class CallContext implements RequestContext {
       const controller = new AbortController();
       this.controller = controller;
       if (this.owner.connection.closed) {
-        controller.abort(new ConnectionError('connection closed', 'RPCX_ERR_CONNECTION_CLOSED'));
+        controller.abort(new ConnectionClosedError('connection closed'));
       } else {
         this.owner.watch(this);
         if (this.deadline !== undefined) {
           const left = this.deadline - Date.now();
-          const expire = () => controller.abort(new TimeoutError('context deadline exceeded', 'RPCX_ERR_DEADLINE'));
+          const expire = () => controller.abort(new DeadlineExceededError());
           if (left <= 0) expire();
           else {
             this.timer = setTimeout(expire, left);
@@ -84,7 +84,7 @@ export class CallContext implements RequestContext {
 
   /** The connection is gone: abort a signal someone is listening to. */
   connectionLost(error?: Error): void {
-    this.controller?.abort(error ?? new ConnectionError('connection closed', 'RPCX_ERR_CONNECTION_CLOSED'));
+    this.controller?.abort(error ?? new ConnectionClosedError('connection closed'));
   }
 
   /** The call finished: release the timer and the connection's reference. */

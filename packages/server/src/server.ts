@@ -1,8 +1,9 @@
 import {
   ConfigError,
-  RpcxError,
   isStartable,
   silentLogger,
+  ShutdownError,
+  ServerClosedError,
   type Codec,
   type Connection,
   type Listener,
@@ -188,7 +189,7 @@ export class Server {
    * once listening; the listener's `address` holds the bound port.
    */
   async listen(network: string, address: string, options: ListenOptions = {}): Promise<Listener> {
-    if (this.state !== 'open') throw new RpcxError('http: Server closed', 'RPCX_ERR_SERVER_CLOSED');
+    if (this.state !== 'open') throw new ServerClosedError();
     const transport = this.transports.find((t) => t.networks.includes(network));
     if (!transport) {
       throw new ConfigError(`no transport for network "${network}": install and pass the @rpcx/transport-* package that serves it`);
@@ -230,7 +231,7 @@ export class Server {
     for (const p of this.plugins.with('preWriteRequest')) await p.preWriteRequest(connection, m);
     let error: Error | undefined;
     try {
-      if (connection.closed) throw new RpcxError('connection is shut down', 'RPCX_ERR_SHUTDOWN');
+      if (connection.closed) throw new ShutdownError();
       connection.write(encodeMessage(m, this.core.compressors));
     } catch (err) {
       error = err as Error;

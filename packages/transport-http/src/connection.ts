@@ -1,4 +1,10 @@
-import { ConfigError, ConnectionError, type Connection, type ConnectionHandler } from '@rpcx/core';
+import {
+  ConfigError,
+  ConnectionError,
+  DialError,
+  type Connection,
+  type ConnectionHandler,
+} from '@rpcx/core';
 import { HeadScanner } from './head.js';
 
 /** Why `readHead` gave up; the transport turns it into Go's wording. */
@@ -200,5 +206,5 @@ export class TunnelConnection implements Connection {
 
 /** A ConnectionError for a failed CONNECT exchange, worded as Go's `dial-http` error. */
 export function dialHttpError(network: string, address: string, text: string, cause?: unknown): ConnectionError {
-  return new ConnectionError(`dial-http ${network} ${address}: ${text}`, 'RPCX_ERR_DIAL', { cause });
+  return new DialError(`dial-http ${network} ${address}: ${text}`, { cause });
 }

@@ -6,6 +6,7 @@ import {
   TimeoutError,
   UnsupportedError,
   silentLogger,
+  DialTimeoutError,
   type Connection,
   type DialOptions,
   type Listener,
@@ -251,7 +252,7 @@ async function dial(settings: Settings, network: string, address: string, option
   const signal = options.signal;
   const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
 
-  const timeoutError = () => new TimeoutError(`dial ${network} ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT');
+  const timeoutError = () => new DialTimeoutError(`dial ${network} ${address}: i/o timeout`);
   // Go dials plain TCP for `http`, with TLS when configured, so a refused dial reads
   // `dial tcp …` as in Go. Go has no timeout on the CONNECT exchange, so for timeouts the
   // network is named as dialled: `dial http …: i/o timeout`, whichever phase ran late.

@@ -157,7 +157,7 @@ describe('httpTransport specifics', () => {
     const reply = await rawExchange(listener.address, 'CONNECT /custom HTTP/1.0\n\n', 32);
     expect(reply.toString('latin1')).toBe('HTTP/1.0 200 Connected to rpcx\n\n');
     const refused = await transport.dial('http', listener.address, {}).catch((e: Error) => e);
-    expect(refused).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_DIAL' });
+    expect(refused).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
     expect((refused as Error).message).toBe(`dial-http http ${listener.address}: unexpected HTTP response: 404 Not Found`);
     const c = await transport.dial('http', listener.address, { rpcPath: '/custom' });
     cleanups.push(() => c.destroy());
@@ -184,7 +184,7 @@ describe('httpTransport specifics', () => {
     const fake = await fakeServer('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     cleanups.push(() => fake.close());
     const error = await transport.dial('http', fake.address, {}).catch((e: Error) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_DIAL' });
+    expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
     expect((error as Error).message).toBe(`dial-http http ${fake.address}: unexpected HTTP response: 200 OK`);
   });
 
@@ -195,7 +195,7 @@ describe('httpTransport specifics', () => {
     cleanups.push(() => new Promise((r) => server.close(r)));
     const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     const error = await transport.dial('http', address, {}).catch((e: Error) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_DIAL', message: `dial-http http ${address}: EOF` });
+    expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL', message: `dial-http http ${address}: EOF` });
   });
 
   it('drops a connection that never finishes its head after headerTimeoutMs', async () => {

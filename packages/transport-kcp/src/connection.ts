@@ -3,10 +3,15 @@
  * the listener own the UDP socket and hand this class the datagrams that belong to it; it
  * hands them back the datagrams to send.
  */
-import { ConfigError, ConnectionError, type Connection, type ConnectionHandler } from '@rpcx/core';
+import {
+  ConfigError,
+  ConnectionError,
+  DialError,
+  type Connection,
+  type ConnectionHandler,
+} from '@rpcx/core';
 import type { BlockCrypt } from './crypt.js';
 import {
-  CRYPT_HEADER_SIZE,
   FEC_HEADER_SIZE,
   FEC_HEADER_SIZE_PLUS2,
   FecDecoder,
@@ -323,7 +328,6 @@ export class KcpConnection implements Connection {
       this.destroy(
         new ConnectionError(
           `write kcp ${this.localAddress}->${this.remoteAddress}: no acknowledgement after ${DEAD_LINK} transmissions`,
-          'RPCX_ERR_CONNECTION',
         ),
       );
       return;
@@ -365,7 +369,6 @@ export class KcpConnection implements Connection {
         this.destroy(
           new ConnectionError(
             `read kcp ${this.localAddress}->${this.remoteAddress}: i/o timeout (nothing received for ${idle} ms)`,
-            'RPCX_ERR_CONNECTION',
           ),
         );
       } else {
@@ -438,7 +441,7 @@ export class KcpConnection implements Connection {
       const done = this.#onEstablished;
       this.#onEstablished = undefined;
       this.#end(undefined, undefined);
-      done(new ConnectionError('connection refused', 'RPCX_ERR_DIAL'));
+      done(new DialError('connection refused'));
       return;
     }
     if (kind === CONTROL_FIN) {
@@ -450,13 +453,12 @@ export class KcpConnection implements Connection {
         unsent && this.#state === 'open'
           ? new ConnectionError(
               `read kcp ${this.localAddress}->${this.remoteAddress}: peer closed before receiving everything`,
-              'RPCX_ERR_CONNECTION',
             )
           : undefined;
       this.#end(error, undefined, true);
     } else if (kind === CONTROL_RST) {
       this.#end(
-        new ConnectionError(`read kcp ${this.localAddress}->${this.remoteAddress}: connection reset by peer`, 'RPCX_ERR_CONNECTION'),
+        new ConnectionError(`read kcp ${this.localAddress}->${this.remoteAddress}: connection reset by peer`),
         undefined,
       );
     }

@@ -1,4 +1,10 @@
-import { ConnectionError, TimeoutError } from '@rpcx/core';
+import {
+  ConnectionError,
+  TimeoutError,
+  DialError,
+  DialTimeoutError,
+  ListenError,
+} from '@rpcx/core';
 
 /** The strerror texts Go prints, so a failure reads the same from a Go and a Node peer. */
 const errnoText: Record<string, string> = {
@@ -38,23 +44,23 @@ export function socketErrorText(error: Error): string {
 export function connectionError(local: string, remote: string, error: Error): ConnectionError {
   const e = error as NodeError;
   const text = (e.code && errnoText[e.code]) || e.message;
-  return new ConnectionError(`${operation(e) ?? 'read'} kcp ${local}->${remote}: ${text}`, 'RPCX_ERR_CONNECTION', { cause: error });
+  return new ConnectionError(`${operation(e) ?? 'read'} kcp ${local}->${remote}: ${text}`, { cause: error });
 }
 
 /** A failed dial, e.g. `dial kcp 127.0.0.1:1: read: connection refused`. */
 export function dialError(address: string, error: Error | string): ConnectionError {
   const text = typeof error === 'string' ? error : socketErrorText(error);
-  return new ConnectionError(`dial kcp ${address}: ${text}`, 'RPCX_ERR_DIAL', typeof error === 'string' ? undefined : { cause: error });
+  return new DialError(`dial kcp ${address}: ${text}`, typeof error === 'string' ? undefined : { cause: error });
 }
 
 /** Go: `dial tcp 127.0.0.1:1: i/o timeout`, for kcp. */
 export function dialTimeoutError(address: string): TimeoutError {
-  return new TimeoutError(`dial kcp ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT');
+  return new DialTimeoutError(`dial kcp ${address}: i/o timeout`);
 }
 
 /** Go: `listen udp 127.0.0.1:8972: bind: address already in use`, for kcp. */
 export function listenError(address: string, error: Error): ConnectionError {
   const code = (error as NodeError).code;
   const text = code && errnoText[code] ? `bind: ${errnoText[code]}` : error.message;
-  return new ConnectionError(`listen kcp ${address}: ${text}`, 'RPCX_ERR_LISTEN', { cause: error });
+  return new ListenError(`listen kcp ${address}: ${text}`, { cause: error });
 }

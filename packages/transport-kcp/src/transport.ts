@@ -370,7 +370,7 @@ class KcpListenerImpl implements KcpListener {
       }
       // kcp-go: a new conversation from the same address replaces the old one.
       if (!this.#accepting || !opensConversation(body, this.#settings.rcvWnd)) return;
-      existing.destroy(new ConnectionError(`kcp: conversation replaced by a new one from ${existing.remoteAddress}`, 'RPCX_ERR_CONNECTION'));
+      existing.destroy(new ConnectionError(`kcp: conversation replaced by a new one from ${existing.remoteAddress}`));
     } else {
       const recent = this.#recent.get(key);
       if (recent && recent.conv === conv && recent.expires > Date.now()) {

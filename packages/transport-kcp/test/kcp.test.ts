@@ -73,12 +73,12 @@ describe('kcpTransport specifics', () => {
     await expect(kcpTransport().listen('kcp', 'no-port', {}, () => {})).rejects.toBeInstanceOf(ConfigError);
   });
 
-  it('reports a port in use as ConnectionError RPCX_ERR_LISTEN', async () => {
+  it('reports a port in use as ListenError RPCX_ERR_LISTEN', async () => {
     const transport = kcpTransport();
     const first = await transport.listen('kcp', '127.0.0.1:0', {}, () => {});
     cleanups.push(() => first.close());
     const error = await transport.listen('kcp', first.address, {}, () => {}).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_LISTEN' });
+    expect(error).toMatchObject({ name: 'ListenError', code: 'RPCX_ERR_LISTEN' });
     expect((error as Error).message).toBe(`listen kcp ${first.address}: bind: address already in use`);
   });
 

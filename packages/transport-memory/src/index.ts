@@ -6,7 +6,8 @@
  * real stream, so code tested on it behaves as on TCP.
  */
 import {
-  ConnectionError,
+  DialError,
+  ListenError,
   type Connection,
   type ConnectionHandler,
   type Listener,
@@ -98,7 +99,7 @@ export function memoryTransport(): Transport {
   return {
     networks: ['memu'],
     async listen(network, address, _options, onConnection): Promise<Listener> {
-      if (listeners.has(address)) throw new ConnectionError(`memu: address in use: ${address}`, 'RPCX_ERR_LISTEN');
+      if (listeners.has(address)) throw new ListenError(`memu: address in use: ${address}`);
       listeners.set(address, onConnection);
       return {
         network,
@@ -110,7 +111,7 @@ export function memoryTransport(): Transport {
     },
     async dial(_network, address) {
       const accept = listeners.get(address);
-      if (!accept) throw new ConnectionError(`dial memu ${address}: connection refused`, 'RPCX_ERR_DIAL');
+      if (!accept) throw new DialError(`dial memu ${address}: connection refused`);
       const clientName = `client-${++nextPeer}`;
       const client = new MemoryConnection(clientName, address);
       const server = new MemoryConnection(address, clientName);

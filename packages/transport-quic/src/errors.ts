@@ -1,4 +1,10 @@
-import { ConnectionError, TimeoutError } from '@rpcx/core';
+import {
+  ConnectionError,
+  TimeoutError,
+  DialError,
+  DialTimeoutError,
+  ListenError,
+} from '@rpcx/core';
 import { CONNECTION_REFUSED } from './refuse.js';
 
 /** What a closed QUIC connection reports: who closed it, and with which code. */
@@ -55,7 +61,7 @@ export function errnoOf(error: unknown): string | undefined {
 
 /** `dial quic 127.0.0.1:8972: connection refused`, … */
 export function dialError(address: string, text: string, cause: unknown): ConnectionError {
-  return new ConnectionError(`dial quic ${address}: ${text}`, 'RPCX_ERR_DIAL', { cause });
+  return new DialError(`dial quic ${address}: ${text}`, { cause });
 }
 
 /** A socket error of the dial (ICMP port unreachable, no route, …). */
@@ -66,17 +72,17 @@ export function dialSocketError(address: string, error: Error): ConnectionError 
 
 /** Go: `dial quic 127.0.0.1:1: i/o timeout` (the same words as a TCP dial timeout). */
 export function dialTimeoutError(address: string): TimeoutError {
-  return new TimeoutError(`dial quic ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT');
+  return new DialTimeoutError(`dial quic ${address}: i/o timeout`);
 }
 
 /** Go (`net.ListenUDP` inside quick.Listen): `listen udp 127.0.0.1:8972: bind: address already in use`. */
 export function listenError(address: string, error: unknown): ConnectionError {
   const code = errnoOf(error);
   const text = code && errnoText[code] ? `bind: ${errnoText[code]}` : (error as Error).message;
-  return new ConnectionError(`listen udp ${address}: ${text}`, 'RPCX_ERR_LISTEN', { cause: error });
+  return new ListenError(`listen udp ${address}: ${text}`, { cause: error });
 }
 
 /** A connection that ended other than cleanly, as `onClose` receives it. */
 export function connectionError(local: string, remote: string, text: string, cause?: unknown): ConnectionError {
-  return new ConnectionError(`quic ${local}->${remote}: ${text}`, 'RPCX_ERR_CONNECTION', { cause });
+  return new ConnectionError(`quic ${local}->${remote}: ${text}`, { cause });
 }

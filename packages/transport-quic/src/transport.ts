@@ -21,6 +21,7 @@ import {
   joinHostPort,
   silentLogger,
   splitHostPort,
+  DialError,
   type Connection,
   type DialOptions,
   type Listener,
@@ -526,7 +527,7 @@ function dial(settings: Settings, network: string, address: string, options: Qui
 
 /** A failed handshake in Go-like words. */
 function handshakeError(address: string, error: unknown, verdict: VerifyResult | undefined): Error {
-  if (error instanceof AbortError || (error as { code?: string }).code === 'RPCX_ERR_DIAL') return error as Error;
+  if (error instanceof AbortError || error instanceof DialError) return error as Error;
   const info = (error as { data?: QuicCloseInfo }).data;
   if (error instanceof quicErrors.ErrorQUICConnectionPeer && info && !info.isApp && info.errorCode === CONNECTION_REFUSED) {
     return dialError(address, 'connection refused', error);

@@ -68,7 +68,7 @@ describe('quicTransport specifics', () => {
     const error = await quicTransport()
       .listen('quic', listener.address, { tls: { key, cert } }, () => {})
       .catch((e: Error) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_LISTEN' });
+    expect(error).toMatchObject({ name: 'ListenError', code: 'RPCX_ERR_LISTEN' });
     expect((error as Error).message).toBe(`listen udp ${listener.address}: bind: address already in use`);
   });
 
@@ -76,7 +76,7 @@ describe('quicTransport specifics', () => {
     const address = await refusedUdpAddress();
     const started = Date.now();
     const error = await dialError(address, { timeoutMs: 5000 });
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_DIAL', message: `dial quic ${address}: connection refused` });
+    expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL', message: `dial quic ${address}: connection refused` });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 

@@ -168,7 +168,6 @@ export class SocketConnection implements Connection {
     const op = (error as NodeJS.ErrnoException).syscall;
     this.#error ??= new ConnectionError(
       `${op ? op + ' ' : ''}${this.network} ${this.localAddress}->${this.remoteAddress}: ${socketErrorText(error)}`,
-      'RPCX_ERR_CONNECTION',
       { cause: error },
     );
   };

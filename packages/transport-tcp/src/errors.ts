@@ -1,4 +1,10 @@
-import { ConnectionError, TimeoutError } from '@rpcx/core';
+import {
+  ConnectionError,
+  TimeoutError,
+  DialError,
+  DialTimeoutError,
+  ListenError,
+} from '@rpcx/core';
 
 /** The strerror texts Go prints, so a failure reads the same from a Go and a Node peer. */
 const errnoText: Record<string, string> = {
@@ -52,12 +58,12 @@ export function dialError(network: string, address: string, host: string | undef
   } else {
     text = socketErrorText(e);
   }
-  return new ConnectionError(`dial ${network} ${address}: ${text}`, 'RPCX_ERR_DIAL', { cause: error });
+  return new DialError(`dial ${network} ${address}: ${text}`, { cause: error });
 }
 
 /** Go: `dial tcp 127.0.0.1:1: i/o timeout`. */
 export function dialTimeoutError(network: string, address: string): TimeoutError {
-  return new TimeoutError(`dial ${network} ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT');
+  return new DialTimeoutError(`dial ${network} ${address}: i/o timeout`);
 }
 
 /** Go: `listen tcp 127.0.0.1:8972: bind: address already in use`. */
@@ -65,5 +71,5 @@ export function listenError(network: string, address: string, error: Error): Con
   const code = codeOf(error as NodeError);
   // Node names the failing call `listen`; the errno comes from bind(2), which Go names.
   const text = code && errnoText[code] ? `bind: ${errnoText[code]}` : error.message;
-  return new ConnectionError(`listen ${network} ${address}: ${text}`, 'RPCX_ERR_LISTEN', { cause: error });
+  return new ListenError(`listen ${network} ${address}: ${text}`, { cause: error });
 }

@@ -284,13 +284,13 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
       expect(client.closes).toHaveLength(1);
     });
 
-    it('a refused dial rejects with ConnectionError RPCX_ERR_DIAL', async () => {
+    it('a refused dial rejects with DialError RPCX_ERR_DIAL', async () => {
       const address = await setup.refusedAddress();
       const error = await setup
         .transport()
         .dial(setup.network, address, setup.dialOptions ?? {})
         .then(() => undefined, (e: unknown) => e);
-      expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_DIAL' });
+      expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
       expect((error as Error).message).toContain(address);
       expect((error as Error).cause).toBeDefined();
     });
@@ -321,7 +321,7 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
 
     if (setup.stalledAddress) {
       const stalled = setup.stalledAddress;
-      it('a dial that does not complete in timeoutMs rejects with TimeoutError RPCX_ERR_DIAL_TIMEOUT', async () => {
+      it('a dial that does not complete in timeoutMs rejects with DialTimeoutError RPCX_ERR_DIAL_TIMEOUT', async () => {
         const target = await stalled();
         cleanups.push(() => target.close());
         const started = Date.now();
@@ -330,7 +330,7 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
           .dial(setup.network, target.address, { ...setup.dialOptions, timeoutMs: 200 })
           .then(() => undefined, (e: unknown) => e);
         const elapsed = Date.now() - started;
-        expect(error).toMatchObject({ name: 'TimeoutError', code: 'RPCX_ERR_DIAL_TIMEOUT' });
+        expect(error).toMatchObject({ name: 'DialTimeoutError', code: 'RPCX_ERR_DIAL_TIMEOUT' });
         expect((error as Error).message).toBe(`dial ${setup.network} ${target.address}: i/o timeout`);
         expect(elapsed).toBeGreaterThanOrEqual(190);
         expect(elapsed).toBeLessThan(2000);

@@ -70,10 +70,10 @@ describe('tcpTransport specifics', () => {
     await expect(transport.dial('tcp', address, {})).rejects.toThrow(`dial tcp ${address}: connect: connection refused`);
   });
 
-  it('reports a port in use as ConnectionError RPCX_ERR_LISTEN', async () => {
+  it('reports a port in use as ListenError RPCX_ERR_LISTEN', async () => {
     const first = await listen('tcp', '127.0.0.1:0');
     const error = await transport.listen('tcp', first.address, {}, () => {}).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_LISTEN' });
+    expect(error).toMatchObject({ name: 'ListenError', code: 'RPCX_ERR_LISTEN' });
     expect((error as Error).message).toBe(`listen tcp ${first.address}: bind: address already in use`);
   });
 

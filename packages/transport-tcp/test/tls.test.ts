@@ -76,11 +76,11 @@ describe('tls specifics', () => {
     client.destroy();
   });
 
-  it('an untrusted certificate fails the dial with ConnectionError RPCX_ERR_DIAL', async () => {
+  it('an untrusted certificate fails the dial with DialError RPCX_ERR_DIAL', async () => {
     const listener = await transport.listen('tcp', '127.0.0.1:0', { tls: serverTls }, () => {});
     cleanups.push(() => listener.close());
     const error = await transport.dial('tcp', listener.address, { tls: {} }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_DIAL' });
+    expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
     expect((error as Error).message).toContain(`dial tcp ${listener.address}: tls: self-signed certificate`);
     expect((error as Error).cause).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
   });

@@ -53,7 +53,7 @@ export class WtConnection extends StreamConnection<WtStream> {
   }
 
   protected override streamError(text: string, cause?: unknown): ConnectionError {
-    return new ConnectionError(`webtransport ${this.localAddress || '?'}->${this.remoteAddress || '?'}: ${text}`, 'RPCX_ERR_CONNECTION', { cause });
+    return new ConnectionError(`webtransport ${this.localAddress || '?'}->${this.remoteAddress || '?'}: ${text}`, { cause });
   }
 
   #onSessionClosed(code: number, reason: string): void {

@@ -4,12 +4,13 @@ import { Http2Server, WebTransport } from '@fails-components/webtransport';
 import {
   AbortError,
   ConfigError,
-  ConnectionError,
-  TimeoutError,
   UnsupportedError,
   joinHostPort,
   silentLogger,
   splitHostPort,
+  DialError,
+  DialTimeoutError,
+  ListenError,
   type Connection,
   type DialOptions,
   type Listener,
@@ -164,7 +165,7 @@ async function listen(
     await server.ready;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConnectionError(`listen tcp ${address}: ${code && errnoText[code] ? `bind: ${errnoText[code]}` : (error as Error).message}`, 'RPCX_ERR_LISTEN', { cause: error });
+    throw new ListenError(`listen tcp ${address}: ${code && errnoText[code] ? `bind: ${errnoText[code]}` : (error as Error).message}`, { cause: error });
   }
   const bound = server.address()!;
   const localAddress = joinHostPort(bound.host, bound.port);
@@ -275,7 +276,7 @@ function dial(settings: Settings, network: string, address: string, options: Web
     const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => fail(new TimeoutError(`dial webtransport ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT')), timeoutMs);
+      timer = setTimeout(() => fail(new DialTimeoutError(`dial webtransport ${address}: i/o timeout`)), timeoutMs);
     }
     (async () => {
       await wt.ready;
@@ -296,7 +297,7 @@ function dial(settings: Settings, network: string, address: string, options: Web
     })().catch((error: unknown) => {
       // The library gives one reason for every failure (refused, wrong certificate, wrong path).
       const text = (error as Error)?.message ?? String(error);
-      fail(new ConnectionError(`dial webtransport ${address}: ${text.replace(/\.$/, '').toLowerCase()}`, 'RPCX_ERR_DIAL', { cause: error }));
+      fail(new DialError(`dial webtransport ${address}: ${text.replace(/\.$/, '').toLowerCase()}`, { cause: error }));
     });
   });
 }

@@ -7,9 +7,9 @@
  */
 import {
   AbortError,
-  ConnectionError,
-  TimeoutError,
   UnsupportedError,
+  DialError,
+  DialTimeoutError,
   type Connection,
   type DialOptions,
   type Transport,
@@ -115,7 +115,7 @@ function dial(
       ws = new Ctor(url);
     } catch (error) {
       // A malformed URL, or a port the browser blocks.
-      reject(new ConnectionError(`websocket.Dial ${url}: ${(error as Error).message}`, 'RPCX_ERR_DIAL', { cause: error }));
+      reject(new DialError(`websocket.Dial ${url}: ${(error as Error).message}`, { cause: error }));
       return;
     }
     ws.binaryType = 'arraybuffer';
@@ -166,11 +166,11 @@ function dial(
     const onMessage = (event: MessageEventLike) => events?.message(toBytes(event.data));
     const onError = (event: unknown) => {
       if (events) events.error(new Error('WebSocket error'));
-      else if (!settled) fail(new ConnectionError(`websocket.Dial ${url}: connection failed`, 'RPCX_ERR_DIAL', { cause: event }));
+      else if (!settled) fail(new DialError(`websocket.Dial ${url}: connection failed`, { cause: event }));
     };
     const onClose = (event: CloseEventLike) => {
       if (events) events.close(event.code, event.reason);
-      else if (!settled) fail(new ConnectionError(`websocket.Dial ${url}: closed with code ${event.code}`, 'RPCX_ERR_DIAL', { cause: event }));
+      else if (!settled) fail(new DialError(`websocket.Dial ${url}: closed with code ${event.code}`, { cause: event }));
     };
     const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
 
@@ -180,7 +180,7 @@ function dial(
     ws.addEventListener('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => fail(new TimeoutError(`dial ${network} ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT')), timeoutMs);
+      timer = setTimeout(() => fail(new DialTimeoutError(`dial ${network} ${address}: i/o timeout`)), timeoutMs);
     }
   });
 }

@@ -216,7 +216,6 @@ export class WsConnection implements Connection {
   #onError(error: Error): void {
     this.#error ??= new ConnectionError(
       `websocket ${this.localAddress}->${this.remoteAddress}: ${error.message}`,
-      'RPCX_ERR_CONNECTION',
       { cause: error },
     );
   }
@@ -233,7 +232,6 @@ export class WsConnection implements Connection {
     if (wasOpen && !CLEAN_CLOSE_CODES.has(code)) {
       this.#error ??= new ConnectionError(
         `websocket ${this.localAddress}->${this.remoteAddress}: closed with code ${code}${reason ? ` (${reason})` : ''}`,
-        'RPCX_ERR_CONNECTION',
       );
     }
     this.#closeResolve?.();

@@ -1,4 +1,4 @@
-import { ConnectionError } from '@rpcx/core';
+import { ConnectionError, DialError, ListenError } from '@rpcx/core';
 
 /** The strerror texts Go prints for the errors a dial or listen commonly meets. */
 const errnoText: Record<string, string> = {
@@ -33,12 +33,12 @@ export function wsDialError(url: string, address: string, error: Error): Connect
   if (code && errnoText[code]) text = `dial tcp ${address}: ${e.syscall ?? 'connect'}: ${errnoText[code]}`;
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') text = `dial tcp ${address}: lookup ${e.message.split(' ').pop()}: no such host`;
   else text = e.message;
-  return new ConnectionError(`websocket.Dial ${url}: ${text}`, 'RPCX_ERR_DIAL', { cause: error });
+  return new DialError(`websocket.Dial ${url}: ${text}`, { cause: error });
 }
 
 /** Go: `listen tcp 127.0.0.1:8972: bind: address already in use`. */
 export function listenError(address: string, error: Error): ConnectionError {
   const code = codeOf(error as NodeError);
   const text = code && errnoText[code] ? `bind: ${errnoText[code]}` : error.message;
-  return new ConnectionError(`listen tcp ${address}: ${text}`, 'RPCX_ERR_LISTEN', { cause: error });
+  return new ListenError(`listen tcp ${address}: ${text}`, { cause: error });
 }

@@ -6,11 +6,11 @@ import { WebSocket, WebSocketServer } from 'ws';
 import {
   AbortError,
   ConfigError,
-  TimeoutError,
   UnsupportedError,
   joinHostPort,
   silentLogger,
   splitHostPort,
+  DialTimeoutError,
   type Connection,
   type DialOptions,
   type Listener,
@@ -353,7 +353,7 @@ function dial(settings: Settings, network: string, address: string, options: WsD
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       timer = setTimeout(
-        () => fail(new TimeoutError(`dial ${network} ${address}: i/o timeout`, 'RPCX_ERR_DIAL_TIMEOUT')),
+        () => fail(new DialTimeoutError(`dial ${network} ${address}: i/o timeout`)),
         timeoutMs,
       );
     }

@@ -89,7 +89,7 @@ describe('wsTransport specifics', () => {
   it("reports a port in use as Go's listen error", async () => {
     const listener = await listen();
     const error = await transport.listen('ws', listener.address, {}, () => {}).catch((e: Error) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_LISTEN' });
+    expect(error).toMatchObject({ name: 'ListenError', code: 'RPCX_ERR_LISTEN' });
     expect((error as Error).message).toBe(`listen tcp ${listener.address}: bind: address already in use`);
   });
 
@@ -166,7 +166,7 @@ describe('wsTransport specifics', () => {
     const custom = wsTransport({ rpcPath: '/custom' });
     const listener = await listen({}, echo, custom);
     const error = await transport.dial('ws', listener.address, {}).catch((e: Error) => e);
-    expect(error).toMatchObject({ name: 'ConnectionError', code: 'RPCX_ERR_DIAL' });
+    expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
     expect((error as Error).message).toBe(`websocket.Dial ws://${listener.address}/_rpcx_: bad status 404 Not Found`);
     const c = await transport.dial('ws', listener.address, { rpcPath: '/custom' });
     cleanups.push(() => c.destroy());

@@ -1,14 +1,16 @@
 import {
   AbortError,
+  CodecError,
   COMPRESS_THRESHOLD,
-  ConnectionError,
   MessageStatus,
   MetaKey,
   ServiceError,
   ShutdownError,
   TimeoutError,
-  UnsupportedError,
-  silentLogger,
+  CallTimeoutError,
+  ConnectionLostError,
+  HeartbeatError,
+  UnsupportedCodecError,
   type ClientPlugin,
   type Connection,
   type Logger,
@@ -191,7 +193,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     if (this.closed) return Promise.reject(this.closeError ? new ShutdownError({ cause: this.closeError }) : new ShutdownError());
     const serializeType = options.serializeType ?? this.config.serializeType;
     const codec = this.config.codecs.get(serializeType);
-    if (!codec) return Promise.reject(new UnsupportedError('unsupported codec', 'RPCX_ERR_UNSUPPORTED_CODEC'));
+    if (!codec) return Promise.reject(new UnsupportedCodecError(serializeType, `unsupported codec: no codec for serialize type ${serializeType}`));
 
     const m = new Message();
     m.oneway = oneway;
@@ -252,7 +254,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       signal.addEventListener('abort', p.onAbort, { once: true });
     }
     if (options.timeoutMs && options.timeoutMs > 0) {
-      p.timer = setTimeout(() => this.settle(seq)?.reject(new TimeoutError()), options.timeoutMs);
+      p.timer = setTimeout(() => this.settle(seq)?.reject(new CallTimeoutError()), options.timeoutMs);
     }
     this.pending.set(seq, p);
   }
@@ -332,8 +334,9 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       p.resolve(codec.decode(m.payload, p.codecSchema));
     } catch (err) {
       // Go turns a reply decode failure into a ServiceError, which is never retried. Our codecs
-      // throw a DecodeError (one already: over a limit, or malformed); others are wrapped.
-      p.reject(err instanceof ServiceError ? err : new ServiceError((err as Error).message, { cause: err }));
+      // throw a CodecError (over a limit, or malformed), which the xclient does not retry
+      // either: the call fails with it as is. Other codecs' errors are wrapped.
+      p.reject(err instanceof CodecError ? err : new ServiceError((err as Error).message, { cause: err }));
     }
   }
 
@@ -347,7 +350,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       beat.catch((err: Error) => {
         // Go closes the client when a heartbeat fails or times out.
         this.config.logger.warn(`rpcx: heartbeat to ${this.serverKey} failed: ${err.message}; closing`);
-        this.connection.destroy(new ConnectionError(`heartbeat failed: ${err.message}`, 'RPCX_ERR_HEARTBEAT', { cause: err }));
+        this.connection.destroy(new HeartbeatError(`heartbeat failed: ${err.message}`, { cause: err }));
       });
     }, every);
     // Node: do not keep the process alive for heartbeats (browsers' timers are numbers).
@@ -365,7 +368,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     this.stopHeartbeat();
     const reason = this.closing
       ? new ShutdownError({ cause: error })
-      : new ConnectionError(`connection to ${this.serverKey} lost${error ? `: ${error.message}` : ''}`, 'RPCX_ERR_CONNECTION_LOST', { cause: error });
+      : new ConnectionLostError(`connection to ${this.serverKey} lost${error ? `: ${error.message}` : ''}`, { cause: error });
     for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(reason);
     for (const p of this.config.plugins) p.clientConnectionClose?.(this.connection);
     this.emit('close', error);
@@ -378,7 +381,7 @@ const RAW_REPLY = Symbol('raw reply');
 function abortError(signal: AbortSignal): Error {
   const reason = signal.reason;
   if (reason instanceof TimeoutError) return reason;
-  if (reason instanceof DOMException && reason.name === 'TimeoutError') return new TimeoutError('call timeout', 'RPCX_ERR_TIMEOUT', { cause: reason });
+  if (reason instanceof DOMException && reason.name === 'TimeoutError') return new CallTimeoutError('call timeout', { cause: reason });
   return new AbortError({ cause: reason });
 }
 

@@ -2,6 +2,7 @@ import {
   AbortError,
   BreakerOpenError,
   ClientClosedError,
+  CodecError,
   ConfigError,
   ConnectionError,
   FailMode,
@@ -10,16 +11,15 @@ import {
   NoServerError,
   SerializeType,
   ServiceError,
-  TimeoutError,
   parseServerKey,
   silentLogger,
+  CallTimeoutError,
   type Breaker,
   type ClientCallInfo,
   type ClientPlugin,
   type Codec,
   type Connection,
   type Logger,
-  type Metadata,
   type SelectFunction,
   type Selector,
   type ServiceDiscovery,
@@ -38,7 +38,10 @@ export interface XClientOptions {
   discovery: ServiceDiscovery;
   /** Transports to dial with, chosen by the network of each server key. */
   transports: Transport[];
-  /** Codecs by serialize type; raw bytes is always there. */
+  /**
+   * Codecs by serialize type; raw bytes is always there. Must hold the codec of `serializeType`
+   * (msgpack by default), and one codec per type: otherwise the constructor throws ConfigError.
+   */
   codecs?: Codec[];
   compressors?: Record<number, Compressor>;
   /** @default FailMode.Failfast */
@@ -147,10 +150,14 @@ export class XClient extends Emitter<XClientEvents> {
     this.hasCallHooks = plugins.some((p) => p.preCall || p.postCall);
     const compressors = new CompressorRegistry();
     for (const [t, c] of Object.entries(options.compressors ?? {})) compressors.register(Number(t), c);
+    const codecs = new CodecRegistry(options.codecs);
+    const serializeType = options.serializeType ?? SerializeType.MsgPack;
+    // Say now, not at the first call, that the codec of the calls' serialize type is missing.
+    codecs.required(serializeType, options.serializeType === undefined ? `XClient (default serializeType ${serializeType}, as in Go)` : 'XClient serializeType');
     this.config = {
-      codecs: new CodecRegistry(options.codecs),
+      codecs,
       compressors,
-      serializeType: options.serializeType ?? SerializeType.MsgPack,
+      serializeType,
       compressType: options.compressType ?? 0,
       timeoutMs: options.timeoutMs ?? 0,
       heartbeatIntervalMs: options.heartbeat?.intervalMs ?? 0,
@@ -431,7 +438,8 @@ export class XClient extends Emitter<XClientEvents> {
       breaker?.success();
       return r;
     } catch (err) {
-      if (!(err instanceof ServiceError)) breaker?.fail();
+      // An answer, even one that does not decode, is no sign of a broken server.
+      if (!(err instanceof ServiceError || err instanceof CodecError)) breaker?.fail();
       throw err;
     }
   }
@@ -515,9 +523,9 @@ export class XClient extends Emitter<XClientEvents> {
 
   /** Service errors and the caller's own cancellation are final; everything else may be retried. */
   private retryable(error: Error, options: CallOptions): boolean {
-    if (error instanceof ServiceError) return false;
+    if (error instanceof ServiceError || error instanceof CodecError) return false;
     if (error instanceof AbortError || options.signal?.aborted) return false;
-    if (error instanceof TimeoutError && error.code === 'RPCX_ERR_TIMEOUT') return false;
+    if (error instanceof CallTimeoutError) return false;
     if (error instanceof ClientClosedError || error instanceof ConfigError) return false;
     return true;
   }

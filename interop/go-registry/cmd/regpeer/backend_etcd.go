@@ -12,18 +12,20 @@ import (
 	"github.com/smallnest/rpcx/client"
 )
 
-const backendName = "etcd"
+func init() {
+	backends["etcd"] = backend{newRegisterPlugin: newEtcdPlugin, newDiscovery: newEtcdDiscovery, needsEndpoints: true}
+	// The registries of bin/regpeer-zk (rpcx v1.7.5).
+	siblings["zookeeper"] = "regpeer-zk"
+	siblings["redis"] = "regpeer-zk"
+}
 
-// siblings names the binary that has each other backend.
-var siblings = map[string]string{"zookeeper": "regpeer-zk"}
-
-// newRegisterPlugin is the seed article's etcd set-up, with the v3 plugin:
+// newEtcdPlugin is the seed article's etcd set-up, with the v3 plugin:
 // ServiceAddress, servers, BasePath, a metrics registry and UpdateInterval.
 //
 // rpcx-etcd's Register puts the paths recorded by the previous Register call
 // and only then records its own, so the first service is written by the
 // first UpdateInterval tick (which finds the node missing and puts it).
-func newRegisterPlugin(cfg registryConfig, serviceAddress string) (registryPlugin, error) {
+func newEtcdPlugin(cfg registryConfig, serviceAddress string) (registryPlugin, error) {
 	return &serverplugin.EtcdV3RegisterPlugin{
 		ServiceAddress: serviceAddress,
 		EtcdServers:    cfg.endpoints,
@@ -33,8 +35,8 @@ func newRegisterPlugin(cfg registryConfig, serviceAddress string) (registryPlugi
 	}, nil
 }
 
-// newDiscovery is client.NewEtcdV3Discovery with allowKeyNotFound = false,
+// newEtcdDiscovery is client.NewEtcdV3Discovery with allowKeyNotFound = false,
 // as in rpcx's examples: it fails while nothing is registered.
-func newDiscovery(cfg registryConfig, servicePath string) (client.ServiceDiscovery, error) {
+func newEtcdDiscovery(cfg registryConfig, servicePath string) (client.ServiceDiscovery, error) {
 	return etcdclient.NewEtcdV3Discovery(cfg.basePath, servicePath, cfg.endpoints, false, nil)
 }

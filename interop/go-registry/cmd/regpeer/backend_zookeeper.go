@@ -16,14 +16,17 @@ import (
 	"github.com/smallnest/rpcx/serverplugin"
 )
 
-const backendName = "zookeeper"
+func init() {
+	backends["zookeeper"] = backend{newRegisterPlugin: newZooKeeperPlugin, newDiscovery: newZooKeeperDiscovery, needsEndpoints: true}
+	// The registries of bin/regpeer (rpcx v1.9.4).
+	siblings["etcd"] = "regpeer"
+	siblings["consul"] = "regpeer"
+	siblings["mdns"] = "regpeer"
+}
 
-// siblings names the binary that has each other backend.
-var siblings = map[string]string{"etcd": "regpeer"}
-
-// newRegisterPlugin sets up ZooKeeperRegisterPlugin as rpcx's examples do.
+// newZooKeeperPlugin sets up ZooKeeperRegisterPlugin as rpcx's examples do.
 // With UpdateInterval > 0 the node is ephemeral (libkv: TTL > 0).
-func newRegisterPlugin(cfg registryConfig, serviceAddress string) (registryPlugin, error) {
+func newZooKeeperPlugin(cfg registryConfig, serviceAddress string) (registryPlugin, error) {
 	return &serverplugin.ZooKeeperRegisterPlugin{
 		ServiceAddress:   serviceAddress,
 		ZooKeeperServers: cfg.endpoints,
@@ -33,8 +36,8 @@ func newRegisterPlugin(cfg registryConfig, serviceAddress string) (registryPlugi
 	}, nil
 }
 
-// newDiscovery is client.NewZookeeperDiscovery: it fails while the service
-// path does not exist.
-func newDiscovery(cfg registryConfig, servicePath string) (client.ServiceDiscovery, error) {
+// newZooKeeperDiscovery is client.NewZookeeperDiscovery: it fails while the
+// service path does not exist.
+func newZooKeeperDiscovery(cfg registryConfig, servicePath string) (client.ServiceDiscovery, error) {
 	return client.NewZookeeperDiscovery(cfg.basePath, servicePath, cfg.endpoints, nil)
 }

@@ -82,14 +82,14 @@ func cmdClient(args []string) int {
 	wait := fs.Duration("wait", 15*time.Second, "how long to wait for the service path and --min-servers")
 	callTimeout := fs.Duration("call-timeout", 5*time.Second, "timeout of each call")
 	fs.Parse(args)
-	cfg, err := rf.resolve()
+	cfg, b, err := rf.resolve()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "client: %v\n", err)
 		return 2
 	}
 
 	started := time.Now()
-	out := clientOutput{Registry: backendName, Discovered: []pair{}, Final: []pair{}, Servers: []string{}, PerServer: map[string]int{}, Results: []callResult{}}
+	out := clientOutput{Registry: cfg.registry, Discovered: []pair{}, Final: []pair{}, Servers: []string{}, PerServer: map[string]int{}, Results: []callResult{}}
 	emit := func() int {
 		out.Ms = time.Since(started).Milliseconds()
 		b, _ := json.Marshal(out)
@@ -100,7 +100,7 @@ func cmdClient(args []string) int {
 	deadline := time.Now().Add(*wait)
 	var d client.ServiceDiscovery
 	for {
-		d, err = newDiscovery(cfg, *service)
+		d, err = b.newDiscovery(cfg, *service)
 		if err == nil {
 			break
 		}

@@ -2,19 +2,20 @@
 // server that registers Arith through a Go registry plugin, and a real rpcx
 // client that finds servers through the matching Go discovery.
 //
-//	regpeer serve  --registry etcd|zookeeper --endpoints 127.0.0.1:2379 --base-path /rpcx_test --addr 127.0.0.1:0
-//	regpeer client --registry etcd|zookeeper --endpoints 127.0.0.1:2379 --base-path /rpcx_test --service Arith --calls 10
+//	regpeer serve  --registry etcd --endpoints 127.0.0.1:2379 --base-path /rpcx_test --addr 127.0.0.1:0
+//	regpeer client --registry etcd --endpoints 127.0.0.1:2379 --base-path /rpcx_test --service Arith --calls 10
+//	regpeer watch  --registry etcd --endpoints 127.0.0.1:2379 --base-path /rpcx_test --service Arith --until 0
 //
 // One source tree, two builds (see README.md):
 //
-//   - bin/regpeer (go.mod: rpcx v1.9.4 + rpcxio/rpcx-etcd v0.5.0) has the etcd
-//     backend compiled in;
-//   - bin/regpeer-zk (-modfile=zookeeper.mod -tags zookeeper: rpcx v1.7.5,
-//     whose in-tree ZooKeeper plugin and discovery are the code later moved
-//     to rpcxio/rpcx-zookeeper) has the ZooKeeper backend.
+//   - bin/regpeer (go.mod: rpcx v1.9.4) has etcd (rpcxio/rpcx-etcd v0.5.0),
+//     Consul (rpcxio/rpcx-consul v0.1.1) and mDNS (rpcx's in-tree plugin);
+//   - bin/regpeer-zk (-modfile=zookeeper.mod -tags zookeeper: rpcx v1.7.5)
+//     has ZooKeeper and Redis, whose in-tree plugins and discoveries rpcx
+//     v1.7.5 still carries.
 //
-// Each binary runs its own backend and replaces itself (exec, same PID) with
-// the other binary, found next to it, for the other registry.
+// Each binary runs its own backends and replaces itself (exec, same PID) with
+// the other binary, found next to it, for the other registries.
 //
 // stdout carries only the LISTENING line (serve) or one JSON object (client);
 // logs go to stderr.
@@ -30,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smallnest/rpcx/client"
 	rlog "github.com/smallnest/rpcx/log"
 )
 
@@ -37,8 +39,11 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage: regpeer <command> [flags]
 
 commands:
-  serve    run an rpcx server with Arith, registered in etcd or ZooKeeper by the Go plugin
+  serve    run an rpcx server with Arith, registered by a Go register plugin
   client   find Arith servers with the Go discovery and call Arith.Mul (Failover + RoundRobin)
+  watch    print each list the Go discovery reports until it has --until servers
+
+registries: etcd, consul, mdns (bin/regpeer); zookeeper, redis (bin/regpeer-zk)
 
 run "regpeer <command> -h" for the flags of a command
 `)
@@ -56,6 +61,8 @@ func main() {
 		code = cmdServe(args)
 	case "client":
 		code = cmdClient(args)
+	case "watch":
+		code = cmdWatch(args)
 	case "-h", "--help", "help":
 		usage()
 	default:
@@ -77,8 +84,8 @@ type registryFlags struct {
 
 func addRegistryFlags(fs *flag.FlagSet) registryFlags {
 	return registryFlags{
-		registry:       fs.String("registry", "", "etcd or zookeeper (required)"),
-		endpoints:      fs.String("endpoints", "", "registry endpoints, comma-separated host:port (required)"),
+		registry:       fs.String("registry", "", "etcd, consul, mdns, zookeeper or redis (required)"),
+		endpoints:      fs.String("endpoints", "", "registry endpoints, comma-separated host:port (required, except for mdns)"),
 		basePath:       fs.String("base-path", "/rpcx_test", "registry base path, as given to the Go plugin / discovery"),
 		updateInterval: fs.Duration("update-interval", time.Second, "serve: the plugin's UpdateInterval (refresh period)"),
 		verbose:        fs.Bool("verbose", false, "log rpcx messages to stderr"),
@@ -87,23 +94,46 @@ func addRegistryFlags(fs *flag.FlagSet) registryFlags {
 
 // registryConfig is what a backend needs to build a plugin or a discovery.
 type registryConfig struct {
+	registry       string
 	endpoints      []string
 	basePath       string
 	updateInterval time.Duration
 }
 
+// backend is one registry as the rpcx version of this binary has it.
+type backend struct {
+	// newRegisterPlugin builds the Go register plugin for a server at
+	// serviceAddress (tcp@host:port).
+	newRegisterPlugin func(cfg registryConfig, serviceAddress string) (registryPlugin, error)
+	// newDiscovery builds the Go discovery of servicePath.
+	newDiscovery func(cfg registryConfig, servicePath string) (client.ServiceDiscovery, error)
+	// needsEndpoints is false for mDNS, which has no server to name.
+	needsEndpoints bool
+}
+
+// backends are the registries compiled into this binary (backend_*.go add
+// themselves); siblings names the binary that has each of the others.
+var (
+	backends = map[string]backend{}
+	siblings = map[string]string{}
+)
+
 // resolve checks the flags, and runs the other binary when the registry asked
 // for is not the one compiled into this one (it only returns on failure).
-func (f registryFlags) resolve() (registryConfig, error) {
-	if *f.registry == "" || *f.endpoints == "" {
-		return registryConfig{}, fmt.Errorf("--registry and --endpoints are required")
+func (f registryFlags) resolve() (registryConfig, backend, error) {
+	if *f.registry == "" {
+		return registryConfig{}, backend{}, fmt.Errorf("--registry is required")
 	}
-	if *f.registry != backendName {
+	b, ok := backends[*f.registry]
+	if !ok {
 		other, ok := siblings[*f.registry]
 		if !ok {
-			return registryConfig{}, fmt.Errorf("unknown --registry %q (etcd or zookeeper)", *f.registry)
+			return registryConfig{}, backend{}, fmt.Errorf("unknown --registry %q (etcd, consul, mdns, zookeeper or redis)", *f.registry)
 		}
-		return registryConfig{}, execSibling(other)
+		return registryConfig{}, backend{}, execSibling(other)
+	}
+	if b.needsEndpoints && *f.endpoints == "" {
+		return registryConfig{}, backend{}, fmt.Errorf("--endpoints is required for %s", *f.registry)
 	}
 	quietRPCX(*f.verbose)
 	var endpoints []string
@@ -112,7 +142,7 @@ func (f registryFlags) resolve() (registryConfig, error) {
 			endpoints = append(endpoints, e)
 		}
 	}
-	return registryConfig{endpoints: endpoints, basePath: *f.basePath, updateInterval: *f.updateInterval}, nil
+	return registryConfig{registry: *f.registry, endpoints: endpoints, basePath: *f.basePath, updateInterval: *f.updateInterval}, b, nil
 }
 
 // execSibling replaces this process with the binary of the same directory

@@ -13,7 +13,7 @@ import (
 	"github.com/smallnest/rpcx/server"
 )
 
-// registryPlugin is what both Go register plugins have besides their
+// registryPlugin is what every Go register plugin has besides its
 // server-plugin hooks.
 type registryPlugin interface {
 	Start() error
@@ -30,7 +30,7 @@ func cmdServe(args []string) int {
 	service := fs.String("service", "Arith", "name to register the Arith service under")
 	metadata := fs.String("metadata", "", "metadata given to RegisterName (a URL query, e.g. weight=10)")
 	fs.Parse(args)
-	cfg, err := rf.resolve()
+	cfg, b, err := rf.resolve()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "serve: %v\n", err)
 		return 2
@@ -49,13 +49,13 @@ func cmdServe(args []string) int {
 	}
 	key := "tcp@" + ln.Addr().String()
 
-	plugin, err := newRegisterPlugin(cfg, key)
+	plugin, err := b.newRegisterPlugin(cfg, key)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "serve: %s plugin: %v\n", backendName, err)
+		fmt.Fprintf(os.Stderr, "serve: %s plugin: %v\n", cfg.registry, err)
 		return 1
 	}
 	if err := plugin.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "serve: %s plugin Start: %v\n", backendName, err)
+		fmt.Fprintf(os.Stderr, "serve: %s plugin Start: %v\n", cfg.registry, err)
 		return 1
 	}
 
@@ -93,7 +93,7 @@ func cmdServe(args []string) int {
 	if err := s.Shutdown(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "serve: shutdown: %v\n", err)
 	}
-	// Both plugins' Stop waits for their refresh goroutine, which only runs
+	// The plugins' Stop waits for their refresh goroutine, which only runs
 	// when UpdateInterval > 0: bound the wait.
 	stopped := make(chan error, 1)
 	go func() { stopped <- plugin.Stop() }()

@@ -40,6 +40,19 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Call `fn` every 100 ms until its value satisfies `predicate` or `timeoutMs` passes; resolves
+ * with the last value either way (the caller asserts on it, so a failure shows what was seen).
+ */
+export async function waitForValue<T>(fn: () => Promise<T>, predicate: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (predicate(value) || Date.now() > deadline) return value;
+    await sleep(100);
+  }
+}
+
 /** Resolve with the first list a watcher receives that satisfies `predicate`. */
 export function nextList(
   discovery: ServiceDiscovery,

@@ -16,5 +16,5 @@ export {
   type ComplianceRawWrite,
   type TestRunner,
 } from './compliance.js';
-export { waitFor, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
+export { waitFor, waitForValue, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
 export { runNodeTestFile, type ChildTestResult, type NodeTestRun, type RunNodeTestFileOptions } from './node-runner.js';

@@ -1,4 +1,10 @@
-import { ConnectionError, UnsupportedError, type Connection, type ConnectionHandler, type Metadata } from '@rpcx/core';
+import {
+  UnsupportedError,
+  ConnectionClosedError,
+  type Connection,
+  type ConnectionHandler,
+  type Metadata,
+} from '@rpcx/core';
 import type { CallContext, ContextOwner } from '../context.js';
 
 const NO_PUSH = 'rpcx: server push is not possible on an HTTP gateway or JSON-RPC connection';
@@ -66,7 +72,7 @@ export class HttpPeer implements ContextOwner {
   }
 
   lost(error?: Error): void {
-    for (const ctx of this.watched) ctx.connectionLost(error ?? new ConnectionError('connection closed', 'RPCX_ERR_CONNECTION_CLOSED'));
+    for (const ctx of this.watched) ctx.connectionLost(error ?? new ConnectionClosedError('connection closed'));
     this.watched.clear();
   }
 }

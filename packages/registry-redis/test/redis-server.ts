@@ -1,0 +1,102 @@
+/**
+ * A throwaway redis-server for tests (Debian package `redis-server`): loopback only, a free
+ * port, a temp dir. It saves its data when stopped (SIGTERM) and loads it when started again,
+ * so a restart keeps the keys; `wipe()` throws them away.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManagedProcess, freePort } from '@rpcx/registry-kit/testing';
+
+function redisBinary(): string {
+  for (const dir of (process.env.PATH ?? '/usr/bin').split(':')) {
+    const path = join(dir, 'redis-server');
+    if (existsSync(path)) return path;
+  }
+  throw new Error('`redis-server` not found: install it with `apt-get install -y redis-server`');
+}
+
+/** One RESP command on a fresh socket; resolves with the raw reply ('' on failure). */
+export function redisCommand(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    let reply = '';
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.endsWith('\r\n')) socket.end();
+    });
+    socket.on('close', () => resolve(reply));
+    socket.on('error', () => resolve(''));
+  });
+}
+
+export class RedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'rpcx-redis-'));
+  readonly dataDir = join(this.dir, 'data');
+  private readonly process: ManagedProcess;
+
+  private constructor(readonly port: number) {
+    this.process = new ManagedProcess(
+      'redis',
+      redisBinary(),
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dataDir, '--save', '3600 1', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      join(this.dir, 'redis.log'),
+    );
+  }
+
+  /** `127.0.0.1:<port>`, the form Go rpcx and the registry package take. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * A new server on a free port. A port found free can be taken by another process before
+   * Redis binds it (other tests run at the same time): then it is tried again on a new one.
+   */
+  static async start(): Promise<RedisServer> {
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort());
+      try {
+        await server.start();
+        return server;
+      } catch (error) {
+        await server.destroy();
+        if (attempt === 3 || !/address already in use/i.test(String(error))) throw error;
+      }
+    }
+  }
+
+  /** Start (or start again: same port and data dir) and wait until it answers PING. */
+  async start(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    await this.process.start(async () => (await redisCommand(this.port, 'PING')) === '+PONG\r\n', 15_000);
+  }
+
+  /** SIGTERM (Redis saves its data first), SIGKILL after 5 s. */
+  stop(): Promise<void> {
+    return this.process.stop();
+  }
+
+  /** Stop and throw the data away: it comes back empty on the next start(). */
+  async wipe(): Promise<void> {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Freeze the process (kill -STOP): connections stay open but nothing answers. */
+  pause(): void {
+    this.process.pause();
+  }
+
+  resume(): void {
+    this.process.resume();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
