@@ -42,6 +42,8 @@ const oversizedFrame: Answer = (request) => {
 class HostileServer {
   /** How the next request is answered; the queue is consumed in order. */
   readonly answers: Answer[] = [];
+  /** Requests received so far. */
+  requests = 0;
   private readonly sockets = new Set<Socket>();
   private constructor(readonly net: NetServer, readonly key: string) {}
 
@@ -54,6 +56,7 @@ class HostileServer {
       const decoder = new FrameDecoder();
       socket.on('data', (chunk: Buffer) =>
         decoder.push(chunk, (request) => {
+          hostile!.requests++;
           const answer = hostile!.answers.shift();
           if (answer) socket.write(answer(request));
         }),
@@ -150,6 +153,26 @@ describe('a client facing a hostile server', () => {
     // The client dials the hostile server again for the next call.
     hostile.answers.push(replyWith(msgpackCodec().encode({ C: 2 })));
     expect(await client.call('Mul', { A: 1, B: 2 }, to('hostile'))).toEqual({ C: 2 });
+  });
+
+  test('Failover does not retry a reply over a codec limit (Go does not retry an undecodable reply)', async () => {
+    const failover = new XClient({
+      servicePath: 'Arith',
+      discovery: multipleServers([{ key: hostile.key, value: '' }]),
+      failMode: FailMode.Failover,
+      retries: 3,
+      transports: [tcpTransport()],
+      codecs: [msgpackCodec()],
+      timeoutMs: 30_000,
+    });
+    try {
+      hostile.answers.push(replyWith(deepMsgpack(64 * 1024)));
+      const before = hostile.requests;
+      expect(await failover.call('Mul', { A: 1, B: 1 }).catch((e: Error) => e)).toBeInstanceOf(PayloadTooDeepError);
+      expect(hostile.requests - before).toBe(1);
+    } finally {
+      await failover.close();
+    }
   });
 
   test('maxMessageLength on the client bounds reply frames', async () => {
