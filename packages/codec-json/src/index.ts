@@ -9,14 +9,16 @@
  * case-insensitively (and honours `json:"name"` tags), so `{ a: 1 }` fills a Go field `A`, but
  * keys Go sends come back in Go's spelling (`A`): this codec never rewrites keys.
  */
-import type { Codec } from '@rpcx/core';
+import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { stringify } from './stringify.js';
 import { parse, type LargeIntegers } from './parse.js';
+import { checkLength, checkNesting, resolveLimits, type JsonLimits } from './limits.js';
 
 export type { LargeIntegers } from './parse.js';
+export { DEFAULT_JSON_LIMITS, type JsonLimits } from './limits.js';
 
-/** Options of {@link jsonCodec}. */
-export interface JsonCodecOptions {
+/** Options of {@link jsonCodec}; the decoding limits are described in {@link JsonLimits}. */
+export interface JsonCodecOptions extends JsonLimits {
   /**
    * Escape `<`, `>` and `&` inside strings as `\u003c`, `\u003e`, `\u0026`, as Go's
    * `json.Marshal` does. U+2028 and U+2029 are always escaped, as in Go.
@@ -57,12 +59,14 @@ const LONG_DIGIT_RUN = /\d{16}/;
  *
  * Decoding: `JSON.parse`, except that integers beyond ±(2^53 − 1) keep their exact value
  * (see {@link JsonCodecOptions.largeIntegers}). base64 strings stay strings: without a schema
- * the codec cannot know a field was Go `[]byte`.
+ * the codec cannot know a field was Go `[]byte`. A payload over a limit fails with a
+ * `PayloadTooDeepError` or `PayloadTooLargeError`, invalid JSON with a `CodecError`.
  */
 export function jsonCodec(options: JsonCodecOptions = {}): Codec {
   const escapeHTML = options.escapeHTML ?? true;
   const largeIntegers = options.largeIntegers ?? 'bigint';
   const escapes = escapeHTML ? HTML_AND_LINE_SEPARATORS : LINE_SEPARATORS;
+  const limits = resolveLimits(options);
 
   return {
     serializeType: 1,
@@ -75,9 +79,16 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       return Buffer.from(text, 'utf8');
     },
     decode(data: Uint8Array): unknown {
+      checkLength(data.length, limits);
       const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-      if (largeIntegers === 'number' || !LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
-      return parse(text, largeIntegers);
+      checkNesting(text, limits);
+      try {
+        if (largeIntegers === 'number' || !LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
+        return parse(text, largeIntegers);
+      } catch (err) {
+        if (err instanceof RpcxError) throw err;
+        throw new CodecError(`json: ${(err as Error).message}`, { cause: err });
+      }
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Codec } from '@rpcx/core';
+import { CodecError, type Codec } from '@rpcx/core';
 
 export interface ComplianceCase {
   name: string;
@@ -23,7 +23,7 @@ export interface ComplianceSpec {
   name: string;
   /** Representative values; each must round-trip. At least two. */
   cases: ComplianceCase[];
-  /** Payloads decode must refuse by throwing an Error. */
+  /** Payloads decode must refuse by throwing a `CodecError` (from @rpcx/core). */
   garbage: Array<{ name: string; bytes: Uint8Array; schema?: unknown }>;
   /** Values encode must refuse by throwing an Error. */
   unencodable?: Array<{ name: string; value: unknown; schema?: unknown }>;
@@ -99,7 +99,7 @@ export function codecCompliance(make: () => Codec, spec: ComplianceSpec): void {
       }
     });
 
-    test.each(spec.garbage.map((g) => [g.name, g] as const))('decode of garbage (%s) throws an Error', (_name, g) => {
+    test.each(spec.garbage.map((g) => [g.name, g] as const))('decode of garbage (%s) throws a CodecError', (_name, g) => {
       const codec = make();
       let thrown: unknown;
       try {
@@ -107,7 +107,8 @@ export function codecCompliance(make: () => Codec, spec: ComplianceSpec): void {
       } catch (err) {
         thrown = err;
       }
-      expect(thrown).toBeInstanceOf(Error);
+      expect(thrown).toBeInstanceOf(CodecError);
+      expect((thrown as Error).message.startsWith(`${spec.name}: `)).toBe(true);
       // The codec stays usable afterwards.
       const c = spec.cases[0];
       same(codec.decode(codec.encode(c.value, c.schema), c.schema), expectedOf(c));

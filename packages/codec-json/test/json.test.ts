@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { CodecError } from '@rpcx/core';
 import { jsonCodec } from '../src/index.js';
 import { codecCompliance, goldenFixtures, hex } from './compliance.js';
 
@@ -168,12 +169,24 @@ describe('jsonCodec decode', () => {
     expect(dec('{"FileName":"a","fileName":"b"}')).toEqual({ FileName: 'a', fileName: 'b' });
   });
 
-  test('errors are SyntaxErrors on both paths', () => {
-    expect(() => dec('{"a":1')).toThrow(SyntaxError);
-    expect(() => dec('{"a":12345678901234567890')).toThrow(SyntaxError);
-    expect(() => dec('[12345678901234567890]x')).toThrow(SyntaxError);
-    expect(() => dec('{"a" 12345678901234567890}')).toThrow(SyntaxError);
-    expect(() => dec('[01234567890123456789]')).toThrow(SyntaxError);
-    expect(() => dec('["tab\there",12345678901234567890]')).toThrow(SyntaxError);
+  test('errors are CodecErrors caused by a SyntaxError on both paths', () => {
+    for (const source of [
+      '{"a":1',
+      '{"a":12345678901234567890',
+      '[12345678901234567890]x',
+      '{"a" 12345678901234567890}',
+      '[01234567890123456789]',
+      '["tab\there",12345678901234567890]',
+    ]) {
+      let thrown: unknown;
+      try {
+        dec(source);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(CodecError);
+      expect((thrown as CodecError).cause).toBeInstanceOf(SyntaxError);
+      expect((thrown as CodecError).message).toBe(`json: ${((thrown as CodecError).cause as Error).message}`);
+    }
   });
 });

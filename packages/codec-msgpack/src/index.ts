@@ -9,11 +9,14 @@
  * case-sensitively (`A`, `FileName`) unless the Go type has `msgpack:"…"` tags; rpcx ignores
  * `json` tags for msgpack.
  */
-import type { Codec } from '@rpcx/core';
+import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';
+import { PayloadScanner, resolveLimits, type MsgpackLimits } from './scan.js';
 
-/** Options of {@link msgpackCodec}. */
-export interface MsgpackCodecOptions {
+export { DEFAULT_MSGPACK_LIMITS, type MsgpackLimits } from './scan.js';
+
+/** Options of {@link msgpackCodec}; the decoding limits are described in {@link MsgpackLimits}. */
+export interface MsgpackCodecOptions extends MsgpackLimits {
   /**
    * What 64-bit wire integers (`cf` uint64, `d3` int64) decode to.
    * - `'auto'`: a `number` when it is a safe integer (|v| ≤ 2^53 − 1), else a `bigint`.
@@ -66,6 +69,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
 
   const numberDecoder = new Decoder({ mapKeyConverter: convertMapKey });
   const bigintDecoder = new Decoder({ useBigInt64: true, mapKeyConverter: convertMapKey });
+  const scanner = new PayloadScanner(resolveLimits(options));
 
   return {
     serializeType: 3,
@@ -81,10 +85,17 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       return wideEncoder.encode(widen(value, 0));
     },
     decode(data: Uint8Array): unknown {
-      // No cf/d3 byte anywhere means no 64-bit integer: the plain decoder is exact.
-      if (data.indexOf(0xd3) === -1 && data.indexOf(0xcf) === -1) return numberDecoder.decode(data);
-      const value = bigintDecoder.decode(data);
-      return int64 === 'auto' ? narrow(value) : value;
+      // The scan enforces the limits before the library allocates anything, and tells
+      // whether a 64-bit integer is present: without one the plain decoder is exact.
+      const hasInt64 = scanner.scan(data);
+      try {
+        if (!hasInt64) return numberDecoder.decode(data);
+        const value = bigintDecoder.decode(data);
+        return int64 === 'auto' ? narrow(value) : value;
+      } catch (err) {
+        if (err instanceof RpcxError) throw err;
+        throw new CodecError(`msgpack: ${(err as Error).message}`, { cause: err });
+      }
     },
   };
 }

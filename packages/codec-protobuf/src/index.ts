@@ -9,8 +9,11 @@
  * The codec only calls the schema's own methods, so it works with whichever protobufjs copy
  * built it.
  */
-import type { Codec } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError, RpcxError, type Codec } from '@rpcx/core';
 import type { IConversionOptions, Writer } from 'protobufjs';
+import { checkMessage, isReflected, resolveLimits, type ProtobufLimits } from './limits.js';
+
+export { DEFAULT_PROTOBUF_LIMITS, type ProtobufLimits } from './limits.js';
 
 /**
  * The schema shape the codec uses: a protobufjs `Type`, or a static-codegen class, or anything
@@ -24,8 +27,8 @@ export interface ProtobufSchema {
   verify?(message: Record<string, unknown>): string | null;
 }
 
-/** Options of {@link protobufCodec}. */
-export interface ProtobufCodecOptions {
+/** Options of {@link protobufCodec}; the decoding limits are described in {@link ProtobufLimits}. */
+export interface ProtobufCodecOptions extends ProtobufLimits {
   /**
    * How decoded 64-bit fields (`int64`, `uint64`, `sint64`, `fixed64`, `sfixed64`) come back.
    * - `'bigint'`: always a `bigint` (exact; one JS type per field, like protobuf-es).
@@ -96,6 +99,8 @@ export function protobufCodec(options: ProtobufCodecOptions = {}): Codec {
     defaults: options.defaults ?? true,
     oneofs: options.oneofs ?? false,
   };
+  const limits = resolveLimits(options);
+  const walked = { toObject: plain, defaults: conversion.defaults ?? true };
 
   return {
     serializeType: 2,
@@ -107,12 +112,35 @@ export function protobufCodec(options: ProtobufCodecOptions = {}): Codec {
     },
     decode(data: Uint8Array, schema?: unknown): unknown {
       if (!isSchema(schema)) throw new TypeError(`${typeName(schema)} is not a proto.Unmarshaler  or pb.Message`);
-      const message = schema.decode(data);
-      if (!plain || typeof schema.toObject !== 'function') return message;
-      const object = schema.toObject(message, conversion);
-      return longs === 'auto' ? narrow(object) : object;
+      checkLength(data.length, limits.maxLength);
+      try {
+        if (isReflected(schema)) checkMessage(data, schema, limits, walked);
+        const message = schema.decode(data);
+        if (!plain || typeof schema.toObject !== 'function') return message;
+        const object = schema.toObject(message, conversion);
+        return longs === 'auto' ? narrow(object) : object;
+      } catch (err) {
+        throw asCodecError(err, limits.maxDepth);
+      }
     },
   };
+}
+
+function checkLength(length: number, maxLength: number): void {
+  if (length > maxLength) throw new PayloadTooLargeError('protobuf', `a payload of ${length} bytes`, 'maxLength', maxLength);
+}
+
+/**
+ * protobufjs's own depth limit ("max depth exceeded"), or a stack overflow in code without one
+ * (static code from older pbjs), is still a payload too deep; anything else is malformed.
+ */
+function asCodecError(err: unknown, maxDepth: number): Error {
+  if (err instanceof RpcxError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  if (message === 'max depth exceeded' || (err instanceof RangeError && message.startsWith('Maximum call stack size exceeded'))) {
+    return new PayloadTooDeepError('protobuf', maxDepth);
+  }
+  return new CodecError(`protobuf: ${message}`, { cause: err });
 }
 
 function isSchema(schema: unknown): schema is ProtobufSchema {

@@ -7,8 +7,8 @@
  * The schema is a struct class from the Thrift compiler (`thrift --gen js:node`, any of its
  * `ts`/`es6`/`bigint` flavours, 0.9 through 0.24) or a hand-written class of the same shape.
  */
-import type { Codec } from '@rpcx/core';
-import { TBinaryReader, TBinaryWriter, type I64Mode } from './protocol.js';
+import { CodecError, RpcxError, type Codec } from '@rpcx/core';
+import { TBinaryReader, TBinaryWriter, resolveLimits, type I64Mode, type ThriftLimits } from './protocol.js';
 
 export {
   TType,
@@ -17,12 +17,14 @@ export {
   TBinaryWriter,
   ThriftProtocolError,
   MAX_RECURSION_DEPTH,
+  DEFAULT_THRIFT_LIMITS,
+  type ThriftLimits,
   type I64Mode,
   type I64Value,
 } from './protocol.js';
 
-/** Options of {@link thriftCodec}. */
-export interface ThriftCodecOptions {
+/** Options of {@link thriftCodec}; the decoding limits are described in {@link ThriftLimits}. */
+export interface ThriftCodecOptions extends ThriftLimits {
   /**
    * What the protocol's `readI64` hands to the struct's `read`:
    * - `'int64'`: a node-int64 `Int64`, what every flavour of generated code expects (the
@@ -62,6 +64,7 @@ type Method = (this: unknown, protocol: unknown) => unknown;
  */
 export function thriftCodec(options: ThriftCodecOptions = {}): Codec {
   const i64 = options.i64 ?? 'int64';
+  const limits = resolveLimits(options);
   // One writer reused across calls; a struct whose write() encodes again gets its own.
   const shared = new TBinaryWriter();
   let busy = false;
@@ -90,16 +93,27 @@ export function thriftCodec(options: ThriftCodecOptions = {}): Codec {
       if (typeof schema !== 'function') {
         throw new TypeError(`thrift: decoding needs the struct class as schema, got ${typeName(schema)}`);
       }
-      const reader = new TBinaryReader(data, i64);
+      const reader = new TBinaryReader(data, i64, limits);
       const staticRead = (schema as unknown as { read?: unknown }).read;
-      if (typeof staticRead === 'function') return staticRead.call(schema, reader);
+      if (typeof staticRead === 'function') return readWith(() => staticRead.call(schema, reader));
       const struct = new (schema as ThriftStructClass)();
       const read = methodOf(struct, READ, 'read');
       if (read === undefined) throw new TypeError(`thrift: ${schema.name || 'schema'} has no read(protocol) method`);
-      read.call(struct, reader);
+      readWith(() => read.call(struct, reader));
       return struct;
     },
   };
+}
+
+/** Runs generated read code; what it throws on a bad payload becomes a CodecError. */
+function readWith<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof RpcxError) throw err;
+    const message = (err as Error)?.message ?? String(err);
+    throw new CodecError(message.startsWith('thrift: ') ? message : `thrift: ${message}`, { cause: err });
+  }
 }
 
 function toStruct(value: unknown, schema: unknown): unknown {

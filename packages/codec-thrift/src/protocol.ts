@@ -8,6 +8,7 @@
  * Byte output is the same (checked in the tests against the library run under plain Node).
  */
 import Int64 from 'node-int64';
+import { PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
 
 /** Thrift wire types (same numbers as `Thrift.Type` in the `thrift` package). */
 export const TType = {
@@ -44,6 +45,51 @@ const VERSION_MASK = 0xffff0000 | 0;
 export const MAX_RECURSION_DEPTH = 64;
 const MIN_I64 = -(1n << 63n);
 const MAX_I64 = (1n << 63n) - 1n;
+
+/**
+ * Decoding limits of {@link TBinaryReader}; a payload over one fails with a
+ * `PayloadTooDeepError` or `PayloadTooLargeError` (from @rpcx/core). Each must be a positive
+ * integer.
+ */
+export interface ThriftLimits {
+  /**
+   * Deepest nesting of structs, lists, sets and maps: the top-level struct is depth 1. Counted
+   * by the reader itself (in `readStructBegin` and the container reads), so it holds for code
+   * from any Thrift compiler, including those that never call `incrementRecursionDepth`. 64 is
+   * the `thrift` package's and Go thrift's `DEFAULT_RECURSION_DEPTH`.
+   * @defaultValue `64`
+   */
+  maxDepth?: number;
+  /**
+   * Most structs, lists, sets, maps, binaries and `Int64` values (with `i64: 'int64'`) one
+   * payload may decode into: each becomes a JS object. Bounds the memory one payload can take:
+   * an empty struct is one byte on the wire.
+   * @defaultValue `1048576` (1 Mi)
+   */
+  maxObjects?: number;
+  /** Longest string or binary, in bytes. @defaultValue `67108864` (64 MiB) */
+  maxStringLength?: number;
+  /** Most elements of one list or set, or entries of one map. @defaultValue `67108864` */
+  maxContainerLength?: number;
+}
+
+export const DEFAULT_THRIFT_LIMITS: Readonly<Required<ThriftLimits>> = Object.freeze({
+  maxDepth: MAX_RECURSION_DEPTH,
+  maxObjects: 1024 * 1024,
+  maxStringLength: 64 * 1024 * 1024,
+  maxContainerLength: 64 * 1024 * 1024,
+});
+
+export function resolveLimits(options: ThriftLimits): Required<ThriftLimits> {
+  const limits = { ...DEFAULT_THRIFT_LIMITS };
+  for (const key of Object.keys(DEFAULT_THRIFT_LIMITS) as Array<keyof ThriftLimits>) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`thrift: ${key} must be a positive integer, got ${value}`);
+    limits[key] = value;
+  }
+  return limits;
+}
 
 /** A malformed payload or a value the protocol cannot write. */
 export class ThriftProtocolError extends Error {
@@ -224,19 +270,26 @@ function toI64(value: bigint | number | string | unknown): bigint {
   return big;
 }
 
-/** Reads TBinaryProtocol from one payload; values read never alias the payload's memory. */
+/**
+ * Reads TBinaryProtocol from one payload; values read never alias the payload's memory.
+ * `limits` are checked as it reads (see {@link ThriftLimits}).
+ */
 export class TBinaryReader {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
+  private readonly limits: Required<ThriftLimits>;
   private pos = 0;
   private depth = 0;
+  private objects = 0;
 
   constructor(
     data: Uint8Array,
     private readonly i64: I64Mode = 'int64',
+    limits: Required<ThriftLimits> = DEFAULT_THRIFT_LIMITS,
   ) {
     this.bytes = data;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.limits = limits;
   }
 
   /** Bytes not read yet. */
@@ -255,6 +308,12 @@ export class TBinaryReader {
 
   private size(size: number, what: string, minElementSize: number): number {
     if (size < 0) throw new ThriftProtocolError(`negative ${what} size ${size}`);
+    const isString = what === 'string' || what === 'binary' || what === 'name';
+    const limit = isString ? this.limits.maxStringLength : this.limits.maxContainerLength;
+    if (size > limit) {
+      const option = isString ? 'maxStringLength' : 'maxContainerLength';
+      throw new PayloadTooLargeError('thrift', `a ${what} of ${size} ${isString ? 'bytes' : what === 'map' ? 'entries' : 'elements'}`, option, limit);
+    }
     // Each element takes at least one byte: refuse counts the payload cannot hold before a
     // generated read loop spins on them.
     if (size * minElementSize > this.remaining) {
@@ -263,19 +322,34 @@ export class TBinaryReader {
     return size;
   }
 
-  incrementRecursionDepth(): void {
-    if (++this.depth > MAX_RECURSION_DEPTH) {
-      this.depth--;
-      throw new ThriftProtocolError('maximum recursion depth exceeded');
+  /** One more JS object (a struct, container, binary or Int64) for `maxObjects`. */
+  private countObject(): void {
+    if (++this.objects > this.limits.maxObjects) {
+      throw new PayloadTooLargeError('thrift', 'the number of structs, containers, binaries and i64 objects', 'maxObjects', this.limits.maxObjects);
     }
   }
-  decrementRecursionDepth(): void {
+
+  /** A struct or container starts: one level deeper, one object more. */
+  private enter(): void {
+    if (++this.depth > this.limits.maxDepth) throw new PayloadTooDeepError('thrift', this.limits.maxDepth);
+    this.countObject();
+  }
+
+  private leave(): void {
     this.depth--;
   }
+
+  // Code from Thrift 0.21 on calls these around each struct; the reader counts depth in
+  // readStructBegin and the container reads instead, which every generated version calls.
+  incrementRecursionDepth(): void {}
+  decrementRecursionDepth(): void {}
   readStructBegin(): { fname: string } {
+    this.enter();
     return { fname: '' };
   }
-  readStructEnd(): void {}
+  readStructEnd(): void {
+    this.leave();
+  }
   readFieldBegin(): { fname: null; ftype: number; fid: number } {
     const ftype = this.readByte();
     if (ftype === TType.STOP) return { fname: null, ftype, fid: 0 };
@@ -285,19 +359,31 @@ export class TBinaryReader {
   readMapBegin(): { ktype: number; vtype: number; size: number } {
     const ktype = this.readByte();
     const vtype = this.readByte();
-    return { ktype, vtype, size: this.size(this.readI32(), 'map', 2) };
+    const size = this.size(this.readI32(), 'map', 2);
+    this.enter();
+    return { ktype, vtype, size };
   }
-  readMapEnd(): void {}
+  readMapEnd(): void {
+    this.leave();
+  }
   readListBegin(): { etype: number; size: number } {
     const etype = this.readByte();
-    return { etype, size: this.size(this.readI32(), 'list', 1) };
+    const size = this.size(this.readI32(), 'list', 1);
+    this.enter();
+    return { etype, size };
   }
-  readListEnd(): void {}
+  readListEnd(): void {
+    this.leave();
+  }
   readSetBegin(): { etype: number; size: number } {
     const etype = this.readByte();
-    return { etype, size: this.size(this.readI32(), 'set', 1) };
+    const size = this.size(this.readI32(), 'set', 1);
+    this.enter();
+    return { etype, size };
   }
-  readSetEnd(): void {}
+  readSetEnd(): void {
+    this.leave();
+  }
 
   readMessageBegin(): { fname: string; mtype: number; rseqid: number } {
     const first = this.readI32();
@@ -329,6 +415,7 @@ export class TBinaryReader {
   readI64(): Int64 | bigint {
     const at = this.need(8);
     if (this.i64 === 'bigint') return this.view.getBigInt64(at);
+    this.countObject();
     // A copy: an Int64 keeps its buffer, which must not change under it.
     return new Int64(Buffer.from(this.bytes.subarray(at, at + 8)));
   }
@@ -343,6 +430,7 @@ export class TBinaryReader {
   readBinary(): Buffer {
     const length = this.size(this.readI32(), 'binary', 1);
     const at = this.need(length);
+    this.countObject();
     return Buffer.from(this.bytes.subarray(at, at + length));
   }
   readUuid(): string {
@@ -351,9 +439,11 @@ export class TBinaryReader {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  /** Skips one value of `type`; generated code calls it for unknown or mistyped fields. */
-  skip(type: number, depth = 0): void {
-    if (++depth > MAX_RECURSION_DEPTH) throw new ThriftProtocolError('maximum skip depth exceeded');
+  /**
+   * Skips one value of `type`; generated code calls it for unknown or mistyped fields. Skipped
+   * structs and containers count towards `maxDepth` and `maxObjects` like read ones.
+   */
+  skip(type: number): void {
     switch (type) {
       case TType.BOOL:
       case TType.BYTE:
@@ -376,23 +466,28 @@ export class TBinaryReader {
         this.need(16);
         return;
       case TType.STRUCT:
+        this.readStructBegin();
         for (;;) {
           const { ftype } = this.readFieldBegin();
-          if (ftype === TType.STOP) return;
-          this.skip(ftype, depth);
+          if (ftype === TType.STOP) break;
+          this.skip(ftype);
         }
+        this.readStructEnd();
+        return;
       case TType.MAP: {
         const { ktype, vtype, size } = this.readMapBegin();
         for (let i = 0; i < size; i++) {
-          this.skip(ktype, depth);
-          this.skip(vtype, depth);
+          this.skip(ktype);
+          this.skip(vtype);
         }
+        this.readMapEnd();
         return;
       }
       case TType.SET:
       case TType.LIST: {
         const { etype, size } = type === TType.SET ? this.readSetBegin() : this.readListBegin();
-        for (let i = 0; i < size; i++) this.skip(etype, depth);
+        for (let i = 0; i < size; i++) this.skip(etype);
+        this.leave();
         return;
       }
       default:

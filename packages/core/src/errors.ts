@@ -23,6 +23,8 @@ export const ErrorCode = {
   DecompressedTooLong: 'RPCX_ERR_DECOMPRESSED_TOO_LONG',
   BadCompressedPayload: 'RPCX_ERR_BAD_GZIP',
   Codec: 'RPCX_ERR_CODEC',
+  PayloadTooDeep: 'RPCX_ERR_PAYLOAD_TOO_DEEP',
+  PayloadTooLarge: 'RPCX_ERR_PAYLOAD_TOO_LARGE',
   Unsupported: 'RPCX_ERR_UNSUPPORTED',
   UnsupportedCodec: 'RPCX_ERR_UNSUPPORTED_CODEC',
   UnsupportedCompressor: 'RPCX_ERR_UNSUPPORTED_COMPRESSOR',
@@ -186,10 +188,37 @@ export class BadCompressedPayloadError extends ProtocolError {
 /**
  * A codec could not encode a value or decode a payload. The message is the codec's own (Go's
  * codec text where Go has one, e.g. `json: unsupported value: NaN`); the server answers it to
- * that caller only.
+ * that caller only and keeps the connection; a client call whose reply does not decode fails
+ * with it, and fail modes never retry it (Go treats such a reply as a service error).
  */
 export class CodecError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Codec;
+}
+
+/** A payload nested deeper than the codec's `maxDepth` option allows. */
+export class PayloadTooDeepError extends CodecError {
+  static override readonly code: ErrorCode = ErrorCode.PayloadTooDeep;
+  readonly limit: number;
+  constructor(codec: string, limit: number) {
+    super(`${codec}: payload nested deeper than the maxDepth limit of ${limit}`);
+    this.limit = limit;
+  }
+}
+
+/**
+ * A payload, or a part of it, larger than one of the codec's limits allows. `option` names
+ * that limit (`maxStringLength`, `maxObjects`, …): the codec option that changes it.
+ */
+export class PayloadTooLargeError extends CodecError {
+  static override readonly code: ErrorCode = ErrorCode.PayloadTooLarge;
+  readonly option: string;
+  readonly limit: number;
+  /** `what` says what was too large, e.g. `a string of 70000000 bytes`. */
+  constructor(codec: string, what: string, option: string, limit: number) {
+    super(`${codec}: ${what} is over the ${option} limit of ${limit}`);
+    this.option = option;
+    this.limit = limit;
+  }
 }
 
 /** Something that is not installed (a codec, a compressor, a transport for a network). */

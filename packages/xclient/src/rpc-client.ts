@@ -1,5 +1,6 @@
 import {
   AbortError,
+  CodecError,
   COMPRESS_THRESHOLD,
   MessageStatus,
   MetaKey,
@@ -332,8 +333,10 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     try {
       p.resolve(codec.decode(m.payload, p.codecSchema));
     } catch (err) {
-      // Go turns a reply decode failure into a ServiceError, which is never retried.
-      p.reject(new ServiceError((err as Error).message, { cause: err }));
+      // Go turns a reply decode failure into a ServiceError, which is never retried. Our codecs
+      // throw a CodecError (over a limit, or malformed), which the xclient does not retry
+      // either: the call fails with it as is. Other codecs' errors are wrapped.
+      p.reject(err instanceof CodecError ? err : new ServiceError((err as Error).message, { cause: err }));
     }
   }
 

@@ -2,6 +2,7 @@ import {
   AbortError,
   BreakerOpenError,
   ClientClosedError,
+  CodecError,
   ConfigError,
   ConnectionError,
   FailMode,
@@ -78,7 +79,12 @@ export interface XClientOptions {
   /** Extra dial options for transports (e.g. the RPC path for http / ws). */
   dialOptions?: Record<string, unknown>;
   plugins?: ClientPlugin[];
+  /**
+   * Largest reply frame accepted, counted as Go counts it (the bytes after the 16-byte prefix);
+   * a bigger one closes that connection before it is buffered. 0 = no limit. @default 64 MiB
+   */
   maxMessageLength?: number;
+  /** Largest reply payload after decompression. 0 = no limit. @default 64 MiB */
   maxDecompressedLength?: number;
   /** @default silent */
   logger?: Logger;
@@ -432,7 +438,8 @@ export class XClient extends Emitter<XClientEvents> {
       breaker?.success();
       return r;
     } catch (err) {
-      if (!(err instanceof ServiceError)) breaker?.fail();
+      // An answer, even one that does not decode, is no sign of a broken server.
+      if (!(err instanceof ServiceError || err instanceof CodecError)) breaker?.fail();
       throw err;
     }
   }
@@ -516,7 +523,7 @@ export class XClient extends Emitter<XClientEvents> {
 
   /** Service errors and the caller's own cancellation are final; everything else may be retried. */
   private retryable(error: Error, options: CallOptions): boolean {
-    if (error instanceof ServiceError) return false;
+    if (error instanceof ServiceError || error instanceof CodecError) return false;
     if (error instanceof AbortError || options.signal?.aborted) return false;
     if (error instanceof CallTimeoutError) return false;
     if (error instanceof ClientClosedError || error instanceof ConfigError) return false;
