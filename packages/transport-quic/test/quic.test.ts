@@ -21,6 +21,8 @@ transportCompliance({
   refusedAddress: () => refusedUdpAddress('127.0.0.1'),
   // A UDP socket that never answers: the handshake never completes.
   stalledAddress: () => silentUdpServer('127.0.0.1'),
+  // More than the stream's flow-control window, at QUIC's slow pace here.
+  backpressureBytes: 1 << 20,
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
