@@ -42,9 +42,17 @@ export interface Target {
 const running = new Set<ChildProcess>();
 
 /** Start the target server in its own process with these `ServerOptions` (and auth when `token` is set). */
-export async function startTarget(options: Record<string, unknown> = {}, token?: string): Promise<Target> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', tsx, fixture], {
-    env: { ...process.env, SERVER_OPTIONS: JSON.stringify(options), AUTH_TOKEN: token ?? '' },
+export function startTarget(options: Record<string, unknown> = {}, token?: string): Promise<Target> {
+  return startProcess(fixture, { SERVER_OPTIONS: JSON.stringify(options), AUTH_TOKEN: token ?? '' });
+}
+
+/**
+ * Run a TypeScript fixture that prints `LISTENING host:port` and answers `memory` on stdin
+ * with `MEMORY <bytes>` (as fixtures/target-server.ts does), with `env` added.
+ */
+export async function startProcess(script: string, env: Record<string, string>): Promise<Target> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', tsx, script], {
+    env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   running.add(child);
@@ -147,6 +155,32 @@ export interface ProbeResult {
   maxMs: number;
 }
 
+/** A client calling `call` every `intervalMs` until stopped, recording failures and the slowest call. */
+export function probeWith(call: () => Promise<boolean>, intervalMs = 20): { stop(): Promise<ProbeResult> } {
+  const result: ProbeResult = { calls: 0, failures: 0, maxMs: 0 };
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        if (!(await call())) result.failures++;
+      } catch {
+        result.failures++;
+      }
+      result.maxMs = Math.max(result.maxMs, performance.now() - started);
+      result.calls++;
+      await sleep(intervalMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return result;
+    },
+  };
+}
+
 /** A well-behaved client calling Arith.Mul every `intervalMs` until stopped. */
 export function probe(address: string, options: { auth?: string; intervalMs?: number } = {}): { stop(): Promise<ProbeResult> } {
   const client = new XClient({
@@ -157,26 +191,10 @@ export function probe(address: string, options: { auth?: string; intervalMs?: nu
     auth: options.auth,
     timeoutMs: 10_000,
   });
-  const result: ProbeResult = { calls: 0, failures: 0, maxMs: 0 };
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const reply = (await client.call('Mul', { A: 6, B: 7 })) as { C: number };
-        if (reply.C !== 42) result.failures++;
-      } catch {
-        result.failures++;
-      }
-      result.maxMs = Math.max(result.maxMs, performance.now() - started);
-      result.calls++;
-      await sleep(options.intervalMs ?? 20);
-    }
-  })();
+  const calls = probeWith(async () => ((await client.call('Mul', { A: 6, B: 7 })) as { C: number }).C === 42, options.intervalMs);
   return {
     async stop() {
-      running = false;
-      await done;
+      const result = await calls.stop();
       await client.close();
       return result;
     },

@@ -12,6 +12,7 @@ import { RequestClock } from './clock.js';
 import { Cors, type CorsOptions } from './cors.js';
 import { serveGateway } from './gateway.js';
 import { serveJsonRpc } from './jsonrpc.js';
+import { pacePipelining } from './pipeline.js';
 import { HttpPeer } from './peer.js';
 import { httpError, rawHeader } from './respond.js';
 import { ConnectionStream } from './stream.js';
@@ -171,6 +172,7 @@ export class HttpFront implements ForeignProtocols {
     };
     res.once('finish', done);
     res.once('close', done);
+    pacePipelining(req, res);
     const first = stream.requests++ === 0;
     const isJsonRpc = this.jsonRpc && rawHeader(req, 'x-jsonrpc-2.0') === 'true';
     // cmux routes a connection by its first request and closes it when nothing matches.
