@@ -281,6 +281,8 @@ export class ServerConnection implements ContextOwner {
   private closing = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the frame now in the decoder began (0: none, or not being read); checked by frameTimer. */
+  private frameStartedAt = 0;
   private frameTimer: NodeJS.Timeout | undefined;
   private writeTimer: NodeJS.Timeout | undefined;
   /** Write-timeout clock: pendingBytes at the last check, bytes written since, when they last moved. */
@@ -410,25 +412,37 @@ export class ServerConnection implements ContextOwner {
     if (!budget.adjust(delta)) this.fail(new ServerBufferFullError(budget.limit));
   }
 
-  /** A frame that has begun must complete within `frameTimeoutMs`, however its bytes trickle in. */
+  /**
+   * A frame that has begun must complete within `frameTimeoutMs`, however its bytes trickle in.
+   * Called after every chunk: it only notes the time, and one timer checks it.
+   */
   private clockFrame(restart: boolean): void {
     const ms = this.limits.frameTimeoutMs;
     if (ms <= 0) return;
     // Time spent not reading (held) is not the peer's doing.
     if (this.decoder.pendingBytes === 0 || this.holds.size > 0 || this.closed) {
-      this.stopFrameClock();
+      this.frameStartedAt = 0;
       return;
     }
-    if (this.frameTimer && !restart) return;
-    this.stopFrameClock();
-    this.frameTimer = setTimeout(() => this.fail(new FrameTimeoutError(ms)), ms);
+    if (this.frameStartedAt !== 0 && !restart) return;
+    this.frameStartedAt = Date.now();
+    if (!this.frameTimer) this.armFrameTimer(ms);
+  }
+
+  private armFrameTimer(ms: number): void {
+    this.frameTimer = setTimeout(this.checkFrame, ms);
     this.frameTimer.unref();
   }
 
-  private stopFrameClock(): void {
-    if (this.frameTimer) clearTimeout(this.frameTimer);
+  private readonly checkFrame = (): void => {
     this.frameTimer = undefined;
-  }
+    if (this.frameStartedAt === 0 || this.closed) return;
+    const ms = this.limits.frameTimeoutMs;
+    const left = this.frameStartedAt + ms - Date.now();
+    if (left > 0) this.armFrameTimer(left);
+    else this.fail(new FrameTimeoutError(ms));
+  };
+
 
   /** A decoded frame; false stops decoding until it has been admitted. */
   private onFrame(req: Message): boolean {
@@ -681,7 +695,7 @@ export class ServerConnection implements ContextOwner {
     this.holds.add(reason);
     if (this.holds.size === 1) {
       this.connection.pauseReading();
-      this.stopFrameClock();
+      this.frameStartedAt = 0;
     }
   }
 
@@ -726,7 +740,7 @@ export class ServerConnection implements ContextOwner {
     this.foreign?.closed(error);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.writeTimer) clearTimeout(this.writeTimer);
-    this.stopFrameClock();
+    if (this.frameTimer) clearTimeout(this.frameTimer);
     this.server.budget.adjust(-this.budgeted);
     this.budgeted = 0;
     this.held = [];
