@@ -306,7 +306,7 @@ export class ServerConnection implements ContextOwner {
       maxMessageLength: this.authenticated ? limits.maxMessageLength : tighter(limits.maxPreAuthLength, limits.maxMessageLength),
       maxMetadataKeys: limits.maxMetadataKeys,
       maxMetadataLength: limits.maxMetadataLength,
-      // Inflated in `admit`, off the event loop and after the sender is known.
+      // Inflated in `admit`: off the event loop, and capped small until auth has passed.
       decompress: false,
       compressors: server.compressors,
     });
