@@ -281,7 +281,10 @@ export class ServerConnection implements ContextOwner {
   private closing = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** When the frame now in the decoder began (0: none, or not being read); checked by frameTimer. */
+  /**
+   * When the frame now in the decoder began, or the connection was accepted while its first
+   * frame is due (0: none, or not being read); checked by frameTimer.
+   */
   private frameStartedAt = 0;
   private frameTimer: NodeJS.Timeout | undefined;
   private writeTimer: NodeJS.Timeout | undefined;
@@ -314,6 +317,11 @@ export class ServerConnection implements ContextOwner {
       this.idleTimer = setTimeout(this.onIdle, limits.idleTimeoutMs);
       this.idleTimer.unref();
     }
+    // The first frame is due frameTimeoutMs after the accept, as a first HTTP head is in Node.
+    if (limits.frameTimeoutMs > 0) {
+      this.frameStartedAt = Date.now();
+      this.armFrameTimer(limits.frameTimeoutMs);
+    }
     connection.setHandler({
       onData: (chunk) => this.receive(chunk),
       onClose: (err) => this.onClose(err),
@@ -331,6 +339,8 @@ export class ServerConnection implements ContextOwner {
     const sink = http && chunk[0] !== MAGIC_NUMBER ? http.adopt(this.connection, chunk, this.outlet()) : undefined;
     if (sink) {
       this.foreign = sink;
+      // The HTTP side keeps its own deadlines from here.
+      this.frameStartedAt = 0;
       this.receive = (c) => {
         this.idleTimer?.refresh();
         sink.data(c);

@@ -54,8 +54,9 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /**
    * Close a connection whose frame, once begun, is not complete this long after (a peer
-   * trickling bytes; `FrameTimeoutError`). Time spent not reading it (back-pressure) does not
-   * count. 0 = never. Go has none. @default 60000
+   * trickling bytes; `FrameTimeoutError`), or whose first frame is not complete this long
+   * after the accept. Time spent not reading (back-pressure) does not count. 0 = never. Go has
+   * none. @default 60000
    */
   frameTimeoutMs?: number;
   /**

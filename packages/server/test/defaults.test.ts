@@ -1,7 +1,8 @@
 // The reaping defaults are on without any option: on fake timers (the in-memory transport
-// delivers through setImmediate, which stays real), a partial frame is closed at 60 s, a silent
-// connection at 5 min, a peer that does not read its replies at 60 s of no progress and an
-// unfinished HTTP head at 60 s. Each just before its time is still open.
+// delivers through setImmediate, which stays real), a partial frame or a connection that sends
+// nothing at 60 s, a connection silent after a call at 5 min, a peer that does not read its
+// replies at 60 s of no progress and an unfinished HTTP head at 60 s. Each just before its time
+// is still open.
 import { jest } from '@jest/globals';
 import type { Connection } from '@rpcx/core';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
@@ -63,8 +64,19 @@ test('a frame begun and not completed is closed after 60 s', async () => {
   expect(warnings.join('\n')).toContain('frame timeout: a frame was not completed within 60000 ms');
 });
 
-test('a connection that sends nothing is closed after 5 minutes', async () => {
+test('a connection that sends no frame is closed after 60 s', async () => {
   const c = await dial();
+  await advance(59_000);
+  expect(c.closed()).toBe(false);
+  await advance(2_000);
+  expect(c.closed()).toBe(true);
+  expect(warnings.join('\n')).toContain('frame timeout: a frame was not completed within 60000 ms');
+});
+
+test('a connection silent after its call is closed after 5 minutes', async () => {
+  const c = await dial();
+  c.connection.write(frame({ servicePath: 'Echo', serviceMethod: 'Say', seq: 1, payload: Buffer.from('hi') }));
+  await advance(0);
   await advance(299_000);
   expect(c.closed()).toBe(false);
   await advance(2_000);

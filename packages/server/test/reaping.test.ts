@@ -151,11 +151,22 @@ describe('deadlines close stalled and trickling connections', () => {
     expect(served.closes.some((m) => m.includes('request not completed within 700 ms'))).toBe(true);
   });
 
-  test('a connection that sends nothing is closed by the idle timeout', async () => {
-    served = await serve({ idleTimeoutMs: 300 });
+  test('a connection that sends nothing is closed when its first frame is due', async () => {
+    served = await serve({ frameTimeoutMs: 300 });
     await whileServed(served.address, async () => {
       const c = rawClient(served.port);
       expect(await waitUntil(() => c.closedAt !== undefined, 3000)).toBe(true);
+    });
+    expect(served.closes.some((m) => m.includes('frame timeout'))).toBe(true);
+  });
+
+  test('a connection that goes quiet after its calls is closed by the idle timeout', async () => {
+    served = await serve({ idleTimeoutMs: 300 });
+    await whileServed(served.address, async () => {
+      const c = rawClient(served.port);
+      c.socket.write(frame({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq: 1, payload: codec.encode({ A: 1, B: 2 }) }));
+      expect(await waitUntil(() => c.closedAt !== undefined, 3000)).toBe(true);
+      expect(c.text().length).toBeGreaterThan(0);
     });
     expect(served.closes.some((m) => m.includes('idle timeout'))).toBe(true);
   });
