@@ -68,6 +68,17 @@ describe('Go rpcx client → TS server', () => {
     expect(r.heartbeatsReplied).toBeGreaterThanOrEqual(5);
   });
 
+  test('a connection closed by the idle timeout: the Go client dials again on its next call', async () => {
+    let closes = 0;
+    const idle = await startTsServer({ idleTimeoutMs: 300, plugins: [{ connClose: () => void closes++ }] });
+    try {
+      expect(await scenario('idle-reconnect', idle)).toMatchObject({ ok: true, first: 6, second: 20 });
+      expect(closes).toBeGreaterThanOrEqual(1);
+    } finally {
+      await idle.server.close();
+    }
+  });
+
   test('auth accepted and refused', async () => {
     expect(await scenario('auth-ok', authed, ['--auth', 's3cret'])).toMatchObject({ ok: true, C: 200 });
     expect((await scenario('auth-refused', authed, ['--auth', 's3cret'])).error).toBe('invalid token');

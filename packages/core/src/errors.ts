@@ -19,7 +19,10 @@ export const ErrorCode = {
   MalformedFrame: 'RPCX_ERR_MALFORMED_FRAME',
   BadMagic: 'RPCX_ERR_BAD_MAGIC',
   Metadata: 'RPCX_ERR_METADATA',
+  MetadataTooManyKeys: 'RPCX_ERR_METADATA_TOO_MANY_KEYS',
+  MetadataTooLong: 'RPCX_ERR_METADATA_TOO_LONG',
   MessageTooLong: 'RPCX_ERR_MESSAGE_TOO_LONG',
+  UnauthenticatedMessageTooLong: 'RPCX_ERR_UNAUTHENTICATED_MESSAGE_TOO_LONG',
   DecompressedTooLong: 'RPCX_ERR_DECOMPRESSED_TOO_LONG',
   BadCompressedPayload: 'RPCX_ERR_BAD_GZIP',
   Codec: 'RPCX_ERR_CODEC',
@@ -33,6 +36,13 @@ export const ErrorCode = {
   ConnectionLost: 'RPCX_ERR_CONNECTION_LOST',
   Shutdown: 'RPCX_ERR_SHUTDOWN',
   Heartbeat: 'RPCX_ERR_HEARTBEAT',
+  IdleTimeout: 'RPCX_ERR_IDLE_TIMEOUT',
+  FrameTimeout: 'RPCX_ERR_FRAME_TIMEOUT',
+  HttpHeadersTimeout: 'RPCX_ERR_HTTP_HEADERS_TIMEOUT',
+  HttpRequestTimeout: 'RPCX_ERR_HTTP_REQUEST_TIMEOUT',
+  WriteTimeout: 'RPCX_ERR_WRITE_TIMEOUT',
+  ServerBufferFull: 'RPCX_ERR_SERVER_BUFFER_FULL',
+  TooManyConnections: 'RPCX_ERR_TOO_MANY_CONNECTIONS',
   Dial: 'RPCX_ERR_DIAL',
   Listen: 'RPCX_ERR_LISTEN',
   Gateway: 'RPCX_ERR_GATEWAY',
@@ -54,10 +64,24 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Exact texts Go rpcx's server sends in `__rpcx_error__` for its own failures. */
+/**
+ * Longest name (in UTF-16 units) echoed in an error text. Go echoes any length, so a request
+ * for a 256 KiB service path got an answer twice its size; longer names are cut here and end
+ * in `...`. Names of real services are far shorter and read exactly as in Go.
+ */
+export const MAX_ECHOED_NAME_LENGTH = 256;
+
+function echoName(name: string): string {
+  return name.length > MAX_ECHOED_NAME_LENGTH ? `${name.slice(0, MAX_ECHOED_NAME_LENGTH)}...` : name;
+}
+
+/**
+ * Exact texts Go rpcx's server sends in `__rpcx_error__` for its own failures (names longer
+ * than `MAX_ECHOED_NAME_LENGTH` cut short).
+ */
 export const GoErrorText = {
-  serviceNotFound: (servicePath: string) => `rpcx: can't find service ${servicePath}`,
-  methodNotFound: (method: string) => `rpcx: can't find method ${method}`,
+  serviceNotFound: (servicePath: string) => `rpcx: can't find service ${echoName(servicePath)}`,
+  methodNotFound: (method: string) => `rpcx: can't find method ${echoName(method)}`,
   codecNotFound: (serializeType: number) => `can not find codec for ${serializeType}`,
   badMagic: (byte: number) => `wrong magic number: ${byte}`,
   metaKVMissing: 'wrong metadata lines. some keys or values are missing',
@@ -170,6 +194,43 @@ export class MessageTooLongError extends ProtocolError {
   }
 }
 
+/**
+ * A frame from a connection that has not passed `auth` yet is over the server's small
+ * pre-auth limit (Go has no such limit). The connection is closed.
+ */
+export class UnauthenticatedMessageTooLongError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.UnauthenticatedMessageTooLong;
+  readonly length: number;
+  readonly limit: number;
+  constructor(length: number, limit: number) {
+    super(`message is too long before authentication: ${length} > ${limit} bytes`);
+    this.length = length;
+    this.limit = limit;
+  }
+}
+
+/** A frame's metadata has more keys than the decoder allows (Go has no limit). */
+export class MetadataTooManyKeysError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.MetadataTooManyKeys;
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`metadata has more than ${limit} keys`);
+    this.limit = limit;
+  }
+}
+
+/** A frame's metadata block is longer than the decoder allows (Go has no limit). */
+export class MetadataTooLongError extends ProtocolError {
+  static override readonly code: ErrorCode = ErrorCode.MetadataTooLong;
+  readonly length: number;
+  readonly limit: number;
+  constructor(length: number, limit: number) {
+    super(`metadata of ${length} bytes is longer than ${limit}`);
+    this.length = length;
+    this.limit = limit;
+  }
+}
+
 /** Go: "decompressed size exceeds the maximum allowed size". */
 export class DecompressedTooLongError extends ProtocolError {
   static override readonly code: ErrorCode = ErrorCode.DecompressedTooLong;
@@ -273,6 +334,79 @@ export class ShutdownError extends ConnectionError {
 /** The client's heartbeat got no answer; the connection is closed. */
 export class HeartbeatError extends ConnectionError {
   static override readonly code: ErrorCode = ErrorCode.Heartbeat;
+}
+
+/** The server closed a connection that sent nothing, ran no call and had nothing to send for `ms`. */
+export class IdleTimeoutError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.IdleTimeout;
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`idle timeout: nothing received for ${ms} ms`);
+    this.ms = ms;
+  }
+}
+
+/**
+ * A frame (or an HTTP request head or request) that had started did not complete within `ms`:
+ * a peer trickling bytes cannot hold a connection open. The connection is closed.
+ */
+export class FrameTimeoutError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.FrameTimeout;
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`frame timeout: a frame was not completed within ${ms} ms`);
+    this.ms = ms;
+  }
+}
+
+/** An HTTP request head did not complete within `ms` of its first byte. */
+export class HttpHeadersTimeoutError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.HttpHeadersTimeout;
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`http: request head not completed within ${ms} ms`);
+    this.ms = ms;
+  }
+}
+
+/** An HTTP request (head and body) did not complete within `ms` of its first byte. */
+export class HttpRequestTimeoutError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.HttpRequestTimeout;
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`http: request not completed within ${ms} ms`);
+    this.ms = ms;
+  }
+}
+
+/** Bytes waiting to be sent on a connection made no progress for `ms` (the peer does not read). */
+export class WriteTimeoutError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.WriteTimeout;
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`write timeout: unsent bytes made no progress for ${ms} ms`);
+    this.ms = ms;
+  }
+}
+
+/** The bytes a server holds for incomplete frames and requests, over all connections, would pass its cap. */
+export class ServerBufferFullError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.ServerBufferFull;
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`server buffer full: incomplete requests would hold more than ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+/** A connection was refused because the server already has `limit` open. */
+export class TooManyConnectionsError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.TooManyConnections;
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`too many connections: the server allows ${limit}`);
+    this.limit = limit;
+  }
 }
 
 /** A dial failed (refused, unreachable, TLS, …). Texts as Go's net package words them. */

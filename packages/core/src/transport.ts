@@ -9,7 +9,22 @@ export interface ConnectionHandler {
   onData(chunk: Uint8Array): void;
   /** The connection is gone. `error` is set when it failed rather than closed cleanly. */
   onClose(error?: Error): void;
+  /**
+   * The network has taken queued bytes and `pendingBytes` has gone down. After `pendingBytes`
+   * was `DRAIN_NOTICE_BYTES` or more, a transport calls this (again and again as the bytes go
+   * out) until `pendingBytes` is below that mark, so an owner that stops reading when
+   * `pendingBytes` passes a high-water mark of at least `DRAIN_NOTICE_BYTES` never waits in
+   * vain: it checks `pendingBytes` here and resumes under its mark. It may be called more often.
+   * A transport that cannot see its send buffer (a browser WebSocket) never calls it.
+   */
+  onDrain?(): void;
 }
+
+/**
+ * The smallest `pendingBytes` after which every transport reports `onDrain`: a write
+ * high-water mark must be at least this much (64 KiB).
+ */
+export const DRAIN_NOTICE_BYTES = 64 * 1024;
 
 /** A bidirectional byte stream between a client and a server. */
 export interface Connection {
@@ -26,8 +41,14 @@ export interface Connection {
   write(frame: Uint8Array): void;
   /** Bytes queued but not yet handed to the OS (for back-pressure decisions). */
   readonly pendingBytes: number;
-  /** Stop delivering data; already queued writes still go out (graceful shutdown). */
+  /**
+   * Stop delivering data. What arrives meanwhile is held (by the transport, or left unread in
+   * the OS so that flow control slows the peer down) and delivered after `resumeReading()`.
+   * Queued writes still go out, and `close()` still completes.
+   */
   pauseReading(): void;
+  /** Deliver data again after `pauseReading()`, what was held first. */
+  resumeReading(): void;
   /** Flush queued writes, then close. Resolves when closed. */
   close(): Promise<void>;
   /** Close now, dropping queued writes. */

@@ -11,6 +11,8 @@ import {
   MetaKey,
   SelectMode,
   SerializeType,
+  ServerBufferFullError,
+  WriteTimeoutError,
   newMetadata,
   type Codec,
   type Logger,
@@ -18,13 +20,14 @@ import {
   type ServiceDiscovery,
   type Transport,
 } from '@rpcx/core';
-import { CompressorRegistry, DEFAULT_MAX_MESSAGE_LENGTH, Message } from '@rpcx/protocol';
+import { CompressorRegistry, DEFAULT_MAX_MESSAGE_LENGTH, Message, decompressPayload } from '@rpcx/protocol';
 import {
   Cors,
   atoi,
   canonicalHeaderKey,
   headerText,
   httpError,
+  pacePipelining,
   parseMetaQuery,
   parseUint64,
   rawHeader,
@@ -56,8 +59,36 @@ export interface GatewayHttpOptions {
   cors?: CorsOptions;
   /** Path prefix the gateway answers under; the rest of the path is the service path. @default '/' */
   basePath?: string;
-  /** Largest request body in bytes; a bigger one gets 413 (Go reads any size). @default 64 MiB */
+  /**
+   * Largest request body in bytes, also after gzip inflation; a bigger one gets 413 (Go reads
+   * any size). @default 64 MiB
+   */
   maxBodyLength?: number;
+  /** Largest request head in bytes; a bigger one gets 431. @default 1 MiB (Go's `DefaultMaxHeaderBytes`) */
+  maxHeaderSize?: number;
+  /**
+   * A request's head must arrive within this long of its first byte; after it the connection
+   * gets 408 and is closed. At most `requestTimeoutMs`. 0 = no limit. Go's gateway has none.
+   * @default 60000 (Node's `headersTimeout`)
+   */
+  headersTimeoutMs?: number;
+  /**
+   * A whole request, head and body, must arrive within this long of its first byte (408 and
+   * closed). 0 = no limit. Go's gateway has none. @default 300000 (Node's `requestTimeout`)
+   */
+  requestTimeoutMs?: number;
+  /**
+   * A response the client does not take (it stops reading) closes its connection when it has
+   * not been handed to the OS after this long. 0 = never. Go has none. @default 60000
+   */
+  writeTimeoutMs?: number;
+  /**
+   * Most bytes of request bodies being received at once, over all connections; the body that
+   * would pass it closes its connection. 0 = no cap. Go has none. @default 268435456 (256 MiB)
+   */
+  maxBufferedBytes?: number;
+  /** Most connections open at once (Node's `server.maxConnections`); more are dropped. 0 = no limit. @default 0 */
+  maxConnections?: number;
 }
 
 export interface GatewayOptions {
@@ -106,6 +137,12 @@ export interface Gateway {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** The XClients created so far, by service path. */
   readonly clients: ReadonlyMap<string, XClient>;
+  /**
+   * The Node HTTP server `listen` starts, with the `http` limits applied (for settings this
+   * package has no option for). `handle` mounted in a server of your own gets the body, buffer
+   * and write limits, but the head and request deadlines are that server's.
+   */
+  readonly server: http.Server;
   /** Stop listening, close every XClient and the discoveries the gateway created. */
   close(): Promise<void>;
 }
@@ -123,10 +160,11 @@ type Converted = { message: Message; error?: undefined } | { message?: undefined
 
 /**
  * rpcx-gateway's `HttpRequest2RpcxRequest`, in its order and with Go's error texts. One
- * difference: a `Content-Encoding: gzip` body is inflated here and compressed again when the
- * frame is written (Go forwards the compressed bytes with the gzip bit set: same frame).
+ * difference: a `Content-Encoding: gzip` body is inflated here (on zlib's thread pool, capped
+ * at `maxBody`) and compressed again when the frame is written (Go forwards the compressed
+ * bytes with the gzip bit set: same frame).
  */
-function convert(req: IncomingMessage, servicePath: string, body: Buffer, compressors: CompressorRegistry, maxBody: number): Converted {
+async function convert(req: IncomingMessage, servicePath: string, body: Buffer, compressors: CompressorRegistry, maxBody: number): Promise<Converted> {
   const m = new Message();
   try {
     const seq = rawHeader(req, 'x-rpcx-messageid');
@@ -158,7 +196,7 @@ function convert(req: IncomingMessage, servicePath: string, body: Buffer, compre
   m.payload = body;
   if (m.compressType === GZIP) {
     try {
-      m.payload = compressors.get(GZIP)!.decompress(body, maxBody);
+      await decompressPayload(m, compressors, maxBody);
     } catch (err) {
       return { error: (err as Error).message };
     }
@@ -191,6 +229,27 @@ function ok(res: ServerResponse, payload: Uint8Array): void {
   res.end(payload);
 }
 
+/**
+ * The HTTP server with the gateway's limits. It listens, so Node enforces the head and request
+ * deadlines itself; its check runs every quarter of the shorter one (Node: every 30 s), so
+ * they hold to within a quarter.
+ */
+function createHttpServer(o: GatewayHttpOptions): http.Server {
+  const requestTimeout = o.requestTimeoutMs ?? 300_000;
+  let headersTimeout = o.headersTimeoutMs ?? 60_000;
+  // Node refuses a head deadline past the request deadline.
+  if (requestTimeout > 0 && (headersTimeout === 0 || headersTimeout > requestTimeout)) headersTimeout = requestTimeout;
+  const shortest = Math.min(...[headersTimeout, requestTimeout].filter((ms) => ms > 0), 120_000);
+  const server = http.createServer({
+    maxHeaderSize: o.maxHeaderSize ?? 1 << 20,
+    requestTimeout,
+    headersTimeout,
+    connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(shortest / 4))),
+  });
+  if (o.maxConnections) server.maxConnections = o.maxConnections;
+  return server;
+}
+
 function normaliseBase(base: string | undefined): string {
   let b = base ?? '/';
   if (!b.startsWith('/')) b = '/' + b;
@@ -202,13 +261,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   const mode = options.mode ?? 'gateway';
   const base = normaliseBase(options.http?.basePath);
   const cors = options.http?.cors ? new Cors(options.http.cors) : undefined;
-  const maxBody = options.http?.maxBodyLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+  const httpOptions = options.http ?? {};
+  const maxBody = httpOptions.maxBodyLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+  const writeTimeoutMs = httpOptions.writeTimeoutMs ?? 60_000;
+  const maxBuffered = httpOptions.maxBufferedBytes ?? 256 * 1024 * 1024;
+  /** Bytes of request bodies being received, over all connections. */
+  let buffered = 0;
   const logger = options.logger ?? silent;
   const failMode = options.failMode ?? FailMode.Failover;
   const compressors = new CompressorRegistry();
   const clients = new Map<string, XClient>();
   const discoveries = new Set<ServiceDiscovery>();
-  const server = http.createServer({ requestTimeout: 0 });
+  const server = createHttpServer(httpOptions);
   let closed = false;
   let seq = 0;
 
@@ -240,7 +304,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const messageId = rawHeader(req, 'x-rpcx-messageid');
     if (messageId !== '') res.setHeader(canonicalHeaderKey(GatewayHeader.messageId), textHeaderValue(headerText(messageId)));
 
-    const converted = convert(req, servicePath, body, compressors, maxBody);
+    const converted = await convert(req, servicePath, body, compressors, maxBody);
     if (converted.error !== undefined) return fail(res, converted.error);
     const msg = converted.message;
     // Go's gateway numbers its requests itself (the client then uses its own seq on the wire).
@@ -292,8 +356,17 @@ export function createGateway(options: GatewayOptions): Gateway {
       return;
     }
     if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge(res);
+    pacePipelining(req, res);
+    limitWrite(res);
     const chunks: Buffer[] = [];
     let size = 0;
+    // The body so far counts against maxBufferedBytes until it is complete (or abandoned).
+    let held = 0;
+    const release = () => {
+      buffered -= held;
+      held = 0;
+    };
+    req.once('close', release);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBody) {
@@ -301,14 +374,39 @@ export function createGateway(options: GatewayOptions): Gateway {
         return tooLarge(res);
       }
       chunks.push(chunk);
+      held += chunk.length;
+      buffered += chunk.length;
+      if (maxBuffered > 0 && buffered > maxBuffered) {
+        const error = new ServerBufferFullError(maxBuffered);
+        logger.warn(`rpcx-gateway: closing ${req.socket.remoteAddress}:${req.socket.remotePort}: ${error.message}`);
+        req.socket.destroy(error);
+      }
     });
     req.on('end', () => {
+      release();
       if (size > maxBody) return;
       serve(req, res, path, Buffer.concat(chunks, size)).catch((err: Error) => {
         logger.warn(`rpcx-gateway: ${err.message}`);
         if (!res.headersSent) fail(res, err.message);
         else res.destroy();
       });
+    });
+  }
+
+  /** A response the client does not take within writeTimeoutMs closes the connection. */
+  function limitWrite(res: ServerResponse): void {
+    if (writeTimeoutMs <= 0) return;
+    res.once('prefinish', () => {
+      // Everything is written: 'finish' follows once the OS has it all.
+      const timer = setTimeout(() => {
+        const error = new WriteTimeoutError(writeTimeoutMs);
+        logger.warn(`rpcx-gateway: closing ${res.socket?.remoteAddress}:${res.socket?.remotePort}: ${error.message}`);
+        res.destroy(error);
+      }, writeTimeoutMs);
+      timer.unref();
+      const stop = () => clearTimeout(timer);
+      res.once('finish', stop);
+      res.once('close', stop);
     });
   }
 
@@ -323,6 +421,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     mode,
     clients,
+    server,
     handle,
     async listen(host, port = 9981) {
       if (closed) throw new Error('rpcx-gateway: closed');

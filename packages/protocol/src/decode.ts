@@ -1,6 +1,8 @@
 import {
   MAGIC_NUMBER,
   MessageTooLongError,
+  MetadataTooLongError,
+  MetadataTooManyKeysError,
   newMetadata,
   MalformedFrameError,
   BadMagicError,
@@ -8,6 +10,7 @@ import {
   UnsupportedCompressorError,
   type Metadata,
 } from '@rpcx/core';
+import type { CompressorRegistry } from './compress.js';
 import { Message } from './message.js';
 import { resolveDecodeOptions, type DecodeOptions, type ResolvedDecodeOptions } from './limits.js';
 import { allocBytes, asBytes, readUint32BE, readUtf8 } from './bytes.js';
@@ -26,7 +29,8 @@ function malformed(what: string): MalformedFrameError {
 /**
  * Decode one complete frame (`frame` holds exactly 16 + totalLen bytes). Unlike Go, which
  * silently returns a half-filled message for a frame whose inner lengths do not add up, any
- * inconsistency is an error.
+ * inconsistency is an error. With `options.decompress` false a compressed payload is left as
+ * it came (see `decompressPayload`).
  */
 export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): Message {
   const frame = asBytes(bytes);
@@ -63,7 +67,9 @@ export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): 
   const metaLen = readUint32BE(frame, pos);
   pos += 4;
   if (metaLen > end - pos - 4) throw malformed('metadata length exceeds the frame');
-  if (metaLen > 0) m.metadata = decodeMetadata(frame, pos, pos + metaLen);
+  const maxMeta = options.maxMetadataLength;
+  if (maxMeta > 0 && metaLen > maxMeta) throw new MetadataTooLongError(metaLen, maxMeta);
+  if (metaLen > 0) m.metadata = decodeMetadata(frame, pos, pos + metaLen, options.maxMetadataKeys);
   pos += metaLen;
 
   const payloadLen = readUint32BE(frame, pos);
@@ -75,18 +81,35 @@ export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): 
   if (m.compressType !== 0) {
     const compressor = options.compressors.get(m.compressType);
     if (!compressor) throw new UnsupportedCompressorError();
-    m.payload = compressor.decompress(payload, options.maxDecompressedLength);
+    m.payload = options.decompress ? compressor.decompress(payload, options.maxDecompressedLength) : payload;
   } else {
     m.payload = payload;
   }
   return m;
 }
 
-/** Go's `decodeMetadata` with the same bounds checks and error text. Duplicate keys: last wins. */
-function decodeMetadata(buf: Uint8Array, start: number, end: number): Metadata {
+/**
+ * Inflate the payload of a message decoded with `decompress: false`, off the event loop when
+ * the compressor can (`decompressAsync`). `compressType` stays set: it says how the request
+ * came, and replies are compressed the same way. Rejects with the errors `decodeFrame` throws.
+ */
+export async function decompressPayload(m: Message, compressors: CompressorRegistry, limit: number): Promise<void> {
+  if (m.compressType === 0) return;
+  const compressor = compressors.get(m.compressType);
+  if (!compressor) throw new UnsupportedCompressorError();
+  m.payload = compressor.decompressAsync ? await compressor.decompressAsync(m.payload, limit) : compressor.decompress(m.payload, limit);
+}
+
+/**
+ * Go's `decodeMetadata` with the same bounds checks and error text, and at most `maxKeys`
+ * keys (0 = any number). Duplicate keys: last wins (and count once each time they appear).
+ */
+function decodeMetadata(buf: Uint8Array, start: number, end: number, maxKeys: number): Metadata {
   const meta = newMetadata();
   let n = start;
+  let keys = 0;
   while (n < end) {
+    if (maxKeys > 0 && ++keys > maxKeys) throw new MetadataTooManyKeysError(maxKeys);
     if (end - n < 4) throw new MetadataError();
     const kLen = readUint32BE(buf, n);
     n += 4;
@@ -111,6 +134,11 @@ function decodeMetadata(buf: Uint8Array, start: number, end: number): Metadata {
  */
 export class FrameDecoder {
   private readonly options: ResolvedDecodeOptions;
+  /**
+   * The frame size limit in force (see `DecodeOptions.maxMessageLength`). An owner may change
+   * it between frames, e.g. a server raising it once a connection has passed auth.
+   */
+  maxMessageLength: number;
   private chunks: Uint8Array[] = [];
   /** Read position in `chunks[0]`. */
   private offset = 0;
@@ -119,6 +147,7 @@ export class FrameDecoder {
 
   constructor(options: DecodeOptions = {}) {
     this.options = resolveDecodeOptions(options);
+    this.maxMessageLength = this.options.maxMessageLength;
   }
 
   /** Bytes received but not yet part of a complete frame. */
@@ -126,12 +155,17 @@ export class FrameDecoder {
     return this.buffered;
   }
 
-  /** Feed bytes; `onMessage` runs for every frame they complete, in order. */
-  push(chunk: Uint8Array, onMessage: (message: Message) => void): void {
+  /**
+   * Feed bytes; `onMessage` runs for every frame they complete, in order. When it returns
+   * `false` decoding stops there and the bytes after that frame stay buffered, unchecked, until
+   * the next `push` (an empty chunk just goes on with them).
+   */
+  push(chunk: Uint8Array, onMessage: (message: Message) => unknown): void {
     const buf = asBytes(chunk);
-    if (buf.length === 0) return;
-    this.chunks.push(buf);
-    this.buffered += buf.length;
+    if (buf.length > 0) {
+      this.chunks.push(buf);
+      this.buffered += buf.length;
+    }
 
     while (this.buffered >= PREFIX_LENGTH) {
       const first = this.chunks[0];
@@ -146,12 +180,12 @@ export class FrameDecoder {
         if (prefix[0] !== MAGIC_NUMBER) throw new BadMagicError(prefix[0]);
         totalLen = readUint32BE(prefix, 12);
       }
-      const max = this.options.maxMessageLength;
+      const max = this.maxMessageLength;
       if (max > 0 && totalLen > max) throw new MessageTooLongError(totalLen, max);
       if (totalLen < MIN_TOTAL_LENGTH) throw malformed(`total length ${totalLen} is shorter than its length fields`);
       const frameLen = PREFIX_LENGTH + totalLen;
       if (this.buffered < frameLen) return;
-      onMessage(decodeFrame(this.take(frameLen), this.options));
+      if (onMessage(decodeFrame(this.take(frameLen), this.options)) === false) return;
     }
   }
 

@@ -13,3 +13,7 @@ export function gzip(_data: Uint8Array): Uint8Array {
 export function gunzip(_data: Uint8Array, _limit: number): Uint8Array {
   return unavailable();
 }
+
+export async function gunzipAsync(_data: Uint8Array, _limit: number): Promise<Uint8Array> {
+  return unavailable();
+}

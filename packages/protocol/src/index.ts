@@ -6,10 +6,12 @@
  */
 export { Message, isServerPush } from './message.js';
 export { encodeMessage, flagsByte } from './encode.js';
-export { decodeFrame, FrameDecoder } from './decode.js';
+export { decodeFrame, decompressPayload, FrameDecoder } from './decode.js';
 export {
   DEFAULT_MAX_DECOMPRESSED_LENGTH,
   DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_METADATA_KEYS,
+  DEFAULT_MAX_METADATA_LENGTH,
   resolveDecodeOptions,
   type DecodeOptions,
   type ResolvedDecodeOptions,

@@ -14,16 +14,40 @@ export interface DecodeOptions {
    * @default 67108864 (64 MiB)
    */
   maxDecompressedLength?: number;
+  /**
+   * Most metadata keys in one frame; more fail with `MetadataTooManyKeysError` as soon as the
+   * decoder reaches the one too many (Go has no limit). 0 = no limit.
+   * @default 1024
+   */
+  maxMetadataKeys?: number;
+  /**
+   * Longest metadata block of one frame, in bytes; a longer one fails with
+   * `MetadataTooLongError` before any of it is read (Go has no limit). 0 = no limit.
+   * @default 1048576 (1 MiB)
+   */
+  maxMetadataLength?: number;
+  /**
+   * Inflate compressed payloads while decoding. `false` leaves them as they came (the
+   * message's `compressType` still set) for the owner to inflate later, e.g. with
+   * `decompressPayload` off the event loop once it has checked the sender.
+   * @default true
+   */
+  decompress?: boolean;
   /** @default gzip only, as Go */
   compressors?: CompressorRegistry;
 }
 
 export const DEFAULT_MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
 export const DEFAULT_MAX_DECOMPRESSED_LENGTH = 64 * 1024 * 1024;
+export const DEFAULT_MAX_METADATA_KEYS = 1024;
+export const DEFAULT_MAX_METADATA_LENGTH = 1024 * 1024;
 
 export interface ResolvedDecodeOptions {
   maxMessageLength: number;
   maxDecompressedLength: number;
+  maxMetadataKeys: number;
+  maxMetadataLength: number;
+  decompress: boolean;
   compressors: CompressorRegistry;
 }
 
@@ -31,6 +55,9 @@ export function resolveDecodeOptions(o: DecodeOptions = {}): ResolvedDecodeOptio
   return {
     maxMessageLength: o.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
     maxDecompressedLength: o.maxDecompressedLength ?? DEFAULT_MAX_DECOMPRESSED_LENGTH,
+    maxMetadataKeys: o.maxMetadataKeys ?? DEFAULT_MAX_METADATA_KEYS,
+    maxMetadataLength: o.maxMetadataLength ?? DEFAULT_MAX_METADATA_LENGTH,
+    decompress: o.decompress ?? true,
     compressors: o.compressors ?? defaultCompressors,
   };
 }

@@ -1,6 +1,24 @@
 import { gzipSync } from 'node:zlib';
-import { DecompressedTooLongError, MessageTooLongError, RpcxError, newMetadata } from '@rpcx/core';
-import { FrameDecoder, Message, encodeMessage, heartbeatRequest, heartbeatTime, type DecodeOptions } from '@rpcx/protocol';
+import {
+  DecompressedTooLongError,
+  MessageTooLongError,
+  MetadataTooLongError,
+  MetadataTooManyKeysError,
+  ProtocolError,
+  RpcxError,
+  newMetadata,
+} from '@rpcx/core';
+import {
+  DEFAULT_MAX_METADATA_KEYS,
+  FrameDecoder,
+  Message,
+  decompressPayload,
+  defaultCompressors,
+  encodeMessage,
+  heartbeatRequest,
+  heartbeatTime,
+  type DecodeOptions,
+} from '@rpcx/protocol';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -221,5 +239,86 @@ describe('malformed input is a typed error', () => {
     }
     expect(caught).toBeInstanceOf(DecompressedTooLongError);
     expect((caught as Error).message).toBe('decompressed size exceeds the maximum allowed size');
+  });
+});
+
+describe('limits on metadata', () => {
+  const withKeys = (n: number) => {
+    const metadata = newMetadata();
+    for (let i = 0; i < n; i++) metadata[`k${i}`] = 'v';
+    return Buffer.from(encodeMessage(new Message({ servicePath: 'A', serviceMethod: 'B', metadata })));
+  };
+
+  test('up to maxMetadataKeys keys decode; one more is MetadataTooManyKeysError', () => {
+    expect(Object.keys(decodeAll([withKeys(8)], { maxMetadataKeys: 8 })[0].metadata)).toHaveLength(8);
+    let caught: unknown;
+    try {
+      decodeAll([withKeys(9)], { maxMetadataKeys: 8 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(MetadataTooManyKeysError);
+    expect(caught).toMatchObject({ code: 'RPCX_ERR_METADATA_TOO_MANY_KEYS', limit: 8 });
+  });
+
+  test('the defaults allow 1024 keys and refuse 50,000 (750 KB, under the length limit)', () => {
+    expect(Object.keys(decodeAll([withKeys(DEFAULT_MAX_METADATA_KEYS)])[0].metadata)).toHaveLength(1024);
+    expect(() => decodeAll([withKeys(50_000)])).toThrow(MetadataTooManyKeysError);
+  });
+
+  test('a metadata block over maxMetadataLength is refused before it is read', () => {
+    const frame = Buffer.from(
+      encodeMessage(new Message({ servicePath: 'A', serviceMethod: 'B', metadata: newMetadata({ big: 'x'.repeat(2000) }) })),
+    );
+    let caught: unknown;
+    try {
+      decodeAll([frame], { maxMetadataLength: 1024 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(MetadataTooLongError);
+    expect(caught).toMatchObject({ code: 'RPCX_ERR_METADATA_TOO_LONG', length: 2011, limit: 1024 });
+    expect(decodeAll([frame], { maxMetadataLength: 2011 })[0].metadata.big).toHaveLength(2000);
+  });
+});
+
+describe('FrameDecoder flow control', () => {
+  test('onMessage returning false stops; the rest waits unchecked for the next push', () => {
+    const d = new FrameDecoder({ maxMessageLength: 40 });
+    const big = Buffer.from(encodeMessage(new Message({ servicePath: 'A', serviceMethod: 'B', payload: Buffer.alloc(100) })));
+    const seen: Message[] = [];
+    // A small frame, then one over the current limit: stopping after the first leaves the
+    // second's prefix unread, so raising the limit in between lets it through.
+    d.push(Buffer.concat([REQUEST_A, big]), (m) => {
+      seen.push(m);
+      return false;
+    });
+    expect(seen).toHaveLength(1);
+    expect(d.pendingBytes).toBe(big.length);
+    d.maxMessageLength = 1000;
+    d.push(new Uint8Array(0), (m) => void seen.push(m));
+    expect(seen.map((m) => m.payload.length)).toEqual([7, 100]);
+    expect(d.pendingBytes).toBe(0);
+  });
+
+  test('with decompress: false the payload stays compressed until decompressPayload', async () => {
+    const payload = Buffer.from('hello '.repeat(1000));
+    const m = new Message({ servicePath: 'A', serviceMethod: 'B', compressType: 1, payload });
+    const [raw] = decodeAll([encodeMessage(m)], { decompress: false });
+    expect(raw.compressType).toBe(1);
+    // the bytes as sent: encodeMessage's gzip
+    expect(Buffer.from(raw.payload).equals(gzipSync(payload))).toBe(true);
+    await decompressPayload(raw, defaultCompressors, 1 << 20);
+    expect(Buffer.from(raw.payload).equals(payload)).toBe(true);
+    expect(raw.compressType).toBe(1);
+  });
+
+  test('decompressPayload stops a bomb at its limit with DecompressedTooLongError', async () => {
+    const m = new Message({ servicePath: 'A', serviceMethod: 'B' });
+    m.payload = gzipSync(Buffer.alloc(20 * 1024 * 1024));
+    m.compressType = 1;
+    await expect(decompressPayload(m, defaultCompressors, 1 << 20)).rejects.toBeInstanceOf(DecompressedTooLongError);
+    m.payload = Buffer.from('not gzip');
+    await expect(decompressPayload(m, defaultCompressors, 1 << 20)).rejects.toMatchObject({ code: 'RPCX_ERR_BAD_GZIP' });
   });
 });

@@ -1,11 +1,18 @@
 import {
   COMPRESS_THRESHOLD,
+  FrameTimeoutError,
+  IdleTimeoutError,
   MAGIC_NUMBER,
   MessageStatus,
+  MessageTooLongError,
   MetaKey,
   GoErrorText,
   RateLimitError,
+  ServerBufferFullError,
   ServiceError,
+  ShutdownError,
+  UnauthenticatedMessageTooLongError,
+  WriteTimeoutError,
   newMetadata,
   type Codec,
   type Connection,
@@ -13,8 +20,16 @@ import {
   type Metadata,
   type RequestContext,
 } from '@rpcx/core';
-import { FrameDecoder, Message, encodeMessage, type CodecRegistry, type CompressorRegistry } from '@rpcx/protocol';
+import {
+  FrameDecoder,
+  Message,
+  decompressPayload,
+  encodeMessage,
+  type CodecRegistry,
+  type CompressorRegistry,
+} from '@rpcx/protocol';
 import { CallContext, type ContextOwner, type HandlerContext } from './context.js';
+import type { BufferBudget, ServerLimits } from './limits.js';
 import type { Handler } from './service.js';
 import type { PluginContainer } from './plugins.js';
 import type { ServiceTable } from './service.js';
@@ -25,12 +40,29 @@ import type { ServiceTable } from './service.js';
  */
 export interface ForeignProtocols {
   /** Take `connection` over when its first chunk is for this; undefined leaves it to rpcx. */
-  adopt(connection: Connection, first: Uint8Array): ForeignConnectionSink | undefined;
+  adopt(connection: Connection, first: Uint8Array, outlet: ConnectionOutlet): ForeignConnectionSink | undefined;
+}
+
+/**
+ * How the reader of a taken-over connection writes and paces reading, so that the server's
+ * back-pressure and write timeout cover it as they cover rpcx.
+ */
+export interface ConnectionOutlet {
+  /** Send bytes (counted for the write timeout). */
+  write(bytes: Uint8Array): void;
+  /** Unsent bytes are over the server's `writeHighWaterMark`: wait for `drained()` before writing more. */
+  readonly congested: boolean;
+  /** Hold (true) or release (false) reading on this reader's behalf. */
+  holdReading(held: boolean): void;
 }
 
 /** What receives the bytes and the close of a connection taken over by `ForeignProtocols`. */
 export interface ForeignConnectionSink {
   data(chunk: Uint8Array): void;
+  /** The connection's unsent bytes went back under the high-water mark. */
+  drained(): void;
+  /** A request is being received or answered: the connection is not idle. */
+  readonly busy: boolean;
   closed(error?: Error): void;
 }
 
@@ -43,10 +75,9 @@ export interface ServerCore {
   readonly logger: Logger;
   readonly auth: ((ctx: RequestContext, token: string | undefined) => unknown) | undefined;
   readonly errorText: ((response: Message, error: Error) => string) | undefined;
-  readonly maxMessageLength: number | undefined;
-  readonly maxDecompressedLength: number | undefined;
-  readonly readTimeoutMs: number;
-  readonly writeTimeoutMs: number;
+  readonly limits: ServerLimits;
+  /** Bytes held for incomplete requests, over every connection. */
+  readonly budget: BufferBudget;
   /** Connections not starting with rpcx's magic byte go here when set. */
   readonly http: ForeignProtocols | undefined;
   /** Shutdown has begun: take no new requests. */
@@ -210,13 +241,59 @@ async function runHandler(handler: Handler, ctx: HandlerCallContext): Promise<{ 
   return { res: ctx.response!, error: ctx.error };
 }
 
-/** One accepted connection: decodes frames, runs each request, writes the responses. */
+/** Why reading from a connection is held; reading goes on only when nothing holds it. */
+type Hold =
+  /** The peer does not read: unsent bytes passed the high-water mark. */
+  | 'writes'
+  /** A frame is being admitted (inflated, read hooks, first auth); the next one waits. */
+  | 'admit'
+  /** The HTTP side's parser takes no more for now. */
+  | 'http'
+  /** Graceful shutdown: nothing new is read. */
+  | 'shutdown';
+
+const EMPTY = new Uint8Array(0);
+
+/** The smaller of two limits where 0 means none. */
+const tighter = (a: number, b: number): number => (a <= 0 ? b : b <= 0 ? a : Math.min(a, b));
+
+/**
+ * One accepted connection: decodes frames, runs each request, writes the responses, and keeps
+ * the connection within the server's limits: reading stops while the peer does not take its
+ * replies, a frame must complete in time, an idle connection is closed, a connection that has
+ * not passed `auth` gets small frames and is read one call at a time.
+ */
 export class ServerConnection implements ContextOwner {
   private readonly decoder: FrameDecoder;
+  private readonly limits: ServerLimits;
   private readonly watched = new Set<CallContext>();
-  private readTimer: NodeJS.Timeout | undefined;
-  private writeTimer: NodeJS.Timeout | undefined;
+  private readonly holds = new Set<Hold>();
+  /** Passed `auth` once (or the server has none): frames may be as large as `maxMessageLength`. */
+  private authenticated: boolean;
+  /** A frame is being admitted: chunks that still arrive wait in `held`. */
+  private admitting = false;
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  /** Bytes of this connection counted in the server's budget. */
+  private budgeted = 0;
+  /** Calls running; a connection with none (and nothing to send) can be idle. */
+  private calls = 0;
   private closing = false;
+  private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * When the frame now in the decoder began, or the connection was accepted while its first
+   * frame is due (0: none, or not being read); checked by frameTimer.
+   */
+  private frameStartedAt = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private writeTimer: NodeJS.Timeout | undefined;
+  /** Write-timeout clock: pendingBytes at the last check, bytes written since, when they last moved. */
+  private pendingAtCheck = 0;
+  private writtenSinceCheck = 0;
+  private lastWriteProgress = 0;
+  /** Pushes waiting for the peer to take the replies before them. */
+  private writableWaiters: { resolve(): void; reject(error: Error): void }[] = [];
   /** Gets each chunk: first `sniff`, then the rpcx decoder or the HTTP side. */
   private receive: (chunk: Uint8Array) => void = (chunk) => this.sniff(chunk);
   private foreign: ForeignConnectionSink | undefined;
@@ -225,18 +302,30 @@ export class ServerConnection implements ContextOwner {
     private readonly server: ServerCore,
     readonly connection: Connection,
   ) {
+    const limits = server.limits;
+    this.limits = limits;
+    this.authenticated = !server.auth;
     this.decoder = new FrameDecoder({
-      maxMessageLength: server.maxMessageLength,
-      maxDecompressedLength: server.maxDecompressedLength,
+      maxMessageLength: this.authenticated ? limits.maxMessageLength : tighter(limits.maxPreAuthLength, limits.maxMessageLength),
+      maxMetadataKeys: limits.maxMetadataKeys,
+      maxMetadataLength: limits.maxMetadataLength,
+      // Inflated in `admit`: off the event loop, and capped small until auth has passed.
+      decompress: false,
       compressors: server.compressors,
     });
-    if (server.readTimeoutMs > 0) {
-      this.readTimer = setTimeout(() => this.fail(new Error('read timeout')), server.readTimeoutMs);
-      this.readTimer.unref();
+    if (limits.idleTimeoutMs > 0) {
+      this.idleTimer = setTimeout(this.onIdle, limits.idleTimeoutMs);
+      this.idleTimer.unref();
+    }
+    // The first frame is due frameTimeoutMs after the accept, as a first HTTP head is in Node.
+    if (limits.frameTimeoutMs > 0) {
+      this.frameStartedAt = Date.now();
+      this.armFrameTimer(limits.frameTimeoutMs);
     }
     connection.setHandler({
       onData: (chunk) => this.receive(chunk),
       onClose: (err) => this.onClose(err),
+      onDrain: () => this.onDrain(),
     });
   }
 
@@ -247,11 +336,13 @@ export class ServerConnection implements ContextOwner {
   private sniff(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     const http = this.server.http;
-    const sink = http && chunk[0] !== MAGIC_NUMBER ? http.adopt(this.connection, chunk) : undefined;
+    const sink = http && chunk[0] !== MAGIC_NUMBER ? http.adopt(this.connection, chunk, this.outlet()) : undefined;
     if (sink) {
       this.foreign = sink;
+      // The HTTP side keeps its own deadlines from here.
+      this.frameStartedAt = 0;
       this.receive = (c) => {
-        this.readTimer?.refresh();
+        this.idleTimer?.refresh();
         sink.data(c);
       };
     } else {
@@ -260,39 +351,173 @@ export class ServerConnection implements ContextOwner {
     this.receive(chunk);
   }
 
+  private outlet(): ConnectionOutlet {
+    const holds = this.holds;
+    return {
+      write: (bytes) => this.send(bytes),
+      get congested() {
+        return holds.has('writes');
+      },
+      holdReading: (held) => (held ? this.hold('http') : this.release('http')),
+    };
+  }
+
   /** Stop reading new requests; in-flight ones still answer (graceful shutdown). */
   stopReading(): void {
     this.closing = true;
-    this.connection.pauseReading();
+    this.hold('shutdown');
   }
 
   private onData(chunk: Uint8Array): void {
-    this.readTimer?.refresh();
-    try {
-      this.decoder.push(chunk, (m) => this.onMessage(m));
-    } catch (err) {
-      // A malformed frame ends this connection only; the stream cannot be resynchronised.
-      const error = toError(err);
-      this.server.logger.warn(`rpcx: closing ${this.connection.remoteAddress}: ${error.message}`);
-      for (const p of this.server.plugins.with('postReadRequest')) {
-        try {
-          p.postReadRequest(this.connection, undefined, error);
-        } catch {
-          // the connection is closing anyway
-        }
-      }
-      this.fail(error);
-    }
-  }
-
-  private onMessage(req: Message): void {
-    if (this.closing) return;
-    const plugins = this.server.plugins;
-    if (plugins.with('preReadRequest').length > 0 || plugins.with('postReadRequest').length > 0) {
-      void this.readHooks(req).then((ok) => ok && this.handle(req), (err) => this.fail(toError(err)));
+    this.idleTimer?.refresh();
+    if (this.admitting) {
+      // In flight when reading was held: decoded once the frame before is admitted.
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      this.account();
       return;
     }
-    this.handle(req);
+    this.decode(chunk);
+  }
+
+  private decode(chunk: Uint8Array): void {
+    let completed = false;
+    try {
+      this.decoder.push(chunk, (m) => {
+        completed = true;
+        return this.onFrame(m);
+      });
+    } catch (err) {
+      // A malformed frame ends this connection only; the stream cannot be resynchronised.
+      this.readFailed(toError(err));
+      return;
+    }
+    this.account();
+    this.clockFrame(completed);
+  }
+
+  /** A frame that cannot be read (or inflated): the postReadRequest hooks hear of it, then the connection closes. */
+  private readFailed(err: Error): void {
+    const error =
+      !this.authenticated && err instanceof MessageTooLongError && err.limit !== this.limits.maxMessageLength
+        ? new UnauthenticatedMessageTooLongError(err.length, err.limit)
+        : err;
+    for (const p of this.server.plugins.with('postReadRequest')) {
+      try {
+        p.postReadRequest(this.connection, undefined, error);
+      } catch {
+        // the connection is closing anyway
+      }
+    }
+    this.fail(error);
+  }
+
+  /** Count what this connection holds for incomplete requests against the server's cap. */
+  private account(): void {
+    const now = this.decoder.pendingBytes + this.heldBytes;
+    const delta = now - this.budgeted;
+    if (delta === 0) return;
+    this.budgeted = now;
+    const budget = this.server.budget;
+    if (!budget.adjust(delta)) this.fail(new ServerBufferFullError(budget.limit));
+  }
+
+  /**
+   * A frame that has begun must complete within `frameTimeoutMs`, however its bytes trickle in.
+   * Called after every chunk: it only notes the time, and one timer checks it.
+   */
+  private clockFrame(restart: boolean): void {
+    const ms = this.limits.frameTimeoutMs;
+    if (ms <= 0) return;
+    // Time spent not reading (held) is not the peer's doing.
+    if (this.decoder.pendingBytes === 0 || this.holds.size > 0 || this.closed) {
+      this.frameStartedAt = 0;
+      return;
+    }
+    if (this.frameStartedAt !== 0 && !restart) return;
+    this.frameStartedAt = Date.now();
+    if (!this.frameTimer) this.armFrameTimer(ms);
+  }
+
+  private armFrameTimer(ms: number): void {
+    this.frameTimer = setTimeout(this.checkFrame, ms);
+    this.frameTimer.unref();
+  }
+
+  private readonly checkFrame = (): void => {
+    this.frameTimer = undefined;
+    if (this.frameStartedAt === 0 || this.closed) return;
+    const ms = this.limits.frameTimeoutMs;
+    const left = this.frameStartedAt + ms - Date.now();
+    if (left > 0) this.armFrameTimer(left);
+    else this.fail(new FrameTimeoutError(ms));
+  };
+
+
+  /** A decoded frame; false stops decoding until it has been admitted. */
+  private onFrame(req: Message): boolean {
+    if (this.closing) return false;
+    const plugins = this.server.plugins;
+    const hooks = plugins.with('preReadRequest').length > 0 || plugins.with('postReadRequest').length > 0;
+    if (req.compressType === 0 && (this.authenticated || req.heartbeat) && !hooks) {
+      this.start(req);
+      return true;
+    }
+    this.admitting = true;
+    this.hold('admit');
+    void this.admit(req, hooks).then(
+      (readOn) => readOn && this.endAdmit(),
+      (err) => this.fail(toError(err)),
+    );
+    return false;
+  }
+
+  /**
+   * What Go's read loop does for a frame before reading the next: inflate it (here on zlib's
+   * thread pool, capped small until auth has passed), run the read hooks and, for the
+   * connection's first call, auth. Resolves whether reading goes on.
+   */
+  private async admit(req: Message, hooks: boolean): Promise<boolean> {
+    if (req.compressType !== 0) {
+      const limit = this.authenticated
+        ? this.limits.maxDecompressedLength
+        : tighter(this.limits.maxPreAuthLength, this.limits.maxDecompressedLength);
+      try {
+        await decompressPayload(req, this.server.compressors, limit);
+      } catch (err) {
+        this.readFailed(toError(err));
+        return false;
+      }
+    }
+    if (this.closing || this.closed) return false;
+    if (hooks && !(await this.readHooks(req))) return !this.closed;
+    if (this.authenticated || req.heartbeat) {
+      this.start(req);
+      return true;
+    }
+    // The first call: nothing more is read until it has passed auth.
+    const { ctx, handler } = callContext(this.server, req, this, Date.now());
+    this.callStarted();
+    if (!(await this.authorize(req, ctx))) {
+      this.callEnded(ctx);
+      return false;
+    }
+    this.authenticated = true;
+    this.decoder.maxMessageLength = this.limits.maxMessageLength;
+    void this.run(req, ctx, handler).finally(() => this.callEnded(ctx));
+    return true;
+  }
+
+  /** Frames left in the decoder, then chunks that came meanwhile, until one needs admitting. */
+  private endAdmit(): void {
+    this.admitting = false;
+    this.decode(EMPTY);
+    while (!this.admitting && this.held.length > 0 && !this.closed) {
+      const chunk = this.held.shift()!;
+      this.heldBytes -= chunk.length;
+      this.decode(chunk);
+    }
+    if (!this.admitting) this.release('admit');
   }
 
   /** Go's PreReadRequest / PostReadRequest: an error closes the connection, a rate limit is answered. */
@@ -310,17 +535,26 @@ export class ServerConnection implements ContextOwner {
     }
   }
 
-  private handle(req: Message): void {
+  /** A heartbeat, or a call of a connection past its first auth. */
+  private start(req: Message): void {
     if (req.heartbeat) {
       void this.heartbeat(req);
       return;
     }
     const { ctx, handler } = callContext(this.server, req, this, Date.now());
+    this.callStarted();
+    void this.serve(req, ctx, handler).finally(() => this.callEnded(ctx));
+  }
+
+  private callStarted(): void {
+    this.calls++;
     this.server.callStarted();
-    void this.serve(req, ctx, handler).finally(() => {
-      ctx.finish();
-      this.server.callEnded();
-    });
+  }
+
+  private callEnded(ctx: CallContext): void {
+    ctx.finish();
+    this.calls--;
+    this.server.callEnded();
   }
 
   /** Heartbeats skip auth, run the heartbeat hooks, and are echoed as they came. */
@@ -336,18 +570,26 @@ export class ServerConnection implements ContextOwner {
   }
 
   private async serve(req: Message, ctx: CallContext, handler: Handler | undefined): Promise<void> {
-    const server = this.server;
-    if (server.auth) {
-      try {
-        const r = server.auth(ctx, req.metadata[MetaKey.Auth]);
-        if (isThenable(r)) await r;
-      } catch (err) {
-        // Go answers (unless oneway) and then closes the connection.
-        if (!req.oneway) this.write(errorResponse(req, toError(err), undefined, this.server.errorText));
-        void this.connection.close();
-        return;
-      }
+    if (this.server.auth && !(await this.authorize(req, ctx))) return;
+    await this.run(req, ctx, handler);
+  }
+
+  /** The server's auth on this request. Go answers a refusal (unless oneway), then closes the connection. */
+  private async authorize(req: Message, ctx: CallContext): Promise<boolean> {
+    try {
+      const r = this.server.auth!(ctx, req.metadata[MetaKey.Auth]);
+      if (isThenable(r)) await r;
+      return true;
+    } catch (err) {
+      if (!req.oneway) this.write(errorResponse(req, toError(err), undefined, this.server.errorText));
+      void this.connection.close();
+      return false;
     }
+  }
+
+  /** Past auth: preHandleRequest, the call, the response. */
+  private async run(req: Message, ctx: CallContext, handler: Handler | undefined): Promise<void> {
+    const server = this.server;
     for (const p of server.plugins.with('preHandleRequest')) {
       try {
         await p.preHandleRequest(ctx);
@@ -355,7 +597,6 @@ export class ServerConnection implements ContextOwner {
         server.logger.warn(`rpcx: preHandleRequest: ${toError(err).message}`); // ignored, as Go does
       }
     }
-
     const { res, error } = await invoke(server, req, ctx, handler);
     await this.respond(ctx, req, req.oneway ? undefined : res, error);
   }
@@ -390,8 +631,7 @@ export class ServerConnection implements ContextOwner {
       if (!fallback) return;
       frame = encodeMessage(fallback, this.server.compressors);
     }
-    this.connection.write(frame);
-    this.armWriteTimer();
+    this.send(frame);
   }
 
   private errorResponseFrom(res: Message, error: Error): Message {
@@ -403,16 +643,88 @@ export class ServerConnection implements ContextOwner {
     return e;
   }
 
-  /** A peer that stops reading must not hold queued responses forever. */
-  private armWriteTimer(): void {
-    const ms = this.server.writeTimeoutMs;
-    if (ms <= 0 || this.writeTimer) return;
-    this.writeTimer = setTimeout(() => {
-      this.writeTimer = undefined;
-      if (this.connection.pendingBytes > 0) this.fail(new Error('write timeout'));
-    }, ms);
+  /**
+   * Every byte this connection sends goes out here: past `writeHighWaterMark` unsent, reading
+   * stops until the peer has taken them (`onDrain`), and unsent bytes that do not move for
+   * `writeTimeoutMs` close the connection.
+   */
+  send(bytes: Uint8Array): void {
+    if (this.connection.closed) return;
+    this.connection.write(bytes);
+    this.writtenSinceCheck += bytes.length;
+    if (this.connection.pendingBytes >= this.limits.writeHighWaterMark) this.hold('writes');
+    if (!this.writeTimer && this.limits.writeTimeoutMs > 0) {
+      this.lastWriteProgress = Date.now();
+      this.pendingAtCheck = this.connection.pendingBytes;
+      this.writtenSinceCheck = 0;
+      this.armWriteClock();
+    }
+  }
+
+  /** Resolves when this connection takes more writes: at once, or when the peer has read enough. */
+  writable(): Promise<void> {
+    if (this.closed) return Promise.reject(new ShutdownError());
+    if (!this.holds.has('writes')) return Promise.resolve();
+    return new Promise((resolve, reject) => this.writableWaiters.push({ resolve, reject }));
+  }
+
+  private armWriteClock(): void {
+    this.writeTimer = setTimeout(this.checkWrites, Math.max(1, this.limits.writeTimeoutMs / 4));
     this.writeTimer.unref();
   }
+
+  /** Whether unsent bytes moved since the last check: bytes sent = pending before + written since - pending now. */
+  private readonly checkWrites = (): void => {
+    this.writeTimer = undefined;
+    if (this.closed) return;
+    const pending = this.connection.pendingBytes;
+    // Everything went out: the clock stops until the next write.
+    if (pending === 0) return;
+    const now = Date.now();
+    if (this.pendingAtCheck + this.writtenSinceCheck - pending > 0) this.lastWriteProgress = now;
+    else if (now - this.lastWriteProgress >= this.limits.writeTimeoutMs) {
+      this.fail(new WriteTimeoutError(this.limits.writeTimeoutMs));
+      return;
+    }
+    this.pendingAtCheck = pending;
+    this.writtenSinceCheck = 0;
+    this.armWriteClock();
+  };
+
+  private onDrain(): void {
+    if (this.connection.pendingBytes >= this.limits.writeHighWaterMark) return;
+    this.release('writes');
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const w of waiters) w.resolve();
+    this.foreign?.drained();
+  }
+
+  private hold(reason: Hold): void {
+    if (this.holds.has(reason)) return;
+    this.holds.add(reason);
+    if (this.holds.size === 1) {
+      this.connection.pauseReading();
+      this.frameStartedAt = 0;
+    }
+  }
+
+  private release(reason: Hold): void {
+    if (!this.holds.delete(reason) || this.holds.size > 0 || this.closed) return;
+    this.connection.resumeReading();
+    // A frame already begun gets a fresh deadline: the time held was not the peer's.
+    if (!this.foreign) this.clockFrame(true);
+  }
+
+  /** Idle: nothing received for `idleTimeoutMs`, no call running, nothing being admitted or sent. */
+  private readonly onIdle = (): void => {
+    if (this.closed) return;
+    if (this.calls > 0 || this.admitting || this.foreign?.busy || this.connection.pendingBytes > 0) {
+      this.idleTimer!.refresh();
+      return;
+    }
+    this.fail(new IdleTimeoutError(this.limits.idleTimeoutMs));
+  };
 
   push(servicePath: string, serviceMethod: string, payload: Uint8Array | string, metadata?: Metadata): Promise<void> {
     return this.server.sendMessage(this.connection, servicePath, serviceMethod, metadata, payload);
@@ -426,14 +738,26 @@ export class ServerConnection implements ContextOwner {
     this.watched.delete(ctx);
   }
 
+  /** Close the connection for `error` (logged; `onClose` and the connClose hooks follow). */
   private fail(error: Error): void {
+    if (this.closed) return;
+    this.server.logger.warn(`rpcx: closing ${this.connection.remoteAddress}: ${error.message}`);
     this.connection.destroy(error);
   }
 
   private onClose(error?: Error): void {
+    this.closed = true;
     this.foreign?.closed(error);
-    if (this.readTimer) clearTimeout(this.readTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.writeTimer) clearTimeout(this.writeTimer);
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.server.budget.adjust(-this.budgeted);
+    this.budgeted = 0;
+    this.held = [];
+    this.heldBytes = 0;
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const w of waiters) w.reject(new ShutdownError({ cause: error }));
     for (const ctx of this.watched) ctx.connectionLost(error);
     this.watched.clear();
     this.server.connectionClosed(this);

@@ -1,9 +1,10 @@
 import {
   ConfigError,
+  ServerClosedError,
+  ShutdownError,
+  TooManyConnectionsError,
   isStartable,
   silentLogger,
-  ShutdownError,
-  ServerClosedError,
   type Codec,
   type Connection,
   type Listener,
@@ -17,6 +18,7 @@ import {
 import { CodecRegistry, CompressorRegistry, Message, encodeMessage, type Compressor } from '@rpcx/protocol';
 import { ServerConnection, type ServerCore } from './connection.js';
 import { HttpFront, type HttpOptions } from './http/front.js';
+import { BufferBudget, resolveLimits } from './limits.js';
 import { PluginContainer } from './plugins.js';
 import {
   ServiceTable,
@@ -37,19 +39,65 @@ export interface ServerOptions {
   plugins?: ServerPlugin[];
   /**
    * Check the `__AUTH` token of every request but heartbeats; throw to refuse. A refused
-   * request is answered with the error and the connection is closed, as in Go.
+   * request is answered with the error and the connection is closed, as in Go. Until a
+   * connection's first call has passed, its frames are held to `maxPreAuthLength` and it is
+   * read one frame at a time.
    */
   auth?: (ctx: RequestContext, token: string | undefined) => void | Promise<void>;
   /** Rewrite the `__rpcx_error__` text (Go `ServerErrorFunc`). Default: the error's message. */
   errorText?: (response: Message, error: Error) => string;
-  /** Close a connection that sends no bytes for this long. 0 = never. @default 0 */
-  readTimeoutMs?: number;
-  /** Close a connection whose responses stay unsent this long. 0 = never. @default 0 */
+  /**
+   * Close a connection that has sent nothing for this long while none of its calls runs and
+   * nothing waits to be sent (`IdleTimeoutError`). 0 = never. Go: `WithReadTimeout`, none by
+   * default. @default 300000 (5 min)
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Close a connection whose frame, once begun, is not complete this long after (a peer
+   * trickling bytes; `FrameTimeoutError`), or whose first frame is not complete this long
+   * after the accept. Time spent not reading (back-pressure) does not count. 0 = never. Go has
+   * none. @default 60000
+   */
+  frameTimeoutMs?: number;
+  /**
+   * Close a connection whose unsent bytes make no progress for this long: the peer does not
+   * read (`WriteTimeoutError`). Progress is seen when a write is fully handed to the OS, so a
+   * single reply must get out within it. 0 = never. Go: `WithWriteTimeout`, none by default.
+   * @default 60000
+   */
   writeTimeoutMs?: number;
+  /**
+   * Stop reading a connection while this many bytes of its replies (and pushes) are unsent;
+   * read on once the peer has taken them below it. At least 64 KiB. Go has none: it keeps
+   * reading and its writers block. @default 1048576 (1 MiB)
+   */
+  writeHighWaterMark?: number;
   /** See `DecodeOptions.maxMessageLength`. @default 64 MiB */
   maxMessageLength?: number;
-  /** See `DecodeOptions.maxDecompressedLength`. @default 64 MiB */
+  /**
+   * See `DecodeOptions.maxDecompressedLength`; inflation runs on zlib's thread pool, one frame
+   * per connection at a time. @default 32 MiB
+   */
   maxDecompressedLength?: number;
+  /**
+   * With `auth`: the largest frame, and the largest inflated payload, accepted from a
+   * connection before its first call has passed auth (heartbeats included). Larger ones close
+   * it (`UnauthenticatedMessageTooLongError`, `DecompressedTooLongError`). 0 = no separate
+   * limit. @default 1048576 (1 MiB)
+   */
+  maxPreAuthLength?: number;
+  /** See `DecodeOptions.maxMetadataKeys`. @default 1024 */
+  maxMetadataKeys?: number;
+  /** See `DecodeOptions.maxMetadataLength`. @default 1 MiB */
+  maxMetadataLength?: number;
+  /**
+   * Most bytes held for incomplete requests (partial frames, HTTP bodies being read) over all
+   * connections; the connection whose bytes would pass it is closed (`ServerBufferFullError`).
+   * 0 = no cap. @default 268435456 (256 MiB)
+   */
+  maxBufferedBytes?: number;
+  /** Most connections open at once; more are closed on accept (`TooManyConnectionsError`). 0 = no limit. @default 0 */
+  maxConnections?: number;
   /** @default silent */
   logger?: Logger;
   /**
@@ -83,6 +131,7 @@ export class Server {
   private readonly transports: Transport[];
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<ServerConnection>();
+  private readonly byConnection = new WeakMap<Connection, ServerConnection>();
   private readonly serviceMetadata = new Map<string, string>();
   private readonly logger: Logger;
   private pushSeq = 0;
@@ -92,6 +141,7 @@ export class Server {
 
   constructor(options: ServerOptions = {}) {
     this.transports = options.transports ?? [];
+    const limits = resolveLimits(options);
     this.logger = options.logger ?? silentLogger;
     const codecs = new CodecRegistry(options.codecs);
     const compressors = new CompressorRegistry();
@@ -106,10 +156,8 @@ export class Server {
       logger: this.logger,
       auth: options.auth,
       errorText: options.errorText,
-      maxMessageLength: options.maxMessageLength,
-      maxDecompressedLength: options.maxDecompressedLength,
-      readTimeoutMs: options.readTimeoutMs ?? 0,
-      writeTimeoutMs: options.writeTimeoutMs ?? 0,
+      limits,
+      budget: new BufferBudget(limits.maxBufferedBytes),
       http: undefined,
       get shuttingDown() {
         return self.state !== 'open';
@@ -211,7 +259,8 @@ export class Server {
 
   /**
    * Push a message to a connected client (Go `SendMessage`): a oneway request frame with
-   * raw payload and a server-wide sequence starting at 1.
+   * raw payload and a server-wide sequence starting at 1. While the client has more unsent
+   * bytes than `writeHighWaterMark`, the push waits for it to read them.
    */
   async sendMessage(
     connection: Connection,
@@ -232,7 +281,14 @@ export class Server {
     let error: Error | undefined;
     try {
       if (connection.closed) throw new ShutdownError();
-      connection.write(encodeMessage(m, this.core.compressors));
+      const owner = this.byConnection.get(connection);
+      const frame = encodeMessage(m, this.core.compressors);
+      if (owner) {
+        await owner.writable();
+        owner.send(frame);
+      } else {
+        connection.write(frame);
+      }
     } catch (err) {
       error = err as Error;
     }
@@ -283,9 +339,16 @@ export class Server {
       connection.destroy();
       return;
     }
+    const max = this.core.limits.maxConnections;
+    if (max > 0 && this.connections.size >= max) {
+      const error = new TooManyConnectionsError(max);
+      this.logger.warn(`rpcx: refusing ${connection.remoteAddress}: ${error.message}`);
+      connection.destroy(error);
+      return;
+    }
     const hooks = this.plugins.with('connAccept');
     if (hooks.length === 0) {
-      this.connections.add(new ServerConnection(this.core, connection));
+      this.track(new ServerConnection(this.core, connection));
       return;
     }
     void (async () => {
@@ -298,11 +361,16 @@ export class Server {
         }
         if (r && typeof r === 'object') conn = r;
       }
-      this.connections.add(new ServerConnection(this.core, conn));
+      this.track(new ServerConnection(this.core, conn));
     })().catch((err) => {
       this.logger.warn(`rpcx: connAccept plugin: ${(err as Error).message}`);
       connection.destroy();
     });
+  }
+
+  private track(conn: ServerConnection): void {
+    this.connections.add(conn);
+    this.byConnection.set(conn.connection, conn);
   }
 
   private async unregisterAll(): Promise<void> {

@@ -1,4 +1,4 @@
-// Connection-level behaviour over real sockets: unix sockets, read timeouts, and a client
+// Connection-level behaviour over real sockets: unix sockets, idle timeouts, and a client
 // heartbeat closing a connection whose server stopped answering.
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,8 +30,8 @@ test('calls over a unix socket', async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('readTimeoutMs closes a connection that sends nothing, and only that one', async () => {
-  const { server, key, address } = await serve('tcp', '127.0.0.1:0', { readTimeoutMs: 150 });
+test('idleTimeoutMs closes a connection that sends nothing, and only that one', async () => {
+  const { server, key, address } = await serve('tcp', '127.0.0.1:0', { idleTimeoutMs: 150 });
   const idle = connect(Number(address.split(':')[1]), '127.0.0.1');
   idle.on('error', () => {});
   const closedAt = new Promise<number>((resolve) => idle.on('close', () => resolve(Date.now())));

@@ -57,6 +57,24 @@ const cases: [string, () => Buffer, string][] = [
     'RPCX_ERR_DECOMPRESSED_TOO_LONG',
   ],
   [
+    'metadata with more keys than maxMetadataKeys (2000, limit 1024)',
+    () => {
+      const metadata: Record<string, string> = {};
+      for (let i = 0; i < 2000; i++) metadata[`k${i}`] = 'v';
+      return Buffer.from(encodeMessage(new Message({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, metadata, payload: codec.encode({}) })));
+    },
+    'RPCX_ERR_METADATA_TOO_MANY_KEYS',
+  ],
+  [
+    'a metadata block longer than maxMetadataLength (2 MiB, limit 1 MiB)',
+    () => {
+      const m = new Message({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, payload: codec.encode({}) });
+      m.metadata.big = 'x'.repeat(2 * 1024 * 1024);
+      return Buffer.from(encodeMessage(m));
+    },
+    'RPCX_ERR_METADATA_TOO_LONG',
+  ],
+  [
     'unknown compressor',
     () => {
       const b = good();

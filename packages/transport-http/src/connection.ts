@@ -53,7 +53,7 @@ export class TunnelConnection implements Connection {
   constructor(inner: Connection, network: string) {
     this.#inner = inner;
     this.network = network;
-    inner.setHandler({ onData: this.#onInnerData, onClose: this.#onInnerClose });
+    inner.setHandler({ onData: this.#onInnerData, onClose: this.#onInnerClose, onDrain: this.#onInnerDrain });
   }
 
   get remoteAddress(): string {
@@ -96,8 +96,13 @@ export class TunnelConnection implements Connection {
 
   pauseReading(): void {
     this.#paused = true;
-    this.#queue = [];
     this.#inner.pauseReading();
+  }
+
+  resumeReading(): void {
+    this.#paused = false;
+    this.#inner.resumeReading();
+    if (this.#handler && this.#queue.length > 0) this.#scheduleDrain();
   }
 
   close(): Promise<void> {
@@ -150,14 +155,19 @@ export class TunnelConnection implements Connection {
       this.#scan();
       return;
     }
-    if (this.#paused) return;
-    if (this.#handler && this.#queue.length === 0) {
+    if (this.#handler && this.#queue.length === 0 && !this.#paused) {
       // A throw here reaches the socket connection underneath, which destroys with it.
       this.#handler.onData(chunk);
       return;
     }
+    // Held while paused (the connection underneath stops too; this is what was in flight).
     this.#queue.push(chunk);
-    if (this.#handler) this.#scheduleDrain();
+    if (this.#handler && !this.#paused) this.#scheduleDrain();
+  };
+
+  readonly #onInnerDrain = (): void => {
+    // A throw here reaches the connection underneath, which destroys with it.
+    if (!this.#inHead) this.#handler?.onDrain?.();
   };
 
   readonly #onInnerClose = (error?: Error): void => {

@@ -6,6 +6,7 @@
 import {
   ConfigError,
   ConnectionError,
+  DRAIN_NOTICE_BYTES,
   DialError,
   type Connection,
   type ConnectionHandler,
@@ -101,7 +102,9 @@ export class KcpConnection implements Connection {
   /** Frames written this turn, handed to KCP in process.nextTick. */
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
-  /** Data taken from KCP after the peer closed, waiting for a handler. */
+  /** pendingBytes reached DRAIN_NOTICE_BYTES: report onDrain once the window has taken it below. */
+  #drainOwed = false;
+  /** Data taken from KCP after the peer closed, or while paused, waiting for a handler. */
   #leftover: Uint8Array[] = [];
   #established = false;
   #onEstablished: ((rejectWith?: Error) => void) | undefined;
@@ -167,6 +170,7 @@ export class KcpConnection implements Connection {
     // Writes after close()/destroy() are dropped, as there is nobody left to tell.
     if (this.#state !== 'open' || frame.length === 0) return;
     this.#queuedBytes += frame.length;
+    if (this.pendingBytes >= DRAIN_NOTICE_BYTES) this.#drainOwed = true;
     if (this.#queue.push(frame) === 1) process.nextTick(this.#flushWrites);
   }
 
@@ -174,6 +178,17 @@ export class KcpConnection implements Connection {
     // What arrives now stays in KCP's receive queue; once it holds a window's worth, the
     // advertised window is 0 and the peer stops sending.
     this.#paused = true;
+  }
+
+  resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    // Delivery reopens the window; #deliver sends the peer a window update if it was shut.
+    setImmediate(() => {
+      if (this.#state === 'closed') return;
+      this.#deliver();
+      this.#armIfBusy(this.#kcp.interval);
+    });
   }
 
   close(): Promise<void> {
@@ -307,6 +322,7 @@ export class KcpConnection implements Connection {
       this.#armIfBusy(kcp.interval);
     }
     this.#checkClosing();
+    this.#checkDrained();
   };
 
   readonly #flushWrites = (): void => {
@@ -358,7 +374,19 @@ export class KcpConnection implements Connection {
     if (this.#state === 'closed') return;
     this.#flushNow();
     this.#checkClosing();
+    this.#checkDrained();
   };
+
+  /** The send window has taken queued bytes: tell the owner once pendingBytes is low again. */
+  #checkDrained(): void {
+    if (!this.#drainOwed || this.#state !== 'open' || this.pendingBytes >= DRAIN_NOTICE_BYTES) return;
+    this.#drainOwed = false;
+    try {
+      this.#handler?.onDrain?.();
+    } catch (error) {
+      this.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
 
   #armIdle(ms: number): void {
     this.#idleTimer = setTimeout(() => {

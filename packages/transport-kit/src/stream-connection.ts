@@ -1,4 +1,4 @@
-import { ConfigError, type Connection, type ConnectionHandler } from '@rpcx/core';
+import { ConfigError, DRAIN_NOTICE_BYTES, type Connection, type ConnectionHandler } from '@rpcx/core';
 
 /**
  * Frames of one turn are joined into one stream write while the write stays under this size;
@@ -27,7 +27,8 @@ export type StreamConnectionState = 'open' | 'closing' | 'closed';
  * A `Connection` over one bidirectional stream inside a session (a QUIC connection, a
  * WebTransport session). The stream may come later than the object (server side: with the
  * client's first bytes); writes made before it arrives wait for it. Frames written in one turn
- * are coalesced into few stream writes, and reading honours `pauseReading()`.
+ * are coalesced into few stream writes; `pauseReading()` stops reading the stream (its flow
+ * control then holds the peer back) until `resumeReading()`.
  *
  * Closing follows TCP's orderly close: `close()` ends the stream after the queued writes,
  * keeps reading until the peer ends its side too, and only then ends the session, so nothing
@@ -48,7 +49,7 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #handler: ConnectionHandler | undefined;
   #state: StreamConnectionState = 'open';
-  /** Data is no longer delivered: pauseReading(), close() or destroy(). */
+  /** Data is not delivered now: pauseReading(), close() or destroy(). */
   #paused = false;
   #resumeReading: (() => void) | undefined;
   #reading = false;
@@ -56,6 +57,8 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
   #queuedBytes = 0;
   /** Bytes handed to the stream writer that it has not yet passed on. */
   #inflightBytes = 0;
+  /** pendingBytes reached DRAIN_NOTICE_BYTES: report onDrain once the writer has taken it below. */
+  #drainOwed = false;
   #flushScheduled = false;
   #error: Error | undefined;
   /** The session has ended on its own (closed by either side, timed out, failed). */
@@ -161,6 +164,7 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
     if (this.#state !== 'open') return;
     this.#queue.push(frame);
     this.#queuedBytes += frame.length;
+    if (this.pendingBytes >= DRAIN_NOTICE_BYTES) this.#drainOwed = true;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(this.#flush);
@@ -169,6 +173,12 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
 
   pauseReading(): void {
     this.#paused = true;
+  }
+
+  resumeReading(): void {
+    if (this.#state !== 'open') return;
+    this.#paused = false;
+    this.#resumeReading?.();
   }
 
   close(): Promise<void> {
@@ -237,7 +247,10 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
     const send = (chunk: Uint8Array) => {
       this.#inflightBytes += chunk.length;
       writer.write(chunk).then(
-        () => (this.#inflightBytes -= chunk.length),
+        () => {
+          this.#inflightBytes -= chunk.length;
+          this.#checkDrained();
+        },
         // The stream was reset or the session closed: the read loop or the session's own
         // events report it; what was not written is lost either way.
         () => (this.#inflightBytes = 0),
@@ -262,6 +275,16 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
     sendRun();
   };
 
+  #checkDrained(): void {
+    if (!this.#drainOwed || this.#state !== 'open' || this.pendingBytes >= DRAIN_NOTICE_BYTES) return;
+    this.#drainOwed = false;
+    try {
+      this.#handler?.onDrain?.();
+    } catch (error) {
+      this.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   /** Ends our side of the stream after everything queued on the writer. */
   #endWriting(): void {
     const writer = this.#writer;
@@ -281,17 +304,16 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
   async #readLoop(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
     try {
       for (;;) {
-        while (this.#paused && this.#state === 'open') {
-          await new Promise<void>((resolve) => (this.#resumeReading = resolve));
-          this.#resumeReading = undefined;
-        }
+        if (this.#paused) await this.#whilePaused();
         if (this.#state === 'closed') return;
         const { value, done } = await reader.read();
         if (done) {
           this.#onEndOfStream();
           return;
         }
-        if (this.#paused || this.#state !== 'open' || !this.#handler) continue;
+        // Paused while this read was under way: the chunk waits for resumeReading().
+        if (this.#paused) await this.#whilePaused();
+        if (this.#state !== 'open' || !this.#handler) continue;
         try {
           this.#handler.onData(value);
         } catch (error) {
@@ -303,6 +325,14 @@ export abstract class StreamConnection<S extends BidiStream = BidiStream> implem
       this.#onStreamError(error);
     } finally {
       reader.releaseLock();
+    }
+  }
+
+  /** Resolves once reading may go on: resumeReading(), or the connection is no longer open. */
+  async #whilePaused(): Promise<void> {
+    while (this.#paused && this.#state === 'open') {
+      await new Promise<void>((resolve) => (this.#resumeReading = resolve));
+      this.#resumeReading = undefined;
     }
   }
 

@@ -3,11 +3,13 @@
  * An in-process transport (Go's `memu`): `memu@name` addresses live in a registry shared by
  * every `memoryTransport()` in the process, so a server and a client in the same process
  * talk without sockets. Bytes are delivered asynchronously, one chunk per write batch, like a
- * real stream, so code tested on it behaves as on TCP.
+ * real stream, so code tested on it behaves as on TCP; while the reading end is paused, the
+ * writer's bytes stay pending on its side, as a full socket buffer would keep them.
  */
 import {
   DialError,
   ListenError,
+  DRAIN_NOTICE_BYTES,
   type Connection,
   type ConnectionHandler,
   type Listener,
@@ -25,8 +27,11 @@ class MemoryConnection implements Connection {
   private handler: ConnectionHandler | undefined;
   private inbox: Uint8Array[] = [];
   private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
   private flushScheduled = false;
   private paused = false;
+  /** pendingBytes reached DRAIN_NOTICE_BYTES: report onDrain once it is below again. */
+  private drainOwed = false;
 
   constructor(
     readonly localAddress: string,
@@ -34,7 +39,7 @@ class MemoryConnection implements Connection {
   ) {}
 
   get pendingBytes(): number {
-    return this.outbox.reduce((n, b) => n + b.length, 0);
+    return this.outboxBytes;
   }
 
   setHandler(handler: ConnectionHandler): void {
@@ -45,14 +50,20 @@ class MemoryConnection implements Connection {
   write(frame: Uint8Array): void {
     if (this.closed) return;
     this.outbox.push(frame);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.outboxBytes += frame.length;
+    if (this.outboxBytes >= DRAIN_NOTICE_BYTES) this.drainOwed = true;
+    this.scheduleFlush();
   }
 
   pauseReading(): void {
     this.paused = true;
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+    this.drainInbox();
+    // The writer kept its bytes while this end was paused.
+    if (!this.peer.closed) this.peer.scheduleFlush();
   }
 
   async close(): Promise<void> {
@@ -64,6 +75,7 @@ class MemoryConnection implements Connection {
 
   destroy(error?: Error): void {
     this.outbox = [];
+    this.outboxBytes = 0;
     this.shut(error);
   }
 
@@ -72,12 +84,27 @@ class MemoryConnection implements Connection {
     this.drainInbox();
   }
 
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outbox.length === 0 || this.closed) return;
+    if (this.outbox.length === 0 || this.closed || this.peer.paused) return;
     const chunk = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
     this.outbox = [];
+    this.outboxBytes = 0;
     this.peer.receive(chunk);
+    if (this.drainOwed) {
+      this.drainOwed = false;
+      try {
+        this.handler?.onDrain?.();
+      } catch (error) {
+        this.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
   }
 
   private drainInbox(): void {

@@ -47,6 +47,7 @@ export class SocketConnection implements Connection {
   readonly #closeTimeoutMs: number;
   #handler: ConnectionHandler | undefined;
   #state: State = 'open';
+  #paused = false;
   /** Frames written this turn, flushed in process.nextTick. */
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -65,6 +66,9 @@ export class SocketConnection implements Connection {
     this.#closeTimeoutMs = options.closeTimeoutMs;
     socket.on('error', this.#onError);
     socket.on('close', this.#onSocketClose);
+    // Node emits 'drain' when the socket's buffer has emptied after a write of at least its
+    // high-water mark (16 KiB), so every pendingBytes of DRAIN_NOTICE_BYTES is reported.
+    socket.on('drain', this.#onDrain);
     // A socket can be gone before it is handed over (reset during the TLS handshake, …).
     if (socket.destroyed) process.nextTick(this.#onSocketClose);
   }
@@ -86,6 +90,8 @@ export class SocketConnection implements Connection {
       return;
     }
     this.#socket.on('data', this.#onData);
+    // Attaching 'data' alone does not start a socket that pause() stopped before.
+    if (!this.#paused) this.#socket.resume();
   }
 
   write(frame: Uint8Array): void {
@@ -96,7 +102,15 @@ export class SocketConnection implements Connection {
   }
 
   pauseReading(): void {
+    this.#paused = true;
     this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#paused = false;
+    // Before setHandler nobody listens yet (a flowing socket would drop what it reads);
+    // setHandler starts it then.
+    if (this.#handler && this.#state === 'open') this.#socket.resume();
   }
 
   close(): Promise<void> {
@@ -159,6 +173,15 @@ export class SocketConnection implements Connection {
       this.#handler!.onData(chunk);
     } catch (error) {
       // A throwing handler must not take the process down through the socket's callback.
+      this.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  readonly #onDrain = (): void => {
+    if (this.#state !== 'open' || !this.#handler?.onDrain) return;
+    try {
+      this.#handler.onDrain();
+    } catch (error) {
       this.destroy(error instanceof Error ? error : new Error(String(error)));
     }
   };

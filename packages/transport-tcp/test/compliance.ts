@@ -7,7 +7,7 @@
  * leak test uses them when present.
  */
 import { randomBytes } from 'node:crypto';
-import type { Connection, DialOptions, Listener, ListenOptions, Transport } from '@rpcx/core';
+import { DRAIN_NOTICE_BYTES, type Connection, type DialOptions, type Listener, type ListenOptions, type Transport } from '@rpcx/core';
 
 export interface TransportComplianceSetup {
   /** Shown in the describe block, e.g. `tcp 127.0.0.1`. */
@@ -32,6 +32,17 @@ export interface TransportComplianceSetup {
    * is '' and is not compared with what the server sees. Default false.
    */
   dialerLocalAddressUnknown?: boolean;
+  /**
+   * Why a peer's `pauseReading()` does not hold the other end's writer back on this transport,
+   * when it does not (a browser WebSocket cannot stop reading the network; a library that
+   * buffers ahead). The back-pressure test then checks only delivery and `onDrain`.
+   */
+  pauseDoesNotHoldWriter?: string;
+  /**
+   * How much the back-pressure test writes to a paused peer: more than the network and the
+   * OS buffer between the two ends. Default 32 MiB.
+   */
+  backpressureBytes?: number;
 }
 
 interface InspectableListener extends Listener {
@@ -45,6 +56,8 @@ export class Recorder {
   readonly closes: (Error | undefined)[] = [];
   received = 0;
   readonly closed: Promise<Error | undefined>;
+  /** `pendingBytes` at each `onDrain`. */
+  readonly drains: number[] = [];
   #waiters: { bytes: number; resolve: () => void }[] = [];
   #onClose!: (error: Error | undefined) => void;
   onDataHook: ((chunk: Uint8Array) => void) | undefined;
@@ -62,6 +75,7 @@ export class Recorder {
         this.closes.push(error);
         this.#onClose(error);
       },
+      onDrain: () => void this.drains.push(connection.pendingBytes),
     });
   }
 
@@ -270,6 +284,49 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
       await server.connection.close();
       expect(await client.closed).toBeUndefined();
       expect(server.closes).toEqual([undefined]);
+    });
+
+    it('pauseReading() holds what arrives until resumeReading(), then delivers it in order', async () => {
+      const { client, server } = await pair();
+      server.connection.pauseReading();
+      const sent = [Buffer.from('one '), randomBytes(200_000), Buffer.from(' two')];
+      for (const part of sent) client.connection.write(part);
+      await sleep(100);
+      expect(server.received).toBe(0);
+      server.connection.resumeReading();
+      const expected = Buffer.concat(sent);
+      await server.waitFor(expected.length);
+      expect(server.data().equals(expected)).toBe(true);
+      // and reading goes on as before
+      client.connection.write(Buffer.from('more'));
+      await server.waitFor(expected.length + 4);
+    });
+
+    const holdsWriter = setup.pauseDoesNotHoldWriter
+      ? `(the writer is not held back: ${setup.pauseDoesNotHoldWriter})`
+      : 'holds the writer back';
+    it(`a peer that pauses ${holdsWriter}; onDrain reports until pendingBytes is under 64 KiB`, async () => {
+      const { client, server } = await pair();
+      // The client speaks first (a QUIC server has no stream before that).
+      client.connection.write(Buffer.from('x'));
+      await server.waitFor(1);
+      client.connection.pauseReading();
+      const size = setup.backpressureBytes ?? 32 << 20;
+      const down = randomBytes(size);
+      for (let at = 0; at < size; at += 1 << 20) server.connection.write(down.subarray(at, at + (1 << 20)));
+      await sleep(300);
+      if (!setup.pauseDoesNotHoldWriter) {
+        // Nothing was delivered, and the network cannot hold it all: the writer keeps the rest.
+        expect(client.received).toBe(0);
+        expect(server.connection.pendingBytes).toBeGreaterThan(0);
+      }
+      client.connection.resumeReading();
+      await client.waitFor(size);
+      expect(client.data().equals(down)).toBe(true);
+      const deadline = Date.now() + 5000;
+      while (server.connection.pendingBytes > 0 && Date.now() < deadline) await sleep(10);
+      expect(server.drains.length).toBeGreaterThan(0);
+      expect(server.drains[server.drains.length - 1]).toBeLessThan(DRAIN_NOTICE_BYTES);
     });
 
     it('a handler that throws closes its connection with that error', async () => {

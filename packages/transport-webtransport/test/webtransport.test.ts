@@ -20,6 +20,8 @@ transportCompliance({
   stalledAddress: () => silentServer('127.0.0.1'),
   // The library does not expose the client's local port.
   dialerLocalAddressUnknown: true,
+  // Measured: with the reader paused, 64 MiB of writes were all taken within 0.5 s.
+  pauseDoesNotHoldWriter: '@fails-components/webtransport in HTTP/2 mode takes writes ahead of what the peer reads',
 });
 
 describe('webTransportTransport specifics', () => {

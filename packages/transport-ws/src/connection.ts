@@ -3,12 +3,15 @@
  * the browser client (the standard WebSocket API). Nothing here may use a Node-only API:
  * the browser entry imports this file.
  */
-import { ConfigError, ConnectionError, type Connection, type ConnectionHandler } from '@rpcx/core';
+import { ConfigError, ConnectionError, DRAIN_NOTICE_BYTES, type Connection, type ConnectionHandler } from '@rpcx/core';
 
 /** What the connection needs from a WebSocket; the two entries adapt theirs to it. */
 export interface WsSocket {
-  /** Send one binary message. */
-  send(data: Uint8Array): void;
+  /**
+   * Send one binary message; `sent`, when given, runs once it has been handed to the network
+   * (or failed). Browsers cannot tell and ignore it: the browser connection never drains.
+   */
+  send(data: Uint8Array, sent?: () => void): void;
   /** Bytes accepted by `send` and not yet handed to the network. */
   readonly bufferedAmount: number;
   /** Start the closing handshake. */
@@ -72,8 +75,10 @@ export class WsConnection implements Connection {
   /** Frames written this turn. */
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
-  /** Messages that arrived before `setHandler`. */
-  #early: Uint8Array[] = [];
+  /** pendingBytes reached DRAIN_NOTICE_BYTES since the last flush: the next flush reports its send. */
+  #drainOwed = false;
+  /** Messages not delivered yet: they came before `setHandler`, or while paused. */
+  #held: Uint8Array[] = [];
   #error: Error | undefined;
   #socketClosed = false;
   #notified = false;
@@ -107,20 +112,28 @@ export class WsConnection implements Connection {
     if (this.#handler) throw new ConfigError('Connection.setHandler may be called only once');
     this.#handler = handler;
     // Never call the handler from inside setHandler: its owner may not be ready yet.
-    if (this.#early.length > 0 || this.#socketClosed) this.#schedule(this.#deliverEarly);
+    if (this.#held.length > 0 || this.#socketClosed) this.#schedule(this.#deliverHeld);
   }
 
   write(frame: Uint8Array): void {
     // Writes after close()/destroy() are dropped, as there is nobody left to tell.
     if (this.#state !== 'open') return;
     this.#queuedBytes += frame.length;
+    if (this.pendingBytes >= DRAIN_NOTICE_BYTES) this.#drainOwed = true;
     if (this.#queue.push(frame) === 1) this.#schedule(this.#flush);
   }
 
   pauseReading(): void {
+    // The socket stops reading; messages it had already read are held.
     this.#paused = true;
-    this.#early = [];
     this.#socket.pause?.();
+  }
+
+  resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#socket.resume?.();
+    if (this.#handler && this.#held.length > 0) this.#schedule(this.#deliverHeld);
   }
 
   close(): Promise<void> {
@@ -137,7 +150,7 @@ export class WsConnection implements Connection {
       this.#flush();
       this.#state = 'closing';
       this.#ended = true;
-      this.#early = [];
+      this.#held = [];
       // The peer's close frame has to be read for the handshake to finish, paused or not;
       // whatever data still arrives is dropped.
       this.#socket.resume?.();
@@ -151,7 +164,7 @@ export class WsConnection implements Connection {
     if (this.#socketClosed || this.#state === 'closed') return;
     this.#state = 'closed';
     this.#ended = true;
-    this.#early = [];
+    this.#held = [];
     this.#queue = [];
     this.#queuedBytes = 0;
     if (error && !this.#error) this.#error = error;
@@ -164,31 +177,48 @@ export class WsConnection implements Connection {
     this.#queue = [];
     this.#queuedBytes = 0;
     if (this.#socketClosed) return;
+    // Sends complete in order: the last one's completion reports them all.
+    const messages: Uint8Array[] = [];
     let run: Uint8Array[] = [];
     let runBytes = 0;
-    const sendRun = () => {
-      if (run.length === 1) this.#socket.send(run[0]);
-      else if (run.length > 1) this.#socket.send(concat(run, runBytes));
+    const endRun = () => {
+      if (run.length === 1) messages.push(run[0]);
+      else if (run.length > 1) messages.push(concat(run, runBytes));
       run = [];
       runBytes = 0;
     };
     for (const frame of queue) {
       if (frame.length >= COALESCE_LIMIT) {
-        sendRun();
-        this.#socket.send(frame);
+        endRun();
+        messages.push(frame);
         continue;
       }
-      if (runBytes + frame.length > COALESCE_LIMIT) sendRun();
+      if (runBytes + frame.length > COALESCE_LIMIT) endRun();
       run.push(frame);
       runBytes += frame.length;
     }
-    sendRun();
+    endRun();
+    const last = messages.length - 1;
+    const reportLast = this.#drainOwed;
+    this.#drainOwed = false;
+    for (let i = 0; i < last; i++) this.#socket.send(messages[i]);
+    if (reportLast) this.#socket.send(messages[last], this.#onSent);
+    else this.#socket.send(messages[last]);
+  };
+
+  readonly #onSent = (): void => {
+    if (this.#state !== 'open' || !this.#handler?.onDrain) return;
+    try {
+      this.#handler.onDrain();
+    } catch (error) {
+      this.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
   };
 
   #onMessage(data: Uint8Array): void {
-    if (this.#state !== 'open' || this.#paused) return;
-    if (!this.#handler || this.#early.length > 0) {
-      this.#early.push(data);
+    if (this.#state !== 'open') return;
+    if (!this.#handler || this.#paused || this.#held.length > 0) {
+      this.#held.push(data);
       return;
     }
     this.#deliver(data);
@@ -204,13 +234,15 @@ export class WsConnection implements Connection {
     }
   }
 
-  readonly #deliverEarly = (): void => {
+  readonly #deliverHeld = (): void => {
     // Messages that came before the handler are delivered even when the peer has closed since.
-    while (this.#early.length > 0 && !this.#ended && !this.#paused) {
-      if (!this.#deliver(this.#early.shift()!)) break;
+    while (this.#held.length > 0 && !this.#ended && !this.#paused) {
+      if (!this.#deliver(this.#held.shift()!)) break;
     }
-    this.#early = [];
-    if (this.#socketClosed) this.#notify();
+    if (this.#socketClosed) {
+      this.#held = [];
+      this.#notify();
+    }
   };
 
   #onError(error: Error): void {
@@ -235,8 +267,8 @@ export class WsConnection implements Connection {
       );
     }
     this.#closeResolve?.();
-    if (this.#handler && this.#early.length === 0) this.#notify();
-    else if (this.#handler) this.#schedule(this.#deliverEarly);
+    if (this.#handler && this.#held.length === 0) this.#notify();
+    else if (this.#handler) this.#schedule(this.#deliverHeld);
   }
 
   #notify(): void {

@@ -132,7 +132,7 @@ function hostPort(host: string | undefined, port: number | undefined): string {
 function adapt(ws: WebSocket): { socket: WsSocket; attach: (events: WsSocketEvents) => void } {
   return {
     socket: {
-      send: (data) => ws.send(data, { binary: true }),
+      send: (data, sent) => (sent ? ws.send(data, { binary: true }, () => sent()) : ws.send(data, { binary: true })),
       get bufferedAmount() {
         return ws.bufferedAmount;
       },

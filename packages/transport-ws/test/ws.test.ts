@@ -45,6 +45,7 @@ transportCompliance({
   refusedAddress: () => refusedAddress('127.0.0.1'),
   stalledAddress: () => silentServer('127.0.0.1'),
   dialerLocalAddressUnknown: true,
+  pauseDoesNotHoldWriter: 'a browser WebSocket cannot stop reading from the network',
 });
 
 /** GET `path` on `address` with `headers`; resolves with the status, headers and body. */

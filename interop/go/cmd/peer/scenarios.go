@@ -74,6 +74,7 @@ var scenarios = []scenario{
 // list above.
 var namedScenarios = []scenario{
 	{"raw-1mib", scRaw1MiB},
+	{"idle-reconnect", scIdleReconnect},
 }
 
 // scenarioTimeout bounds one scenario so a hung server cannot hang the test.
@@ -313,6 +314,23 @@ func scRaw1MiB(env *clientEnv) result {
 		"sha256Match": sum == sha256.Sum256(sent),
 		"pass":        bytes.Equal(sent, got),
 	}
+}
+
+// scIdleReconnect calls, waits 1.5 s (longer than the idle timeout the test gives
+// the server, which then closes the connection), and calls again on the same
+// XClient.
+func scIdleReconnect(env *clientEnv) result {
+	xc := env.newXClient("Arith", optionWith(protocol.MsgPack))
+	defer xc.Close()
+	var first, second Reply
+	if err := xc.Call(context.Background(), "Mul", &Args{A: 2, B: 3}, &first); err != nil {
+		return failed(err, nil)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := xc.Call(context.Background(), "Mul", &Args{A: 4, B: 5}, &second); err != nil {
+		return failed(err, result{"first": first.C})
+	}
+	return result{"ok": true, "first": first.C, "second": second.C, "pass": first.C == 6 && second.C == 20}
 }
 
 // ---- gzip -------------------------------------------------------------------

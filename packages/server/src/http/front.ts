@@ -6,12 +6,13 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Connection } from '@rpcx/core';
-import { DEFAULT_MAX_MESSAGE_LENGTH } from '@rpcx/protocol';
-import type { ForeignConnectionSink, ForeignProtocols, ServerCore } from '../connection.js';
+import { ServerBufferFullError, type Connection } from '@rpcx/core';
+import type { ConnectionOutlet, ForeignConnectionSink, ForeignProtocols, ServerCore } from '../connection.js';
+import { RequestClock } from './clock.js';
 import { Cors, type CorsOptions } from './cors.js';
 import { serveGateway } from './gateway.js';
 import { serveJsonRpc } from './jsonrpc.js';
+import { pacePipelining } from './pipeline.js';
 import { HttpPeer } from './peer.js';
 import { httpError, rawHeader } from './respond.js';
 import { ConnectionStream } from './stream.js';
@@ -32,6 +33,18 @@ export interface HttpOptions {
   maxBodyLength?: number;
   /** Largest request head, in bytes; a bigger one is answered 431. @default 1 MiB (Go's `DefaultMaxHeaderBytes`) */
   maxHeaderSize?: number;
+  /**
+   * A request's head must be complete this long after its first byte, or the connection gets
+   * `408` and is closed (`HttpHeadersTimeoutError`). 0 = no limit. Go's gateway has none.
+   * @default 60000 (Node's `headersTimeout`)
+   */
+  headersTimeoutMs?: number;
+  /**
+   * A whole request, head and body, must be received this long after its first byte, or the
+   * connection gets `408` and is closed (`HttpRequestTimeoutError`). 0 = no limit. Go's gateway
+   * has none. @default 300000 (Node's `requestTimeout`)
+   */
+  requestTimeoutMs?: number;
 }
 
 /** The methods cmux's `HTTP1Fast` matcher knows: the first request of a gateway connection must use one. */
@@ -39,16 +52,29 @@ const CMUX_METHODS = new Set(['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE',
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]*$/;
 
-/** Whether a first chunk can be the start of an HTTP/1 request line (a method token, then a space). */
+/**
+ * Whether a first chunk can be the start of an HTTP/1 request line: a method token, then a
+ * space, or a line end (`GET\r\n`, which gets Go's 400 rather than being dropped).
+ */
 function looksLikeHttp(chunk: Uint8Array): boolean {
   const head = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(chunk.length, 32)).toString('latin1');
-  const space = head.indexOf(' ');
-  const method = space < 0 ? head : head.slice(0, space);
+  const end = head.search(/[ \r\n]/);
+  const method = end < 0 ? head : head.slice(0, end);
   return method.length > 0 && TOKEN.test(method);
 }
 
-const PEER = Symbol('rpcx.httpPeer');
-type Stream = ConnectionStream & { [PEER]?: HttpPeer };
+/** What the front keeps for one HTTP connection. */
+interface HttpConnectionState {
+  readonly peer: HttpPeer;
+  readonly clock: RequestClock;
+  /** The response to the latest request. */
+  current?: ServerResponse;
+}
+
+const STATE = Symbol('rpcx.httpConnection');
+type Stream = ConnectionStream & { [STATE]?: HttpConnectionState };
+
+const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 /** Go's net/http answer to a request it cannot parse, written straight to the connection. */
 function badRequest(status: string, detail?: string): string {
@@ -64,6 +90,8 @@ export class HttpFront implements ForeignProtocols {
   private readonly cors: Cors | undefined;
   private readonly networks: ReadonlySet<string>;
   private readonly maxBody: number;
+  private readonly headersTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
 
   constructor(
     private readonly core: ServerCore,
@@ -73,9 +101,11 @@ export class HttpFront implements ForeignProtocols {
     this.jsonRpc = options.jsonRpc ?? true;
     this.cors = options.cors ? new Cors(options.cors) : undefined;
     this.networks = new Set(options.networks ?? ['tcp', 'tcp4', 'tcp6']);
-    this.maxBody = options.maxBodyLength ?? core.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
-    // Timeouts stay with the rpcx Server (readTimeoutMs applies to every connection); Go's
-    // gateway server has none either, so idle keep-alive connections stay open.
+    this.maxBody = options.maxBodyLength ?? core.limits.maxMessageLength;
+    this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    // This server never listens, so Node's own timeouts would never be checked: RequestClock
+    // keeps them, and the rpcx Server's idle timeout closes connections between requests.
     this.server = http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 1 << 20, requestTimeout: 0, requireHostHeader: false });
     this.server.keepAliveTimeout = 0;
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
@@ -93,15 +123,34 @@ export class HttpFront implements ForeignProtocols {
     return this.gateway || this.jsonRpc;
   }
 
-  adopt(connection: Connection, first: Uint8Array): ForeignConnectionSink | undefined {
+  adopt(connection: Connection, first: Uint8Array, outlet: ConnectionOutlet): ForeignConnectionSink | undefined {
     if (!this.networks.has(connection.network) || !looksLikeHttp(first)) return undefined;
-    const stream: Stream = new ConnectionStream(connection, this.maxBody + (1 << 20));
+    const stream: Stream = new ConnectionStream(connection, outlet, this.maxBody + (1 << 20));
     const peer = new HttpPeer(connection);
-    stream[PEER] = peer;
+    const clock = new RequestClock(this.headersTimeoutMs, this.requestTimeoutMs, (error) => {
+      this.core.logger.warn(`rpcx: closing ${connection.remoteAddress}: ${error.message}`);
+      const res = stream[STATE]!.current;
+      if (res && res.headersSent && !res.writableFinished) {
+        connection.destroy(error);
+      } else {
+        // Node's answer to a request that took too long.
+        outlet.write(Buffer.from(REQUEST_TIMEOUT, 'latin1'));
+        void connection.close();
+      }
+    });
+    stream[STATE] = { peer, clock };
     this.server.emit('connection', stream);
     return {
-      data: (chunk) => stream.feed(chunk),
+      data: (chunk) => {
+        clock.received();
+        stream.feed(chunk);
+      },
+      drained: () => stream.drained(),
+      get busy() {
+        return clock.busy;
+      },
       closed: (error) => {
+        clock.stop();
         peer.lost(error);
         stream.gone();
       },
@@ -110,7 +159,20 @@ export class HttpFront implements ForeignProtocols {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const stream = req.socket as unknown as Stream;
-    const peer = stream[PEER]!;
+    const state = stream[STATE]!;
+    const { peer, clock } = state;
+    clock.head();
+    state.current = res;
+    req.once('end', () => clock.bodyEnd());
+    let answered = false;
+    const done = () => {
+      if (answered) return;
+      answered = true;
+      clock.responseDone();
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    pacePipelining(req, res);
     const first = stream.requests++ === 0;
     const isJsonRpc = this.jsonRpc && rawHeader(req, 'x-jsonrpc-2.0') === 'true';
     // cmux routes a connection by its first request and closes it when nothing matches.
@@ -135,6 +197,14 @@ export class HttpFront implements ForeignProtocols {
     if (declared > this.maxBody) return this.tooLarge(res);
     const chunks: Buffer[] = [];
     let size = 0;
+    // The body so far counts against the server's cap on bytes held for incomplete requests.
+    const budget = this.core.budget;
+    let budgeted = 0;
+    const unbudget = () => {
+      budget.adjust(-budgeted);
+      budgeted = 0;
+    };
+    req.once('close', unbudget);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > this.maxBody) {
@@ -143,8 +213,15 @@ export class HttpFront implements ForeignProtocols {
         return;
       }
       chunks.push(chunk);
+      budgeted += chunk.length;
+      if (!budget.adjust(chunk.length)) {
+        const error = new ServerBufferFullError(budget.limit);
+        this.core.logger.warn(`rpcx: closing ${peer.connection.remoteAddress}: ${error.message}`);
+        stream.destroy(error);
+      }
     });
     req.on('end', () => {
+      unbudget();
       if (size > this.maxBody) return;
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       const serve = isJsonRpc ? serveJsonRpc : serveGateway;

@@ -5,8 +5,8 @@
  * are Go's; see the package README for the table and the places where this one differs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GoErrorText, MetaKey, encodeQuery, newMetadata, type Metadata } from '@rpcx/core';
-import { Message } from '@rpcx/protocol';
+import { MetaKey, encodeQuery, newMetadata, type Metadata } from '@rpcx/core';
+import { Message, decompressPayload } from '@rpcx/protocol';
 import { callContext, invoke, type ServerCore } from '../connection.js';
 import { atoi, parseMetaQuery, parseUint64 } from './go-text.js';
 import { authorize, postRead, preHandle, preRead, writeHooks } from './hooks.js';
@@ -74,7 +74,7 @@ type Converted = { message: Message; error?: undefined } | { message?: undefined
  * deliberate: a compressed body is decompressed (Go hands it to the codec still compressed),
  * and the metadata map always exists.
  */
-function convert(core: ServerCore, req: IncomingMessage, servicePath: string, body: Buffer): Converted {
+async function convert(core: ServerCore, req: IncomingMessage, servicePath: string, body: Buffer): Promise<Converted> {
   const m = new Message();
   try {
     const seq = rawHeader(req, R.messageId);
@@ -107,10 +107,9 @@ function convert(core: ServerCore, req: IncomingMessage, servicePath: string, bo
   m.serviceMethod = headerText(rawHeader(req, R.serviceMethod));
   m.payload = body;
   if (m.compressType !== 0) {
-    const compressor = core.compressors.get(m.compressType);
-    if (!compressor) return { error: GoErrorText.unsupportedCompressor };
     try {
-      m.payload = compressor.decompress(body, core.maxDecompressedLength ?? 64 * 1024 * 1024);
+      // On zlib's thread pool: a large body does not hold other clients up.
+      await decompressPayload(m, core.compressors, core.limits.maxDecompressedLength);
     } catch (err) {
       return { error: (err as Error).message };
     }
@@ -142,7 +141,7 @@ export async function serveGateway(core: ServerCore, peer: HttpPeer, req: Incomi
   if (servicePath === '') servicePath = path.startsWith('/') ? path.slice(1) : path;
   const serviceMethod = rawHeader(req, R.serviceMethod);
   const serializeType = rawHeader(req, R.serializeType);
-  const converted = convert(core, req, servicePath, body);
+  const converted = await convert(core, req, servicePath, body);
 
   // Go's header echo, branch for branch: which headers appear depends on what failed first.
   let error = converted.error;

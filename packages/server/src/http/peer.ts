@@ -8,11 +8,13 @@ import {
 import type { CallContext, ContextOwner } from '../context.js';
 
 const NO_PUSH = 'rpcx: server push is not possible on an HTTP gateway or JSON-RPC connection';
+const READ_BY_SERVER = 'an HTTP connection is read by the server';
 
 /**
  * What services and plugins see as `ctx.connection` for a call that came over HTTP: the
  * accepted connection's addresses and lifecycle, but no writes, since an rpcx frame
- * written into an HTTP stream would corrupt it (Go would write it anyway on JSON-RPC).
+ * written into an HTTP stream would corrupt it (Go would write it anyway on JSON-RPC), and
+ * no say over reading, which the server's HTTP side paces itself.
  * One per HTTP connection, so plugins can key on it.
  */
 export class HttpConnection implements Connection {
@@ -34,13 +36,16 @@ export class HttpConnection implements Connection {
     return this.inner.closed;
   }
   setHandler(_handler: ConnectionHandler): void {
-    throw new UnsupportedError('an HTTP connection is read by the server');
+    throw new UnsupportedError(READ_BY_SERVER);
   }
   write(_frame: Uint8Array): void {
     throw new UnsupportedError(NO_PUSH);
   }
   pauseReading(): void {
-    this.inner.pauseReading();
+    throw new UnsupportedError(READ_BY_SERVER);
+  }
+  resumeReading(): void {
+    throw new UnsupportedError(READ_BY_SERVER);
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import type { Connection } from '@rpcx/core';
+import type { ConnectionOutlet } from '../connection.js';
 
 function splitAddress(address: string): { host: string | undefined; port: number | undefined } {
   const colon = address.lastIndexOf(':');
@@ -12,10 +13,14 @@ function splitAddress(address: string): { host: string | undefined; port: number
 /**
  * A server `Connection` as the Duplex stream Node's HTTP parser reads requests from and writes
  * responses to (`http.Server` takes any Duplex through its 'connection' event). Works over
- * every transport that yields a Connection (TCP, TLS, unix sockets, in-memory), so the
- * Connection contract needs nothing new. The connection has no way to resume reading once
- * paused, so bytes are pushed as they arrive; a connection whose unread bytes pass
- * `maxBuffered` (a client that keeps sending while its requests are not read) is destroyed.
+ * every transport that yields a Connection (TCP, TLS, unix sockets, in-memory).
+ *
+ * Both directions keep Node's stream back-pressure: when the parser takes no more (Node pauses
+ * a socket whose client does not read its responses) reading the connection is held until it
+ * asks again, and a write while the connection's unsent bytes are over the server's
+ * high-water mark completes only once they have drained, which in turn stops Node parsing
+ * pipelined requests. A connection whose unread bytes still pass `maxBuffered` (a transport
+ * that cannot stop reading at once) is destroyed.
  */
 export class ConnectionStream extends Duplex {
   readonly remoteAddress: string | undefined;
@@ -24,9 +29,12 @@ export class ConnectionStream extends Duplex {
   readonly localPort: number | undefined;
   /** Requests seen on this connection (Go routes a connection by its first request). */
   requests = 0;
+  /** The callback of a write made while congested, called once the connection drains. */
+  private writeDone: (() => void) | undefined;
 
   constructor(
     readonly connection: Connection,
+    private readonly outlet: ConnectionOutlet,
     private readonly maxBuffered: number,
   ) {
     super({ allowHalfOpen: false });
@@ -41,8 +49,15 @@ export class ConnectionStream extends Duplex {
   /** Bytes from the connection. */
   feed(chunk: Uint8Array): void {
     if (this.destroyed) return;
-    this.push(chunk);
+    if (!this.push(chunk)) this.outlet.holdReading(true);
     if (this.readableLength > this.maxBuffered) this.destroy(new Error('http: too many unread bytes'));
+  }
+
+  /** The connection's unsent bytes are back under the high-water mark. */
+  drained(): void {
+    const done = this.writeDone;
+    this.writeDone = undefined;
+    done?.();
   }
 
   /** The connection is gone. */
@@ -53,17 +68,22 @@ export class ConnectionStream extends Duplex {
   }
 
   override _read(): void {
-    // Bytes are pushed by feed(); a Connection cannot be asked for more.
+    // The parser wants more: feed() pushes what the connection delivers.
+    this.outlet.holdReading(false);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.connection.write(chunk);
-    callback();
+    this.send(chunk, callback);
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.connection.write(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)));
-    callback();
+    this.send(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  private send(bytes: Uint8Array, callback: () => void): void {
+    this.outlet.write(bytes);
+    if (this.outlet.congested) this.writeDone = callback;
+    else callback();
   }
 
   override _final(callback: (error?: Error | null) => void): void {

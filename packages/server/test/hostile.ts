@@ -1,0 +1,202 @@
+/**
+ * Helpers for the hardening tests: the target server in a child process (its memory read
+ * from there), raw attacking sockets, and a probe client whose call latency shows whether
+ * other clients are still served.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
+import path from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RpcMessage } from '@rpcx/core';
+import { msgpackCodec } from '@rpcx/codec-msgpack';
+import { Message, encodeMessage } from '@rpcx/protocol';
+import { tcpTransport } from '@rpcx/transport-tcp';
+import { XClient, peer2peer } from '@rpcx/xclient';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixture = path.join(here, 'fixtures', 'target-server.ts');
+const tsx = createRequire(import.meta.url).resolve('tsx');
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Poll until `condition` holds or `timeoutMs` passes; returns whether it held. */
+export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+export interface Target {
+  address: string;
+  port: number;
+  /** Heap and Buffer bytes in use in the server process, after a full GC. */
+  memory(): Promise<number>;
+  stop(): void;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Start the target server in its own process with these `ServerOptions` (and auth when `token` is set). */
+export function startTarget(options: Record<string, unknown> = {}, token?: string): Promise<Target> {
+  return startProcess(fixture, { SERVER_OPTIONS: JSON.stringify(options), AUTH_TOKEN: token ?? '' });
+}
+
+/**
+ * Run a TypeScript fixture that prints `LISTENING host:port` and answers `memory` on stdin
+ * with `MEMORY <bytes>` (as fixtures/target-server.ts does), with `env` added.
+ */
+export async function startProcess(script: string, env: Record<string, string>): Promise<Target> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', tsx, script], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const lines: Interface = createInterface({ input: child.stdout! });
+  const waiters: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiters.shift()?.(line));
+  const next = (timeoutMs: number) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the target server said nothing for ${timeoutMs} ms`)), timeoutMs);
+      waiters.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+  const address = (await next(20_000)).replace(/^LISTENING /, '');
+  return {
+    address,
+    port: Number(address.split(':')[1]),
+    async memory() {
+      child.stdin!.write('memory\n');
+      return Number((await next(20_000)).replace(/^MEMORY /, ''));
+    },
+    stop() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Every target server still running, by PID (for afterEach / afterAll). */
+export function stopAllTargets(): void {
+  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export function frame(init: Partial<RpcMessage>): Buffer {
+  return Buffer.from(encodeMessage(new Message(init)));
+}
+
+/** A raw TCP connection that never reads what the server sends. */
+export async function nonReadingSocket(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.pause();
+  return socket;
+}
+
+/**
+ * Whether the server closes `socket` within `timeoutMs`. The socket reads (and drops) from now
+ * on: a paused socket would not see the end of the stream.
+ */
+export function closesWithin(socket: Socket, timeoutMs: number): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(true);
+  socket.resume();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Write `data` to `socket` over and over, as fast as the server takes it (keeping at most
+ * 1 MiB queued on this side), until `stop()`, which resolves with the bytes the server took.
+ */
+export function flood(socket: Socket, data: Buffer | (() => Buffer)): { stop(): Promise<number> } {
+  let running = true;
+  let written = 0;
+  const done = (async () => {
+    while (running && !socket.destroyed) {
+      if (socket.writableLength > 1 << 20) {
+        await sleep(5);
+        continue;
+      }
+      const chunk = typeof data === 'function' ? data() : data;
+      written += chunk.length;
+      socket.write(chunk);
+      // Let timers and the probe run.
+      await new Promise((r) => setImmediate(r));
+    }
+    return written - socket.writableLength;
+  })();
+  return {
+    stop() {
+      running = false;
+      return done;
+    },
+  };
+}
+
+export interface ProbeResult {
+  calls: number;
+  failures: number;
+  /** The slowest call, in ms. */
+  maxMs: number;
+}
+
+/** A client calling `call` every `intervalMs` until stopped, recording failures and the slowest call. */
+export function probeWith(call: () => Promise<boolean>, intervalMs = 20): { stop(): Promise<ProbeResult> } {
+  const result: ProbeResult = { calls: 0, failures: 0, maxMs: 0 };
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        if (!(await call())) result.failures++;
+      } catch {
+        result.failures++;
+      }
+      result.maxMs = Math.max(result.maxMs, performance.now() - started);
+      result.calls++;
+      await sleep(intervalMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return result;
+    },
+  };
+}
+
+/** A well-behaved client calling Arith.Mul every `intervalMs` until stopped. */
+export function probe(address: string, options: { auth?: string; intervalMs?: number } = {}): { stop(): Promise<ProbeResult> } {
+  const client = new XClient({
+    servicePath: 'Arith',
+    discovery: peer2peer(`tcp@${address}`),
+    transports: [tcpTransport()],
+    codecs: [msgpackCodec()],
+    auth: options.auth,
+    timeoutMs: 10_000,
+  });
+  const calls = probeWith(async () => ((await client.call('Mul', { A: 6, B: 7 })) as { C: number }).C === 42, options.intervalMs);
+  return {
+    async stop() {
+      const result = await calls.stop();
+      await client.close();
+      return result;
+    },
+  };
+}
