@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  */
 export const MAX_PIPELINED_REQUESTS = 16;
 
-const open = new WeakMap<object, { count: number; paused: boolean }>();
+const open = new WeakMap<object, { count: number; paused: boolean; awaitingDrain: boolean }>();
 
 /**
  * Node's HTTP server reads pipelined requests as fast as they arrive while their responses
@@ -19,7 +19,7 @@ export function pacePipelining(req: IncomingMessage, res: ServerResponse): void 
   const socket = req.socket;
   let state = open.get(socket);
   if (!state) {
-    state = { count: 0, paused: false };
+    state = { count: 0, paused: false, awaitingDrain: false };
     open.set(socket, state);
   }
   const s = state;
@@ -29,14 +29,27 @@ export function pacePipelining(req: IncomingMessage, res: ServerResponse): void 
     socket.pause();
   }
   let done = false;
+  // Resuming while the socket's own write buffer is full would undo Node's pause for a peer
+  // that does not read (a finished response is only handed to the socket, not read): wait
+  // for 'drain' first.
+  const resumeWhenDrained = () => {
+    if (!s.paused || s.count > MAX_PIPELINED_REQUESTS || socket.destroyed || s.awaitingDrain) return;
+    if (socket.writableNeedDrain) {
+      s.awaitingDrain = true;
+      socket.once('drain', () => {
+        s.awaitingDrain = false;
+        resumeWhenDrained();
+      });
+      return;
+    }
+    s.paused = false;
+    socket.resume();
+  };
   const finished = () => {
     if (done) return;
     done = true;
     s.count--;
-    if (s.paused && s.count <= MAX_PIPELINED_REQUESTS) {
-      s.paused = false;
-      socket.resume();
-    }
+    resumeWhenDrained();
   };
   res.once('finish', finished);
   res.once('close', finished);
