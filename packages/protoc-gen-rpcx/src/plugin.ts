@@ -38,7 +38,7 @@ function parseOptions(raw: Array<{ key: string; value: string }>): PluginOptions
   for (const { key, value } of raw) {
     if (key !== 'stubs') throw new Error(`unknown option "${key}" (protoc-gen-rpcx-es takes stubs=server|client|server+client)`);
     const parts = value.split('+');
-    if (parts.some((part) => part !== 'server' && part !== 'client') || parts.length === 0) {
+    if (parts.some((part) => part !== 'server' && part !== 'client')) {
       throw new Error(`stubs=${value}: expected server, client or server+client`);
     }
     options.server = parts.includes('server');

@@ -8,6 +8,9 @@ import { PACKAGE_DIR, bufGenerate, pluginDir, protoc, readTree, removeDir, run, 
 const PROTO_DIR = join(PACKAGE_DIR, 'test', 'proto');
 const SNAPSHOT_DIR = join(PACKAGE_DIR, 'test', 'snapshots');
 
+/** Each test starts protoc or buf and the plugin (a Node process) at least once: generous on a loaded machine. */
+const TIMEOUT_MS = 120_000;
+
 let plugin: string;
 /** Output directories, inside the package so the generated imports resolve from its node_modules. */
 let scratch: string;
@@ -63,7 +66,7 @@ describe('protoc-gen-rpcx-es', () => {
     expect([...generated.keys()]).toEqual(['greeter_pb.ts', 'greeter_rpcx.ts']);
     expect(withoutVersion(generated.get('greeter_rpcx.ts')!)).toBe(withoutVersion(readFileSync(join(SNAPSHOT_DIR, 'greeter_rpcx.ts'), 'utf8')));
     expect(generated.get('greeter_pb.ts')).toBe(readFileSync(join(SNAPSHOT_DIR, 'greeter_pb.ts'), 'utf8'));
-  });
+  }, TIMEOUT_MS);
 
   test('buf generate with a buf.gen.yaml writes the same files', async () => {
     const out = outDir('buf');
@@ -86,7 +89,7 @@ describe('protoc-gen-rpcx-es', () => {
     expect(withoutVersion(readFileSync(join(out, 'greeter_rpcx.ts'), 'utf8'))).toBe(
       withoutVersion(readFileSync(join(SNAPSHOT_DIR, 'greeter_rpcx.ts'), 'utf8')),
     );
-  });
+  }, TIMEOUT_MS);
 
   test('the output compiles under tsc --strict and stricter flags: cross-file, well-known types, streaming, two services', async () => {
     const out = outDir('strict');
@@ -100,7 +103,7 @@ describe('protoc-gen-rpcx-es', () => {
     expect(stubs).toContain('@deprecated');
     const files = ['common_pb.ts', 'store_pb.ts', 'store_rpcx.ts'].map((name) => join(out, name));
     expect(typeErrors(files)).toEqual([]);
-  }, 120_000);
+  }, TIMEOUT_MS);
 
   test('target=js+dts: JavaScript with no runtime import of @rpcx, and declarations that compile', async () => {
     const out = outDir('js');
@@ -112,7 +115,7 @@ describe('protoc-gen-rpcx-es', () => {
     expect(js).toMatch(/import \{[^}]*ItemSchema[^}]*\} from "\.\/store_pb\.js"/);
     expect(js).toContain('serializeType: 2');
     expect(typeErrors(['common_pb.d.ts', 'store_pb.d.ts', 'store_rpcx.d.ts'].map((name) => join(out, name)))).toEqual([]);
-  }, 120_000);
+  }, TIMEOUT_MS);
 
   test('stubs=client leaves out the server half, and needs no @rpcx/server for its types', async () => {
     const out = outDir('client-only');
@@ -127,7 +130,7 @@ describe('protoc-gen-rpcx-es', () => {
     expect(server).toContain('export function registerGreeter(');
     expect(server).not.toContain('@rpcx/xclient');
     expect(typeErrors([join(out, 'greeter_pb.ts'), join(out, 'greeter_rpcx.ts'), join(serverOnly, 'greeter_rpcx.ts')])).toEqual([]);
-  }, 120_000);
+  }, TIMEOUT_MS);
 
   test('an unknown option fails the run with the plugin\'s message', async () => {
     const out = outDir('bad-option');
@@ -143,5 +146,5 @@ describe('protoc-gen-rpcx-es', () => {
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain(message);
     }
-  });
+  }, TIMEOUT_MS);
 });
