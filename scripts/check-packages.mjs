@@ -8,7 +8,8 @@
 //   - the same Hello type-checked with moduleResolution node16 and bundler (TypeScript 6) and
 //     node (node10, TypeScript 5.9, the last that has it);
 //   - a ws + json stack that installs only what it needs (no msgpack, no tcp);
-//   - the rpcx CLI from its tarball: --help, --version, call against a server.
+//   - the rpcx CLI from its tarball: --help, --version, call against a server;
+//   - protoc-gen-rpcx-es from its tarball, run by protoc on a small .proto.
 // @rpcx packages come only from the tarballs; third-party dependencies from the npm registry.
 //
 // Usage: node scripts/check-packages.mjs [--keep]   (--keep leaves the temp directory)
@@ -350,7 +351,7 @@ async function main() {
 
     // Scratch apps, installed in parallel (mostly waiting on the registry).
     const apps = join(tmp, 'apps');
-    const [hello, wsJson, cli, ts5] = await Promise.all([
+    const [hello, wsJson, cli, protocApp, ts5] = await Promise.all([
       app(apps, 'hello', [
         ...tarballsFor(['@rpcx/server', '@rpcx/xclient', '@rpcx/transport-tcp', '@rpcx/codec-msgpack'], tarballs),
         `typescript@${workspaceVersion('typescript')}`,
@@ -358,10 +359,11 @@ async function main() {
       ]),
       app(apps, 'ws-json', tarballsFor(['@rpcx/server', '@rpcx/xclient', '@rpcx/transport-ws', '@rpcx/codec-json'], tarballs)),
       app(apps, 'cli', tarballsFor(['@rpcx/cli'], tarballs)),
+      app(apps, 'protoc', tarballsFor(['@rpcx/protoc-gen-rpcx'], tarballs)),
       app(apps, 'typescript5', [`typescript@${TYPESCRIPT_WITH_NODE10}`]),
       ...OLDEST_NODES.map((v) => must('npx', ['-y', '-p', `node@${v}`, 'node', '-v'], { cwd: tmp })),
     ]);
-    for (const dir of [hello, wsJson, cli]) checkOnlyTarballs(dir);
+    for (const dir of [hello, wsJson, cli, protocApp]) checkOnlyTarballs(dir);
     log(`installed the tarballs into scratch apps; fetched node ${OLDEST_NODES.join(', ')}`);
 
     // The README's Hello: TypeScript as written, JavaScript with the types stripped.
@@ -437,6 +439,18 @@ async function main() {
       clearTimeout(timer);
     }
     log('rpcx --help, --version, call from the CLI tarball');
+
+    // The code generator's bin, as protoc runs it (protoc from the machine: scripts/setup.sh).
+    writeFileSync(join(protocApp, 'greeter.proto'), 'syntax = "proto3";\nservice Greeter { rpc SayHello(Req) returns (Rep); }\nmessage Req {}\nmessage Rep {}\n');
+    const plugin = join(protocApp, 'node_modules', '.bin', 'protoc-gen-rpcx-es');
+    const generated = await run('protoc', [`--plugin=protoc-gen-rpcx-es=${plugin}`, '--rpcx-es_out=.', '--rpcx-es_opt=target=ts', 'greeter.proto'], { cwd: protocApp, timeoutMs: 60_000 });
+    const stubs = existsSync(join(protocApp, 'greeter_rpcx.ts')) ? readFileSync(join(protocApp, 'greeter_rpcx.ts'), 'utf8') : '';
+    const pluginVersion = packages.get('@rpcx/protoc-gen-rpcx').manifest.version;
+    check(
+      generated.code === 0 && stubs.includes(`protoc-gen-rpcx-es v${pluginVersion}`) && stubs.includes('export function registerGreeter('),
+      `protoc with protoc-gen-rpcx-es from its tarball:\n${generated.text}\n${stubs.slice(0, 400)}`,
+    );
+    log('protoc-gen-rpcx-es from its tarball, run by protoc');
   } finally {
     if (keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
