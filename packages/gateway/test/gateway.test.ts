@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { FailMode, ServiceError, type RequestContext } from '@rpcx/core';
 import { jsonCodec } from '@rpcx/codec-json';
 import { Server } from '@rpcx/server';
-import { allowAllCors } from '@rpcx/server/http';
+import { allowAllCors } from '@rpcx/http-kit';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { peer2peer } from '@rpcx/xclient';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/index.js';
