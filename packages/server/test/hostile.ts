@@ -123,7 +123,7 @@ export function destroyRawClients(): void {
 }
 
 /** Write `pieces` one every `everyMs` until the server closes the connection (or they run out); the number written. */
-export async function trickle(socket: Socket, pieces: Buffer[], everyMs: number): Promise<number> {
+export async function trickle(socket: Socket, pieces: (string | Buffer)[], everyMs: number): Promise<number> {
   let sent = 0;
   for (const piece of pieces) {
     if (socket.destroyed) break;
@@ -134,9 +134,12 @@ export async function trickle(socket: Socket, pieces: Buffer[], everyMs: number)
   return sent;
 }
 
-/** Run `attack` while a probe client calls Arith.Mul; the probe must be served throughout, each call within `boundMs`. */
-export async function whileServed(address: string, attack: () => Promise<void>, boundMs = 1000): Promise<ProbeResult> {
-  const calls = probe(address);
+/**
+ * Run `attack` while a probe calls: Arith.Mul over rpcx at `address`, or `call`. The probe must
+ * be served throughout, each call within `boundMs`.
+ */
+export async function whileServed(target: string | (() => Promise<boolean>), attack: () => Promise<void>, boundMs = 1000): Promise<ProbeResult> {
+  const calls = typeof target === 'string' ? probe(target) : probeWith(target);
   await attack();
   const r = await calls.stop();
   expect(r.failures).toBe(0);

@@ -8,7 +8,6 @@ import {
   ConfigError,
   RateLimitError,
   ServiceError,
-  type Codec,
   type RequestContext,
   type ServerCall,
   type ServerCallResult,
@@ -18,13 +17,7 @@ import { Message } from '@rpcx/protocol';
 import { Server, type ServerOptions } from '@rpcx/server';
 import { memoryTransport } from '@rpcx/transport-memory';
 import { XClient, peer2peer } from '@rpcx/xclient';
-
-const json: Codec = {
-  serializeType: 1,
-  name: 'json',
-  encode: (v) => Buffer.from(JSON.stringify(v ?? null)),
-  decode: (b) => JSON.parse(Buffer.from(b).toString() || 'null'),
-};
+import { json } from './json.js';
 
 const SPAN = Symbol('span');
 

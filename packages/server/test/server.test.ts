@@ -13,14 +13,7 @@ import { Message, encodeMessage } from '@rpcx/protocol';
 import { Server } from '@rpcx/server';
 import { memoryTransport } from '@rpcx/transport-memory';
 import { XClient, peer2peer, type XClientOptions } from '@rpcx/xclient';
-
-// A minimal JSON codec keeps this file independent of the codec packages.
-const json: Codec = {
-  serializeType: 1,
-  name: 'json',
-  encode: (v) => Buffer.from(JSON.stringify(v ?? null)),
-  decode: (b) => JSON.parse(Buffer.from(b).toString() || 'null'),
-};
+import { json } from './json.js';
 
 interface Args {
   A: number;
