@@ -218,6 +218,7 @@ export class Server {
       else await plugin.registerFunction?.(r.servicePath, r.name, r.fn, r.metadata);
     }
   }
+
   /** Service paths and their method names. */
   listServices(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
