@@ -10,9 +10,11 @@ type MaybePromise<T> = T | Promise<T>;
  * plugins in the order they were added.
  *
  * Order for one request: connAccept (once per connection) → preReadRequest →
- * postReadRequest → (auth) → preHandleRequest → preCall → method → postCall →
- * preWriteResponse → write → postWriteResponse. A heartbeat runs heartbeat instead of the
- * call hooks. connClose runs once when the connection is gone.
+ * postReadRequest → (auth) → [server interceptors →] preHandleRequest → preCall → method →
+ * postCall → preWriteResponse → write → postWriteResponse. A heartbeat runs heartbeat instead
+ * of the call hooks. connClose runs once when the connection is gone. A plugin that is also
+ * `Startable` is started when the server first listens (or when added later) and stopped
+ * when it shuts down.
  */
 export interface ServerPlugin {
   /** A plugin's name, for logs. */
@@ -39,9 +41,16 @@ export interface ServerPlugin {
   postReadRequest?(connection: Connection, message: RpcMessage | undefined, error: Error | undefined): MaybePromise<void>;
   /** Before dispatch. Errors are logged and ignored, as in Go's TCP path. */
   preHandleRequest?(ctx: RequestContext): MaybePromise<void>;
-  /** Before the method runs: return replacement args, or throw to fail the call. */
+  /**
+   * Before the method runs: return replacement args, or nothing (`undefined`) to keep them;
+   * throw to fail the call. (Go's hook always returns the args; in JavaScript a forgotten
+   * `return` is the common mistake, so it cannot replace them with `undefined`.)
+   */
   preCall?(ctx: RequestContext, serviceName: string, methodName: string, args: unknown): MaybePromise<unknown>;
-  /** After the method ran: return the reply to send, or throw to fail the call. */
+  /**
+   * After the method ran: return the reply to send, or nothing (`undefined`) to keep it;
+   * throw to fail the call.
+   */
   postCall?(
     ctx: RequestContext,
     serviceName: string,

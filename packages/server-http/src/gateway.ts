@@ -6,12 +6,21 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MetaKey, encodeQuery, newMetadata, type Metadata } from '@rpcx/core';
+import {
+  atoi,
+  headerText,
+  httpError,
+  parseMetaQuery,
+  parseUint64,
+  rawHeader,
+  rawHeaderValue,
+  requestPath,
+  send,
+  textHeaderValue,
+} from '@rpcx/http-kit';
 import { Message, decompressPayload } from '@rpcx/protocol';
-import { callContext, invoke, type ServerCore } from '../connection.js';
-import { atoi, parseMetaQuery, parseUint64 } from './go-text.js';
-import { authorize, postRead, preHandle, preRead, writeHooks } from './hooks.js';
+import type { ProtocolHost } from '@rpcx/server';
 import type { HttpPeer } from './peer.js';
-import { headerText, httpError, rawHeader, rawHeaderValue, send, textHeaderValue } from './respond.js';
 
 /** Response header names as Go's net/http writes them (canonicalised: `X-Rpcx-Messageid`). */
 export const H = {
@@ -43,30 +52,6 @@ const ALLOWED = 'GET, OPTIONS, POST, PUT';
 
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
-/**
- * The request path's bytes (as a latin1 string) with percent-escapes decoded, as Go's
- * `URL.Path`; undefined when an escape is malformed (Go answers 400 before any handler).
- */
-export function requestPath(target: string): string | undefined {
-  let path = target;
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?]*/.exec(path);
-  if (scheme) path = path.slice(scheme[0].length);
-  const q = path.indexOf('?');
-  if (q >= 0) path = path.slice(0, q);
-  let out = '';
-  for (let i = 0; i < path.length; i++) {
-    if (path[i] !== '%') {
-      out += path[i];
-      continue;
-    }
-    const hex = path.slice(i + 1, i + 3);
-    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
-    out += String.fromCharCode(parseInt(hex, 16));
-    i += 2;
-  }
-  return out;
-}
-
 type Converted = { message: Message; error?: undefined } | { message?: undefined; error: string };
 
 /**
@@ -74,24 +59,29 @@ type Converted = { message: Message; error?: undefined } | { message?: undefined
  * deliberate: a compressed body is decompressed (Go hands it to the codec still compressed),
  * and the metadata map always exists.
  */
-async function convert(core: ServerCore, req: IncomingMessage, servicePath: string, body: Buffer): Promise<Converted> {
+async function convert(host: ProtocolHost, req: IncomingMessage, servicePath: string, body: Buffer): Promise<Converted> {
   const m = new Message();
-  try {
-    const seq = rawHeader(req, R.messageId);
-    if (seq !== '') {
-      const n = parseUint64(latin1(seq));
-      m.seq = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
-    }
-    // Any non-empty value sets the bit, "false" included, as in Go.
-    if (rawHeader(req, R.heartbeat) !== '') m.heartbeat = true;
-    if (rawHeader(req, R.oneway) !== '') m.oneway = true;
-    const st = rawHeader(req, R.serializeType);
+  const seq = rawHeader(req, R.messageId);
+  if (seq !== '') {
+    const n = parseUint64(latin1(seq));
+    if (typeof n === 'string') return { error: n };
+    m.seq = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+  }
+  // Any non-empty value sets the bit, "false" included, as in Go.
+  if (rawHeader(req, R.heartbeat) !== '') m.heartbeat = true;
+  if (rawHeader(req, R.oneway) !== '') m.oneway = true;
+  const st = rawHeader(req, R.serializeType);
+  if (st !== '') {
+    const n = atoi(latin1(st));
+    if (typeof n === 'string') return { error: n };
     // Go keeps the low four bits (SetSerializeType of a byte).
-    if (st !== '') m.serializeType = Number(BigInt.asUintN(4, atoi(latin1(st))));
-    const ct = rawHeader(req, R.compressType);
-    if (ct !== '') m.compressType = Number(BigInt.asUintN(3, atoi(latin1(ct))));
-  } catch (err) {
-    return { error: (err as Error).message };
+    m.serializeType = Number(BigInt.asUintN(4, n));
+  }
+  const ct = rawHeader(req, R.compressType);
+  if (ct !== '') {
+    const n = atoi(latin1(ct));
+    if (typeof n === 'string') return { error: n };
+    m.compressType = Number(BigInt.asUintN(3, n));
   }
   let metadata: Metadata = newMetadata();
   const meta = rawHeader(req, R.meta);
@@ -109,7 +99,7 @@ async function convert(core: ServerCore, req: IncomingMessage, servicePath: stri
   if (m.compressType !== 0) {
     try {
       // On zlib's thread pool: a large body does not hold other clients up.
-      await decompressPayload(m, core.compressors, core.limits.maxDecompressedLength);
+      await decompressPayload(m, host.compressors, host.limits.maxDecompressedLength);
     } catch (err) {
       return { error: (err as Error).message };
     }
@@ -118,7 +108,7 @@ async function convert(core: ServerCore, req: IncomingMessage, servicePath: stri
 }
 
 /** Answer one gateway request (Go `handleGatewayRequest` behind httprouter's `/*servicePath`). */
-export async function serveGateway(core: ServerCore, peer: HttpPeer, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+export async function serveGateway(host: ProtocolHost, peer: HttpPeer, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
   const method = req.method ?? '';
   if (method !== 'GET' && method !== 'POST' && method !== 'PUT') {
     res.setHeader('Allow', ALLOWED);
@@ -133,15 +123,16 @@ export async function serveGateway(core: ServerCore, peer: HttpPeer, req: Incomi
     return;
   }
 
+  const dispatcher = host.dispatcher;
   const connection = peer.connection;
-  const readError = await preRead(core, connection);
+  const readError = await dispatcher.preReadRequest(connection);
   if (readError) return httpError(res, readError.message, 500);
 
   let servicePath = rawHeader(req, R.servicePath);
   if (servicePath === '') servicePath = path.startsWith('/') ? path.slice(1) : path;
   const serviceMethod = rawHeader(req, R.serviceMethod);
   const serializeType = rawHeader(req, R.serializeType);
-  const converted = await convert(core, req, servicePath, body);
+  const converted = await convert(host, req, servicePath, body);
 
   // Go's header echo, branch for branch: which headers appear depends on what failed first.
   let error = converted.error;
@@ -161,45 +152,44 @@ export async function serveGateway(core: ServerCore, peer: HttpPeer, req: Incomi
   }
 
   const msg = converted.message!;
-  const refused = await postRead(core, connection, msg);
-  const { ctx, handler } = callContext(core, msg, peer, Date.now());
-  core.callStarted();
+  const refused = await dispatcher.postReadRequest(connection, msg);
+  const call = dispatcher.startCall(msg, peer, 'gateway');
   try {
     if (refused) {
-      await writeHooks(core, 'preWriteResponse', ctx, msg, undefined, refused);
+      await dispatcher.preWriteResponse(call, undefined, refused);
       httpError(res, refused.message, 500);
-      await writeHooks(core, 'postWriteResponse', ctx, msg, msg.toResponse(), refused);
+      await dispatcher.postWriteResponse(call, msg.toResponse(), refused);
       return;
     }
-    const denied = await authorize(core, ctx, msg);
+    const denied = await dispatcher.authorize(call);
     if (denied) {
-      await writeHooks(core, 'preWriteResponse', ctx, msg, undefined, denied);
+      await dispatcher.preWriteResponse(call, undefined, denied);
       res.setHeader(H.statusType, 'Error');
       res.setHeader(H.errorMessage, textHeaderValue(denied.message));
       send(res, 401);
-      await writeHooks(core, 'postWriteResponse', ctx, msg, msg.toResponse(), denied);
+      await dispatcher.postWriteResponse(call, msg.toResponse(), denied);
       return;
     }
-    await preHandle(core, ctx);
-    const { res: reply, error: failure } = await invoke(core, msg, ctx, handler);
+    const result = await dispatcher.handle(call);
+    const failure = result.error;
     if (failure) {
       // Go sends err.Error() (not ServerErrorFunc) and drops a reply sent with the error.
-      await writeHooks(core, 'preWriteResponse', ctx, msg, undefined, failure);
-      core.logger.warn(`rpcx: gateway request: ${failure.message}`);
+      await dispatcher.preWriteResponse(call, undefined, failure);
+      host.logger.warn(`rpcx: gateway request: ${failure.message}`);
       res.setHeader(H.statusType, 'Error');
       res.setHeader(H.errorMessage, textHeaderValue(failure.message));
       send(res, 500);
-      await writeHooks(core, 'postWriteResponse', ctx, msg, msg.toResponse(), failure);
+      await dispatcher.postWriteResponse(call, msg.toResponse(), failure);
       return;
     }
-    await writeHooks(core, 'preWriteResponse', ctx, msg, reply, undefined);
+    const reply = dispatcher.response(call, result);
+    await dispatcher.preWriteResponse(call, reply, undefined);
     // Go's url.Values.Encode: keys sorted, values query-escaped; present even when empty.
-    res.setHeader(H.meta, textHeaderValue(encodeQuery(ctx.responseMetadata)));
+    res.setHeader(H.meta, textHeaderValue(encodeQuery(result.metadata)));
     // The reply is never compressed here: Go's response clone has compression off.
-    send(res, 200, msg.oneway ? undefined : reply.payload);
-    await writeHooks(core, 'postWriteResponse', ctx, msg, reply, undefined);
+    send(res, 200, msg.oneway ? undefined : result.payload);
+    await dispatcher.postWriteResponse(call, reply, undefined);
   } finally {
-    ctx.finish();
-    core.callEnded();
+    dispatcher.endCall(call);
   }
 }

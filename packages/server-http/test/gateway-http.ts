@@ -1,10 +1,12 @@
-// Helpers for the gateway and JSON-RPC tests: a server with Arith on 127.0.0.1:0 and one raw
-// HTTP exchange per call, with the answer's headers as sent (name spelling kept).
+// Helpers for the gateway and JSON-RPC tests: a server with Arith and the HTTP side on
+// 127.0.0.1:0, and one raw HTTP exchange per call, with the answer's headers as sent (name
+// spelling kept).
 import http from 'node:http';
 import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server, type ServerOptions } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
+import { httpGateway } from '../src/index.js';
 
 export interface HttpAnswer {
   status: number;
@@ -56,9 +58,12 @@ export class Arith {
   }
 }
 
-/** A server with `Arith` (plus what `setup` adds) listening on 127.0.0.1:0. */
+/**
+ * A server with `Arith` (plus what `setup` adds) listening on 127.0.0.1:0, with `httpGateway()`
+ * unless `options.http` says otherwise.
+ */
 export async function serve(options: ServerOptions = {}, setup?: (server: Server) => unknown) {
-  const server = new Server({ transports: [tcpTransport()], codecs: codecs(), ...options });
+  const server = new Server({ transports: [tcpTransport()], codecs: codecs(), http: httpGateway(), ...options });
   await server.register(new Arith());
   await setup?.(server);
   const listener = await server.listen('tcp', '127.0.0.1:0');

@@ -4,6 +4,7 @@
  * field names, type errors, the custom `VersionTag` and `ID` decoders), string quoting and
  * `Compact` with HTML escaping (what `json.Marshal` does to a `json.RawMessage`).
  */
+import { CodecError } from '@rpcx/core';
 
 const MAX_DEPTH = 10_000;
 
@@ -410,7 +411,7 @@ function decodeId(data: Uint8Array, start: number, end: number): JsonRpcId {
   }
   if (kind === 'string') return { name: decodeString(data.subarray(start, end)) };
   // The inner type error gets the field's context on its way out of Go's decoder.
-  throw new Error(`json: cannot unmarshal ${kind} into Go struct field jsonrpcRequest.id of type string`);
+  throw new CodecError(`json: cannot unmarshal ${kind} into Go struct field jsonrpcRequest.id of type string`);
 }
 
 /** Go's `VersionTag.UnmarshalJSON`: only the string "2.0" (null decodes to "" and fails). */
@@ -418,22 +419,22 @@ function checkVersion(data: Uint8Array, start: number, end: number): void {
   const kind = kindAt(data, start);
   let version = '';
   if (kind === 'string') version = decodeString(data.subarray(start, end));
-  else if (kind !== 'null') throw new Error(`json: cannot unmarshal ${kind} into Go struct field jsonrpcRequest.jsonrpc of type string`);
-  if (version !== '2.0') throw new Error(`invalid RPC version ${version}`);
+  else if (kind !== 'null') throw new CodecError(`json: cannot unmarshal ${kind} into Go struct field jsonrpcRequest.jsonrpc of type string`);
+  if (version !== '2.0') throw new CodecError(`invalid RPC version ${version}`);
 }
 
 /**
  * Decode a JSON-RPC request body as Go rpcx does (`json.Unmarshal` into `jsonrpcRequest`).
- * Throws an Error with Go's text where Go's Unmarshal fails (answered with -32700).
+ * Throws a CodecError with Go's text where Go's Unmarshal fails (answered with -32700).
  */
 export function decodeJsonRpcRequest(data: Uint8Array): JsonRpcRequest {
   const syntax = jsonSyntaxError(data);
-  if (syntax !== undefined) throw new Error(syntax);
+  if (syntax !== undefined) throw new CodecError(syntax);
   const req: JsonRpcRequest = { method: '', params: undefined, id: undefined };
   let i = skipSpace(data, 0);
   const top = kindAt(data, i);
   if (top === 'null') return req;
-  if (top !== 'object') throw new Error(`json: cannot unmarshal ${top} into Go value of type server.jsonrpcRequest`);
+  if (top !== 'object') throw new CodecError(`json: cannot unmarshal ${top} into Go value of type server.jsonrpcRequest`);
   // Type errors are kept and reported at the end; the custom decoders' errors stop at once.
   let saved: string | undefined;
   i = skipSpace(data, i + 1);
@@ -464,7 +465,7 @@ export function decodeJsonRpcRequest(data: Uint8Array): JsonRpcRequest {
     i = skipSpace(data, end);
     if (data[i] === 0x2c) i = skipSpace(data, i + 1);
   }
-  if (saved !== undefined) throw new Error(saved);
+  if (saved !== undefined) throw new CodecError(saved);
   return req;
 }
 
@@ -529,7 +530,7 @@ export function quoteJson(s: string): string {
  */
 export function compactJson(data: Uint8Array): Buffer {
   const syntax = jsonSyntaxError(data);
-  if (syntax !== undefined) throw new Error(syntax);
+  if (syntax !== undefined) throw new CodecError(syntax);
   // What our own JSON codec writes is already compact and escaped: hand it back as it is.
   let clean = true;
   for (let i = 0; i < data.length && clean; i++) {

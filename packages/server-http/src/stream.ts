@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
-import type { Connection } from '@rpcx/core';
-import type { ConnectionOutlet } from '../connection.js';
+import { ServerBufferFullError, type Connection } from '@rpcx/core';
+import type { ConnectionOutlet } from '@rpcx/server';
 
 function splitAddress(address: string): { host: string | undefined; port: number | undefined } {
   const colon = address.lastIndexOf(':');
@@ -50,7 +50,7 @@ export class ConnectionStream extends Duplex {
   feed(chunk: Uint8Array): void {
     if (this.destroyed) return;
     if (!this.push(chunk)) this.outlet.holdReading(true);
-    if (this.readableLength > this.maxBuffered) this.destroy(new Error('http: too many unread bytes'));
+    if (this.readableLength > this.maxBuffered) this.destroy(new ServerBufferFullError(this.maxBuffered));
   }
 
   /** The connection's unsent bytes are back under the high-water mark. */

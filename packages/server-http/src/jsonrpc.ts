@@ -4,14 +4,12 @@
  * answer's shape and the error codes and texts are Go's; see the README for the differences.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MetaKey, SerializeType, newMetadata } from '@rpcx/core';
+import { MetaKey, SerializeType } from '@rpcx/core';
+import { headerText, httpError, parseMetaQuery, rawHeader, send } from '@rpcx/http-kit';
 import { Message } from '@rpcx/protocol';
-import { callContext, invoke, type ServerCore } from '../connection.js';
+import type { ProtocolHost } from '@rpcx/server';
 import { compactJson, decodeJsonRpcRequest, quoteJson, type JsonRpcId, type JsonRpcRequest } from './go-json.js';
-import { parseMetaQuery } from './go-text.js';
-import { authorize, postRead, preHandle, preRead, writeHooks } from './hooks.js';
 import type { HttpPeer } from './peer.js';
-import { headerText, httpError, rawHeader, send } from './respond.js';
 
 export const JsonRpcCode = {
   ParseError: -32700,
@@ -43,9 +41,10 @@ function sendJson(res: ServerResponse, body: string | Buffer): void {
 type Outcome = { error: [code: number, message: string] } | { result: Uint8Array } | undefined;
 
 /** Go `handleJSONRPCRequest`; undefined for a notification. */
-async function call(core: ServerCore, peer: HttpPeer, req: IncomingMessage, rpc: JsonRpcRequest): Promise<Outcome> {
+async function call(host: ProtocolHost, peer: HttpPeer, req: IncomingMessage, rpc: JsonRpcRequest): Promise<Outcome> {
+  const dispatcher = host.dispatcher;
   const connection = peer.connection;
-  await preRead(core, connection); // Go ignores its error here
+  await dispatcher.preReadRequest(connection); // Go ignores its error here
 
   const lastDot = rpc.method.lastIndexOf('.');
   if (lastDot <= 0) return { error: [JsonRpcCode.MethodNotFound, 'must contains servicepath and method'] };
@@ -56,40 +55,38 @@ async function call(core: ServerCore, peer: HttpPeer, req: IncomingMessage, rpc:
     serviceMethod: rpc.method.slice(lastDot + 1),
     payload: rpc.params ?? NULL_PARAMS,
   });
-  const metadata = newMetadata();
   const meta = rawHeader(req, 'x-rpcx-meta');
-  if (meta !== '') parseMetaQuery(headerText(meta), metadata); // a bad pair is skipped, as in Go
+  // A bad pair is skipped and the error ignored, as in Go.
+  if (meta !== '') msg.metadata = parseMetaQuery(headerText(meta)).metadata;
   const auth = rawHeader(req, 'authorization');
-  if (auth !== '') metadata[MetaKey.Auth] = headerText(auth);
-  msg.metadata = metadata;
+  if (auth !== '') msg.metadata[MetaKey.Auth] = headerText(auth);
 
-  const refused = await postRead(core, connection, msg);
+  const refused = await dispatcher.postReadRequest(connection, msg);
   if (refused) return { error: [JsonRpcCode.InternalError, refused.message] };
 
-  const { ctx, handler } = callContext(core, msg, peer, Date.now());
-  core.callStarted();
+  const rpcCall = dispatcher.startCall(msg, peer, 'jsonrpc');
   try {
-    const denied = await authorize(core, ctx, msg);
+    const denied = await dispatcher.authorize(rpcCall);
     if (denied) {
-      await writeHooks(core, 'preWriteResponse', ctx, msg, undefined, denied);
-      await writeHooks(core, 'postWriteResponse', ctx, msg, msg.toResponse(), denied);
+      await dispatcher.preWriteResponse(rpcCall, undefined, denied);
+      await dispatcher.postWriteResponse(rpcCall, msg.toResponse(), denied);
       return { error: [JsonRpcCode.InternalError, denied.message] };
     }
-    await preHandle(core, ctx);
-    const { res, error } = await invoke(core, msg, ctx, handler);
+    const result = await dispatcher.handle(rpcCall);
     if (msg.oneway) return undefined;
-    await writeHooks(core, 'preWriteResponse', ctx, msg, error ? undefined : res, error);
-    const outcome: Outcome = error ? { error: [JsonRpcCode.InternalError, error.message] } : { result: res.payload };
-    await writeHooks(core, 'postWriteResponse', ctx, msg, error ? msg.toResponse() : res, error);
+    const error = result.error;
+    const res = error ? msg.toResponse() : dispatcher.response(rpcCall, result);
+    await dispatcher.preWriteResponse(rpcCall, error ? undefined : res, error);
+    const outcome: Outcome = error ? { error: [JsonRpcCode.InternalError, error.message] } : { result: result.payload };
+    await dispatcher.postWriteResponse(rpcCall, res, error);
     return outcome;
   } finally {
-    ctx.finish();
-    core.callEnded();
+    dispatcher.endCall(rpcCall);
   }
 }
 
 /** Answer one JSON-RPC request (Go `jsonrpcHandler`; any path, any method). */
-export async function serveJsonRpc(core: ServerCore, peer: HttpPeer, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+export async function serveJsonRpc(host: ProtocolHost, peer: HttpPeer, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
   let rpc: JsonRpcRequest;
   try {
     rpc = decodeJsonRpcRequest(body);
@@ -99,10 +96,10 @@ export async function serveJsonRpc(core: ServerCore, peer: HttpPeer, req: Incomi
   if (rpc.id === undefined) {
     // A notification: answered at once with an empty 200, run afterwards, its outcome dropped.
     send(res, 200);
-    call(core, peer, req, rpc).catch((err) => core.logger.warn(`rpcx: JSON-RPC notification: ${(err as Error).message}`));
+    call(host, peer, req, rpc).catch((err) => host.logger.warn(`rpcx: JSON-RPC notification: ${(err as Error).message}`));
     return;
   }
-  const outcome = (await call(core, peer, req, rpc))!;
+  const outcome = (await call(host, peer, req, rpc))!;
   if ('error' in outcome) return sendJson(res, errorBody(outcome.error[0], outcome.error[1], rpc.id));
   let result: Buffer;
   try {

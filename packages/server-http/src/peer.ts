@@ -1,11 +1,5 @@
-import {
-  UnsupportedError,
-  ConnectionClosedError,
-  type Connection,
-  type ConnectionHandler,
-  type Metadata,
-} from '@rpcx/core';
-import type { CallContext, ContextOwner } from '../context.js';
+import { ConnectionClosedError, UnsupportedError, type Connection, type ConnectionHandler, type Metadata } from '@rpcx/core';
+import { ConnectionWatchers, type CallOrigin, type ConnectionWatcher } from '@rpcx/server';
 
 const NO_PUSH = 'rpcx: server push is not possible on an HTTP gateway or JSON-RPC connection';
 const READ_BY_SERVER = 'an HTTP connection is read by the server';
@@ -55,10 +49,10 @@ export class HttpConnection implements Connection {
   }
 }
 
-/** The owner of the call contexts of one HTTP connection: aborts their signals when it is lost. */
-export class HttpPeer implements ContextOwner {
+/** Where the calls of one HTTP connection come from: aborts their signals when it is lost. */
+export class HttpPeer implements CallOrigin {
   readonly connection: HttpConnection;
-  private readonly watched = new Set<CallContext>();
+  private readonly watchers = new ConnectionWatchers();
 
   constructor(inner: Connection) {
     this.connection = new HttpConnection(inner);
@@ -68,16 +62,15 @@ export class HttpPeer implements ContextOwner {
     return Promise.reject(new UnsupportedError(NO_PUSH));
   }
 
-  watch(ctx: CallContext): void {
-    this.watched.add(ctx);
+  watch(watcher: ConnectionWatcher): void {
+    this.watchers.watch(watcher);
   }
 
-  unwatch(ctx: CallContext): void {
-    this.watched.delete(ctx);
+  unwatch(watcher: ConnectionWatcher): void {
+    this.watchers.unwatch(watcher);
   }
 
   lost(error?: Error): void {
-    for (const ctx of this.watched) ctx.connectionLost(error ?? new ConnectionClosedError('connection closed'));
-    this.watched.clear();
+    this.watchers.lost(error ?? new ConnectionClosedError());
   }
 }

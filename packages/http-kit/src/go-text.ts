@@ -1,9 +1,9 @@
 /**
- * Error texts of the Go standard library functions Go rpcx's gateway calls on request
- * headers (strconv, net/url), so a bad header gets the same `X-RPCX-ErrorMessage` from a
- * TypeScript server as from a Go one.
+ * Error texts of the Go standard library functions Go rpcx's gateways call on request headers
+ * (strconv, net/url), so a bad header gets the same `X-RPCX-ErrorMessage` from a TypeScript
+ * server as from a Go one. They return the text rather than throw it: every caller answers it.
  */
-import { queryUnescape, newMetadata, type Metadata } from '@rpcx/core';
+import { newMetadata, parseQueryWithError, type Metadata } from '@rpcx/core';
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
@@ -80,79 +80,58 @@ function decodeRune(b: Uint8Array, i: number): [number, number] {
   return [-1, 1];
 }
 
-/** A Go `*strconv.NumError`, e.g. `strconv.Atoi: parsing "x": invalid syntax`. */
-export class GoNumError extends Error {
-  constructor(fn: string, input: Uint8Array, reason: 'invalid syntax' | 'value out of range') {
-    super(`strconv.${fn}: parsing ${goQuote(input)}: ${reason}`);
-  }
+/** A Go `*strconv.NumError`'s text, e.g. `strconv.Atoi: parsing "x": invalid syntax`. */
+function numError(fn: string, input: Uint8Array, reason: 'invalid syntax' | 'value out of range'): string {
+  return `strconv.${fn}: parsing ${goQuote(input)}: ${reason}`;
 }
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** Digits to a bigint as Go's `ParseUint(s, 10, 64)` reads them; errors name `fn` and `input`. */
-function parseDecimal(digits: Uint8Array, fn: string, input: Uint8Array): bigint {
-  if (digits.length === 0) throw new GoNumError(fn, input, 'invalid syntax');
+function parseDecimal(digits: Uint8Array, fn: string, input: Uint8Array): bigint | string {
+  if (digits.length === 0) return numError(fn, input, 'invalid syntax');
   let n = 0n;
   for (const c of digits) {
-    if (c < 0x30 || c > 0x39) throw new GoNumError(fn, input, 'invalid syntax');
+    if (c < 0x30 || c > 0x39) return numError(fn, input, 'invalid syntax');
     n = n * 10n + BigInt(c - 0x30);
     // Go stops at the first overflow, before looking at the rest.
-    if (n > MAX_UINT64) throw new GoNumError(fn, input, 'value out of range');
+    if (n > MAX_UINT64) return numError(fn, input, 'value out of range');
   }
   return n;
 }
 
-/** Go `strconv.ParseUint(s, 10, 64)`; `s` as bytes (header values are bytes). */
-export function parseUint64(s: Uint8Array): bigint {
+/**
+ * Go `strconv.ParseUint(s, 10, 64)`; `s` as bytes (header values are bytes). The number, or
+ * Go's error text (`strconv.ParseUint: parsing "x": invalid syntax`).
+ */
+export function parseUint64(s: Uint8Array): bigint | string {
   return parseDecimal(s, 'ParseUint', s);
 }
 
-/** Go `strconv.Atoi` on a 64-bit platform. */
-export function atoi(s: Uint8Array): bigint {
-  if (s.length === 0) throw new GoNumError('Atoi', s, 'invalid syntax');
+/** Go `strconv.Atoi` on a 64-bit platform: the number, or Go's error text. */
+export function atoi(s: Uint8Array): bigint | string {
+  if (s.length === 0) return numError('Atoi', s, 'invalid syntax');
   const neg = s[0] === 0x2d;
   const digits = s[0] === 0x2b || neg ? s.subarray(1) : s;
-  if (digits.length === 0) throw new GoNumError('Atoi', s, 'invalid syntax');
+  if (digits.length === 0) return numError('Atoi', s, 'invalid syntax');
   // A uint64 overflow is a range error for Atoi too, as in Go's ParseInt.
   const n = parseDecimal(digits, 'Atoi', s);
-  if (!neg && n >= 1n << 63n) throw new GoNumError('Atoi', s, 'value out of range');
-  if (neg && n > 1n << 63n) throw new GoNumError('Atoi', s, 'value out of range');
+  if (typeof n === 'string') return n;
+  if (!neg && n >= 1n << 63n) return numError('Atoi', s, 'value out of range');
+  if (neg && n > 1n << 63n) return numError('Atoi', s, 'value out of range');
   return neg ? -n : n;
 }
 
-/** Go's cap on the number of pairs `url.ParseQuery` accepts (GODEBUG urlmaxqueryparams). */
-const MAX_QUERY_PARAMS = 10_000;
-
 /**
- * Go `url.ParseQuery` keeping the first value of each key, as rpcx does with `X-RPCX-Meta`
- * (`query` already decoded from the header's bytes as UTF-8),
- * and Go's error: the last `;` error, else the first bad escape. Pairs that parse are kept
+ * `X-RPCX-Meta` as Go rpcx reads it: `url.ParseQuery` of the header (already decoded from its
+ * bytes as UTF-8), the first value of each key, and Go's error. Pairs that parse are kept
  * either way (the JSON-RPC path uses them and ignores the error; the gateway fails).
  */
-export function parseMetaQuery(query: string, into: Metadata = newMetadata()): { metadata: Metadata; error?: string } {
-  let count = 1;
-  for (let i = query.indexOf('&'); i >= 0; i = query.indexOf('&', i + 1)) count++;
-  if (count > MAX_QUERY_PARAMS) return { metadata: into, error: 'number of URL query parameters exceeded limit' };
-  let error: string | undefined;
-  for (const part of query.split('&')) {
-    if (part.includes(';')) {
-      error = 'invalid semicolon separator in query';
-      continue;
-    }
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    let key: string;
-    let value: string;
-    try {
-      key = queryUnescape(eq < 0 ? part : part.slice(0, eq));
-      value = eq < 0 ? '' : queryUnescape(part.slice(eq + 1));
-    } catch (err) {
-      error ??= (err as Error).message;
-      continue;
-    }
-    if (!Object.hasOwn(into, key)) into[key] = value;
-  }
-  return error === undefined ? { metadata: into } : { metadata: into, error };
+export function parseMetaQuery(query: string): { metadata: Metadata; error?: string } {
+  const { values, error } = parseQueryWithError(query);
+  const metadata = newMetadata();
+  for (const [key, list] of values) metadata[key] = list[0];
+  return error === undefined ? { metadata } : { metadata, error };
 }
 
 /** Go `http.CanonicalHeaderKey`: `x-rpcx-meta` → `X-Rpcx-Meta`; names with other bytes stay as they are. */

@@ -7,12 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { MetaKey, type Connection, type RequestContext, type ServerPlugin } from '@rpcx/core';
-import { allowAllCors } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { XClient, peer2peer } from '@rpcx/xclient';
+import { allowAllCors, httpGateway } from '../src/index.js';
 import { Arith, codecs, gw, request, serve } from './gateway-http.js';
-import { atoi, goQuote, parseMetaQuery, parseUint64 } from '../src/http/go-text.js';
-import { detectContentType } from '../src/http/sniff.js';
 
 const mul = JSON.stringify({ A: 6, B: 7 });
 
@@ -75,8 +73,8 @@ describe('one port, three protocols', () => {
   });
 
   test.each([
-    ['http: false', { http: false as const }],
-    ['gateway and JSON-RPC both off', { http: { gateway: false, jsonRpc: false } }],
+    ['without httpGateway()', { http: undefined }],
+    ['gateway and JSON-RPC both off', { http: httpGateway({ gateway: false, jsonRpc: false }) }],
   ])('%s: an HTTP request is refused like any bad magic', async (_name, options) => {
     const warnings: string[] = [];
     const { server, port } = await serve({ ...options, logger: { ...console, warn: (m: string) => warnings.push(m), debug() {}, info() {}, error() {} } });
@@ -124,8 +122,8 @@ describe('one port, three protocols', () => {
   test('unix sockets speak rpcx only, unless `networks` says otherwise (Go multiplexes tcp only)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rpcx-gw-'));
     const { Server } = await import('@rpcx/server');
-    const plain = new Server({ transports: [tcpTransport()], codecs: codecs() });
-    const opted = new Server({ transports: [tcpTransport()], codecs: codecs(), http: { networks: ['unix'] } });
+    const plain = new Server({ transports: [tcpTransport()], codecs: codecs(), http: httpGateway() });
+    const opted = new Server({ transports: [tcpTransport()], codecs: codecs(), http: httpGateway({ networks: ['unix'] }) });
     try {
       for (const s of [plain, opted]) await s.register(new Arith());
       await plain.listen('unix', join(dir, 'a.sock'));
@@ -340,7 +338,7 @@ describe('the gateway dispatches like rpcx', () => {
 
 describe('limits and shutdown', () => {
   test('a body over maxBodyLength is answered 413 and the connection closed', async () => {
-    const { server, port } = await serve({ http: { maxBodyLength: 1000 } });
+    const { server, port } = await serve({ http: httpGateway({ maxBodyLength: 1000 }) });
     try {
       const big = await request(port, { headers: gw('Arith', 'Mul'), body: 'x'.repeat(1001) });
       expect([big.status, big.text, big.headers.connection]).toEqual([413, 'http: request body too large\n', 'close']);
@@ -352,7 +350,7 @@ describe('limits and shutdown', () => {
   });
 
   test('a request head over maxHeaderSize is answered 431, as Go does', async () => {
-    const { server, port } = await serve({ http: { maxHeaderSize: 4096 } });
+    const { server, port } = await serve({ http: httpGateway({ maxHeaderSize: 4096 }) });
     try {
       const s = connect(port, '127.0.0.1');
       let text = '';
@@ -384,7 +382,7 @@ describe('limits and shutdown', () => {
 
 describe('CORS', () => {
   test('AllowAllCORSOptions: preflight answered 204, actual requests get Allow-Origin *', async () => {
-    const { server, port } = await serve({ http: { cors: allowAllCors() } });
+    const { server, port } = await serve({ http: httpGateway({ cors: allowAllCors() }) });
     try {
       const pre = await request(port, {
         method: 'OPTIONS',
@@ -407,7 +405,7 @@ describe('CORS', () => {
 
   test('a list of origins with a wildcard, credentials, exposed headers and max age', async () => {
     const { server, port } = await serve({
-      http: {
+      http: httpGateway({
         cors: {
           allowedOrigins: ['https://*.example.com', 'http://localhost:3000'],
           allowedMethods: ['POST'],
@@ -416,7 +414,7 @@ describe('CORS', () => {
           allowCredentials: true,
           maxAge: 600,
         },
-      },
+      }),
     });
     try {
       const pre = (origin: string, headers = 'x-rpcx-servicemethod,x-rpcx-servicepath') =>
@@ -441,39 +439,5 @@ describe('CORS', () => {
     } finally {
       await server.close();
     }
-  });
-});
-
-describe('Go text helpers', () => {
-  const b = (s: string) => Buffer.from(s, 'latin1');
-
-  test('strconv errors', () => {
-    expect(String(atoi(b('-12')))).toBe('-12');
-    expect(() => atoi(b('1x'))).toThrow('strconv.Atoi: parsing "1x": invalid syntax');
-    expect(() => atoi(b('9223372036854775808'))).toThrow('strconv.Atoi: parsing "9223372036854775808": value out of range');
-    expect(String(atoi(b('-9223372036854775808')))).toBe('-9223372036854775808');
-    expect(() => atoi(b('+'))).toThrow('strconv.Atoi: parsing "+": invalid syntax');
-    expect(String(parseUint64(b('18446744073709551615')))).toBe('18446744073709551615');
-    expect(() => parseUint64(b('18446744073709551616'))).toThrow('strconv.ParseUint: parsing "18446744073709551616": value out of range');
-    expect(() => parseUint64(b('+1'))).toThrow('strconv.ParseUint: parsing "+1": invalid syntax');
-    expect(goQuote(b('a"\\\n\x01\x7f'))).toBe('"a\\"\\\\\\n\\x01\\x7f"');
-    expect(goQuote(Buffer.from('é\u0085', 'utf8'))).toBe('"é\\u0085"');
-    expect(goQuote(b('\xff'))).toBe('"\\xff"');
-  });
-
-  test('url.ParseQuery: first values, the last ; error, else the first escape error', () => {
-    expect(parseMetaQuery('a=1&b=%zz&a=2&c')).toMatchObject({ metadata: { a: '1', c: '' }, error: 'invalid URL escape "%zz"' });
-    expect(parseMetaQuery('a=%zz&b=1;c=2')).toMatchObject({ metadata: {}, error: 'invalid semicolon separator in query' });
-    expect(parseMetaQuery('x=1+2%2B3').metadata).toEqual({ x: '1 2+3' });
-  });
-
-  test('Content-Type sniffing', () => {
-    expect(detectContentType(Buffer.from('{"C":42}'))).toBe('text/plain; charset=utf-8');
-    expect(detectContentType(Buffer.from('\x81\xa1C\xcc\xc8', 'latin1'))).toBe('text/plain; charset=utf-8');
-    expect(detectContentType(Buffer.from([0x82, 0xa1, 0x41, 0x00]))).toBe('application/octet-stream');
-    expect(detectContentType(Buffer.from('  <!DOCTYPE html><p>'))).toBe('text/html; charset=utf-8');
-    expect(detectContentType(Buffer.from('89504e470d0a1a0a00', 'hex'))).toBe('image/png');
-    expect(detectContentType(gzipSync('x'))).toBe('application/x-gzip');
-    expect(detectContentType(Buffer.from('<?xml version="1.0"?>'))).toBe('text/xml; charset=utf-8');
   });
 });

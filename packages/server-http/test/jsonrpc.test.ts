@@ -4,7 +4,7 @@
 import { jsonCodec } from '@rpcx/codec-json';
 import type { RequestContext } from '@rpcx/core';
 import { jsonRpcHeaders, request, serve } from './gateway-http.js';
-import { compactJson, decodeJsonRpcRequest, jsonSyntaxError, quoteJson } from '../src/http/go-json.js';
+import { compactJson, decodeJsonRpcRequest, jsonSyntaxError, quoteJson } from '../src/go-json.js';
 
 const call = (port: number, body: string, headers: Record<string, string> = {}) =>
   request(port, { headers: { ...jsonRpcHeaders, ...headers }, body: Buffer.from(body) });

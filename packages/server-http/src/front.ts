@@ -7,17 +7,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ServerBufferFullError, type Connection } from '@rpcx/core';
-import type { ConnectionOutlet, ForeignConnectionSink, ForeignProtocols, ServerCore } from '../connection.js';
+import { Cors, httpError, pacePipelining, rawHeader, type CorsOptions } from '@rpcx/http-kit';
+import type { ConnectionOutlet, ForeignConnectionSink, ForeignProtocol, ForeignProtocolHandler, ProtocolHost } from '@rpcx/server';
 import { RequestClock } from './clock.js';
-import { Cors, type CorsOptions } from './cors.js';
 import { serveGateway } from './gateway.js';
 import { serveJsonRpc } from './jsonrpc.js';
-import { pacePipelining } from './pipeline.js';
 import { HttpPeer } from './peer.js';
-import { httpError, rawHeader } from './respond.js';
 import { ConnectionStream } from './stream.js';
 
-export interface HttpOptions {
+/** What `httpGateway()` serves, and its limits. Every option has Go's behaviour as default. */
+export interface HttpGatewayOptions {
   /** Serve the HTTP gateway: any HTTP request without `X-JSONRPC-2.0: true`. @default true (Go: `DisableHTTPGateway` false) */
   gateway?: boolean;
   /** Serve JSON-RPC 2.0: HTTP requests with `X-JSONRPC-2.0: true`. @default true (Go: `DisableJSONRPC` false) */
@@ -82,8 +81,17 @@ function badRequest(status: string, detail?: string): string {
   return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${body}`;
 }
 
-/** The HTTP side of a Server: gateway and JSON-RPC on connections handed over by ServerConnection. */
-export class HttpFront implements ForeignProtocols {
+/**
+ * Go rpcx's HTTP gateway and JSON-RPC 2.0 on the rpcx port: `new Server({ ..., http: httpGateway() })`.
+ * Go's server turns both on by default; here they are this one line. A TCP connection whose
+ * first byte is not rpcx's magic and that starts like an HTTP/1 request is then read as HTTP.
+ */
+export function httpGateway(options: HttpGatewayOptions = {}): ForeignProtocol {
+  return { name: 'http', attach: (host) => new HttpFront(host, options) };
+}
+
+/** The HTTP side of one Server: gateway and JSON-RPC on the connections it hands over. */
+class HttpFront implements ForeignProtocolHandler {
   private readonly server: http.Server;
   private readonly gateway: boolean;
   private readonly jsonRpc: boolean;
@@ -94,14 +102,14 @@ export class HttpFront implements ForeignProtocols {
   private readonly requestTimeoutMs: number;
 
   constructor(
-    private readonly core: ServerCore,
-    options: HttpOptions,
+    private readonly host: ProtocolHost,
+    options: HttpGatewayOptions,
   ) {
     this.gateway = options.gateway ?? true;
     this.jsonRpc = options.jsonRpc ?? true;
     this.cors = options.cors ? new Cors(options.cors) : undefined;
     this.networks = new Set(options.networks ?? ['tcp', 'tcp4', 'tcp6']);
-    this.maxBody = options.maxBodyLength ?? core.limits.maxMessageLength;
+    this.maxBody = options.maxBodyLength ?? host.limits.maxMessageLength;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
     // This server never listens, so Node's own timeouts would never be checked: RequestClock
@@ -118,17 +126,14 @@ export class HttpFront implements ForeignProtocols {
     });
   }
 
-  /** Whether this server speaks HTTP at all (gateway or JSON-RPC on). */
-  get enabled(): boolean {
-    return this.gateway || this.jsonRpc;
-  }
-
   adopt(connection: Connection, first: Uint8Array, outlet: ConnectionOutlet): ForeignConnectionSink | undefined {
+    // With both off the port is rpcx-only.
+    if (!this.gateway && !this.jsonRpc) return undefined;
     if (!this.networks.has(connection.network) || !looksLikeHttp(first)) return undefined;
     const stream: Stream = new ConnectionStream(connection, outlet, this.maxBody + (1 << 20));
     const peer = new HttpPeer(connection);
     const clock = new RequestClock(this.headersTimeoutMs, this.requestTimeoutMs, (error) => {
-      this.core.logger.warn(`rpcx: closing ${connection.remoteAddress}: ${error.message}`);
+      this.host.logger.warn(`rpcx: closing ${connection.remoteAddress}: ${error.message}`);
       const res = stream[STATE]!.current;
       if (res && res.headersSent && !res.writableFinished) {
         connection.destroy(error);
@@ -187,7 +192,7 @@ export class HttpFront implements ForeignProtocols {
     }
     // Go sends no `Connection: keep-alive` (nor Node's `Keep-Alive`) on HTTP/1.1.
     if (res.shouldKeepAlive) res.removeHeader('connection');
-    if (this.core.shuttingDown) {
+    if (this.host.shuttingDown) {
       res.setHeader('Connection', 'close');
       return httpError(res, 'http: Server closed', 503);
     }
@@ -198,7 +203,7 @@ export class HttpFront implements ForeignProtocols {
     const chunks: Buffer[] = [];
     let size = 0;
     // The body so far counts against the server's cap on bytes held for incomplete requests.
-    const budget = this.core.budget;
+    const budget = this.host.budget;
     let budgeted = 0;
     const unbudget = () => {
       budget.adjust(-budgeted);
@@ -216,7 +221,7 @@ export class HttpFront implements ForeignProtocols {
       budgeted += chunk.length;
       if (!budget.adjust(chunk.length)) {
         const error = new ServerBufferFullError(budget.limit);
-        this.core.logger.warn(`rpcx: closing ${peer.connection.remoteAddress}: ${error.message}`);
+        this.host.logger.warn(`rpcx: closing ${peer.connection.remoteAddress}: ${error.message}`);
         stream.destroy(error);
       }
     });
@@ -225,8 +230,8 @@ export class HttpFront implements ForeignProtocols {
       if (size > this.maxBody) return;
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       const serve = isJsonRpc ? serveJsonRpc : serveGateway;
-      serve(this.core, peer, req, res, body).catch((err: Error) => {
-        this.core.logger.warn(`rpcx: ${isJsonRpc ? 'JSON-RPC' : 'gateway'} request: ${err.message}`);
+      serve(this.host, peer, req, res, body).catch((err: Error) => {
+        this.host.logger.warn(`rpcx: ${isJsonRpc ? 'JSON-RPC' : 'gateway'} request: ${err.message}`);
         if (!res.headersSent) httpError(res, err.message, 500);
         else res.destroy();
       });
