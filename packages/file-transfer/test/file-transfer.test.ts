@@ -1,9 +1,9 @@
 // Uploads, downloads and streams between @rpcx/xclient and @rpcx/server through this
 // package, over real sockets on loopback: bytes, progress, codecs, rate limit, TLS, aborts.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, ConfigError, FileNotFoundError, ServiceError, SerializeType, TransferIncompleteError, TransferResetError } from '@rpcx/core';
 import type { Server } from '@rpcx/server';
@@ -129,6 +129,76 @@ describe('upload (sendFile) and download (downloadFile)', () => {
       const err = await downloadFile(client(k2, '_filetransfer'), 'f', out).catch((e: Error) => e);
       expect(err).toBeInstanceOf(TransferResetError);
       expect(await mainPortServes(k2)).toEqual({ C: 42 });
+    } finally {
+      await s2.close();
+    }
+  });
+});
+
+describe('back-pressure: a slow reader slows the sender instead of buffering', () => {
+  const MiB = 1024 * 1024;
+  /** Bytes that may sit in socket buffers and stream queues between a paused reader and its writer. */
+  const IN_FLIGHT = 32 * MiB;
+
+  /** A Writable that holds its first write until `release()`, then takes everything. */
+  function heldWriter() {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let bytes = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        bytes += chunk.length;
+        held.then(() => cb());
+      },
+    });
+    return { sink, release, bytes: () => bytes };
+  }
+
+  test('download: while the client’s writer is stuck, the server’s handler is held back too', async () => {
+    const { server: s2, key: k2 } = await startServer();
+    let source!: ReturnType<typeof generated>;
+    let produced = 0;
+    try {
+      await enableFileTransfer(s2, {
+        downloadHandler: (out) => {
+          source = generated(128 * MiB);
+          source.stream.on('data', (c: Buffer) => (produced += c.length));
+          return pipeline(source.stream, out);
+        },
+      });
+      const writer = heldWriter();
+      const digest = createHash('sha256');
+      const download = downloadFile(client(k2, '_filetransfer'), 'big', new Writable({
+        write(chunk: Buffer, e, cb) {
+          digest.update(chunk);
+          writer.sink.write(chunk, e, cb);
+        },
+      }));
+      await eventually(() => produced > 0);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(produced).toBeLessThan(IN_FLIGHT);
+      writer.release();
+      expect((await download).bytes).toBe(128 * MiB);
+      expect(digest.digest('hex')).toBe(source.digest());
+    } finally {
+      await s2.close();
+    }
+  });
+
+  test('upload: while the server’s handler does not read, sendFile is held back too', async () => {
+    const { server: s2, key: k2 } = await startServer();
+    const writer = heldWriter();
+    try {
+      await enableFileTransfer(s2, { uploadHandler: (file) => pipeline(file, writer.sink) });
+      let sent = 0;
+      const source = generated(128 * MiB);
+      const upload = sendFile(client(k2, '_filetransfer'), source.stream, { fileName: 'big', size: 128 * MiB, onProgress: (p) => (sent = p.bytes) });
+      await eventually(() => sent > 0);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(sent).toBeLessThan(IN_FLIGHT);
+      writer.release();
+      expect((await upload).bytes).toBe(128 * MiB);
+      expect(writer.bytes()).toBe(128 * MiB);
     } finally {
       await s2.close();
     }
