@@ -23,6 +23,7 @@ import {
   splitHostPort,
 } from '@rpcx/core';
 import { RateLimiter } from './rate-limit.js';
+import { FILE_CHUNK_BYTES, HIGH_WATER_MARK } from './transfer-streams.js';
 import {
   checkSerializeType,
   decodeTokenReply,
@@ -78,7 +79,7 @@ export interface Progress {
 }
 
 export interface TransferOptions extends SideOptions {
-  /** Called as bytes move (once per chunk, at most 64 KiB apart). */
+  /** Called as bytes move: once per chunk (a file read of up to 1 MiB, or a socket read). */
   onProgress?: (progress: Progress) => void;
   /**
    * Fail with `TransferStalledError` when no byte moved for this long, including the wait
@@ -206,7 +207,7 @@ async function openSource(source: string | Readable, options: SendFileOptions): 
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw new ConfigError(`sendFile: ${source} is not a file`);
-      return { input: handle.createReadStream(), fileName: options.fileName ?? basename(source), size: options.size ?? stat.size };
+      return { input: handle.createReadStream({ highWaterMark: FILE_CHUNK_BYTES }), fileName: options.fileName ?? basename(source), size: options.size ?? stat.size };
     } catch (err) {
       await handle.close();
       throw err;
@@ -230,7 +231,15 @@ async function dialSide(reply: TokenReply, options: TransferOptions, halfOpen = 
   const connectTimeoutMs = options.connectTimeoutMs ?? 1000;
   const { signal } = options;
   if (signal?.aborted) throw abortError(signal);
-  const raw = net.connect({ host: host || 'localhost', port, allowHalfOpen: halfOpen });
+  // net.Socket hands the high-water marks to stream.Duplex (@types/node does not list them).
+  const connectOptions: net.TcpNetConnectOpts & { readableHighWaterMark: number; writableHighWaterMark: number } = {
+    host: host || 'localhost',
+    port,
+    allowHalfOpen: halfOpen,
+    readableHighWaterMark: HIGH_WATER_MARK,
+    writableHighWaterMark: HIGH_WATER_MARK,
+  };
+  const raw = net.connect(connectOptions);
   let socket: net.Socket = raw;
   try {
     await new Promise<void>((resolve, reject) => {

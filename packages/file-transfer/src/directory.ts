@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { FileNotFoundError, InvalidFileNameError } from '@rpcx/core';
 import type { FileTransferOptions } from './server.js';
+import { FILE_CHUNK_BYTES } from './transfer-streams.js';
 
 /** The handlers and acceptors `serveDirectory` makes; spread them into `enableFileTransfer`'s options. */
 export type DirectoryHandlers = Required<Pick<FileTransferOptions, 'uploadHandler' | 'downloadHandler' | 'uploadAcceptor' | 'downloadAcceptor'>>;
@@ -38,7 +39,7 @@ export function serveDirectory(root: string): DirectoryHandlers {
     },
     async downloadHandler(out, args) {
       try {
-        await pipeline(createReadStream(pathOf(args.fileName)), out);
+        await pipeline(createReadStream(pathOf(args.fileName), { highWaterMark: FILE_CHUNK_BYTES }), out);
       } catch (err) {
         // Removed between the call and the connection.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(args.fileName, { cause: err });

@@ -16,6 +16,7 @@ import {
   joinHostPort,
   splitHostPort,
 } from '@rpcx/core';
+import { HIGH_WATER_MARK } from './transfer-streams.js';
 import { TOKEN_LENGTH } from './wire.js';
 
 /** The options every side listener has (file transfer and stream service alike). */
@@ -121,7 +122,7 @@ export class SideListener<T> {
     check(options.tokenTimeoutMs, 'tokenTimeoutMs', 1);
     check(options.idleTimeoutMs, 'idleTimeoutMs', 0);
     // Half-open: a stream's client may end its side while the handler still writes.
-    const server = net.createServer({ allowHalfOpen: true });
+    const server = net.createServer({ allowHalfOpen: true, highWaterMark: HIGH_WATER_MARK });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new ListenError(`listen tcp ${addr}: ${err.message}`, { cause: err })));
       server.listen({ host: host || undefined, port }, resolve);

@@ -6,8 +6,20 @@ import type net from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { FileSizeExceededError, TransferIncompleteError, type SideChannelError } from '@rpcx/core';
 
-/** Below this many buffered bytes the wrapper asks the socket for more. */
-const HIGH_WATER_MARK = 64 * 1024;
+/**
+ * Bytes read from a file at a time, by `sendFile` and `serveDirectory`. Node's default (64
+ * KiB) costs a system call and a trip through the streams per 64 KiB; 1 MiB chunks move a
+ * file about twice as fast over loopback, for 1 MiB of memory per transfer.
+ */
+export const FILE_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Bytes a side socket, and a wrapper over it, queues before it holds the other side back:
+ * two file chunks. Node's default (16 KiB) is below one socket read, so a socket piped into
+ * anything would stop and restart reading after every read (system calls each time), and a
+ * writer would wait for the socket to empty before each chunk.
+ */
+export const HIGH_WATER_MARK = 2 * FILE_CHUNK_BYTES;
 
 /**
  * The bytes of one upload: ends after exactly `size` bytes and the client's end of stream
@@ -100,7 +112,9 @@ export class DownloadWriter extends Writable {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.sent += chunk.length;
-    if (this.socket.write(chunk)) return callback();
+    this.socket.write(chunk);
+    // Keep the socket's queue filled up to our mark rather than waiting for it to empty.
+    if (this.socket.writableLength < HIGH_WATER_MARK) return callback();
     this.waitingForDrain = () => {
       this.waitingForDrain = undefined;
       callback();

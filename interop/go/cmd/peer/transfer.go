@@ -66,7 +66,8 @@ func cmdTransferServe(args []string) int {
 	fs := flag.NewFlagSet("transfer-serve", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "TCP address of the rpcx port")
 	dir := fs.String("dir", "", "directory uploads are written to and downloads read from")
-	discard := fs.Bool("discard", false, "hash uploads instead of writing them to --dir")
+	discard := fs.Bool("discard", false, "do not write uploads to --dir")
+	hashUploads := fs.Bool("hash", true, "hash uploads (Uploads.Get reports the digest); --hash=false for benchmarks")
 	verbose := fs.Bool("verbose", false, "log rpcx messages to stderr")
 	fs.Parse(args)
 	quietRPCX(*verbose)
@@ -95,7 +96,10 @@ func cmdTransferServe(args []string) int {
 	upload := func(conn net.Conn, a *share.FileTransferArgs) {
 		defer conn.Close()
 		h := sha256.New()
-		var w io.Writer = h
+		var w io.Writer = io.Discard
+		if *hashUploads {
+			w = h
+		}
 		if !*discard {
 			f, err := os.Create(filepath.Join(*dir, filepath.Base(a.FileName)))
 			if err != nil {
@@ -103,7 +107,7 @@ func cmdTransferServe(args []string) int {
 				return
 			}
 			defer f.Close()
-			w = io.MultiWriter(f, h)
+			w = io.MultiWriter(f, w)
 		}
 		n, err := io.Copy(w, conn)
 		r := UploadReply{Announced: a.FileSize, Received: n, Sha256: sum(h), Meta: a.Meta}
