@@ -27,10 +27,16 @@ export interface ServerLike {
   use(plugin: ServerPlugin): Promise<void>;
 }
 
-/** Who is on the other end of a side connection. */
+/** About one side connection, for its handler. */
 export interface SideInfo {
   /** `host:port` of the client's side connection. */
   remoteAddress: string;
+  /**
+   * Aborted when the side connection closes, with the error that closed it (a
+   * `TransferStalledError`, `TransferIncompleteError`, …) as its reason: for work a handler
+   * does besides reading or writing its stream.
+   */
+  signal: AbortSignal;
 }
 
 /**
@@ -126,7 +132,7 @@ export async function enableFileTransfer(server: ServerLike, options: FileTransf
   if (!uploadHandler && !downloadHandler) throw new ConfigError('enableFileTransfer needs an uploadHandler, a downloadHandler or both');
   const serviceName = options.serviceName || SEND_FILE_SERVICE_NAME;
   const listener = await SideListener.listen<FileWork>(options, (connection, work) => {
-    const info = { remoteAddress: connection.remoteAddress };
+    const info = { remoteAddress: connection.remoteAddress, signal: connection.signal };
     const report = (error: Error) => listener.report(error, connection.remoteAddress);
     if (work.kind === 'upload') serveUpload(connection, uploadHandler!, work.args, info, report);
     else serveDownload(connection, downloadHandler!, work.args, info, report);
@@ -158,10 +164,10 @@ export async function enableStreamService(server: ServerLike, options: StreamSer
   const listener = await SideListener.listen<StreamServiceArgs>({ ...options, idleTimeoutMs: options.idleTimeoutMs ?? 0 }, (connection, args) => {
     const { socket } = connection;
     settle(
-      () => handler(socket, args, { remoteAddress: connection.remoteAddress }),
+      () => handler(socket, args, { remoteAddress: connection.remoteAddress, signal: connection.signal }),
       () => endSoftly(socket),
       (error) => {
-        connection.reset();
+        connection.reset(error);
         listener.report(error, connection.remoteAddress);
       },
     );
@@ -195,7 +201,7 @@ async function attach<T>(server: ServerLike, serviceName: string, service: objec
 }
 
 function serveUpload(connection: SideConnection, handler: UploadHandler, args: FileTransferArgs, info: SideInfo, report: (error: Error) => void): void {
-  const file = new UploadReader(connection.socket, args.fileSize, () => connection.reset());
+  const file = new UploadReader(connection.socket, args.fileSize, (error) => connection.reset(error));
   connection.onStall = (error) => file.fail(error);
   settle(
     () => handler(file, args, info),
@@ -208,13 +214,13 @@ function serveUpload(connection: SideConnection, handler: UploadHandler, args: F
   );
   function fail(error: Error) {
     file.destroy();
-    connection.reset();
+    connection.reset(error);
     report(error);
   }
 }
 
 function serveDownload(connection: SideConnection, handler: DownloadHandler, args: DownloadFileArgs, info: SideInfo, report: (error: Error) => void): void {
-  const out = new DownloadWriter(connection.socket, () => connection.reset());
+  const out = new DownloadWriter(connection.socket, (error) => connection.reset(error));
   connection.onStall = (error) => out.fail(error);
   settle(
     () => handler(out, args, info),
@@ -223,7 +229,7 @@ function serveDownload(connection: SideConnection, handler: DownloadHandler, arg
     },
     (error) => {
       out.destroy();
-      connection.reset();
+      connection.reset(error);
       report(error);
     },
   );

@@ -7,10 +7,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {
   ConfigError,
+  ConnectionClosedError,
   ListenError,
   SideChannelError,
   TokenTimeoutError,
   TokenTooShortError,
+  TransferResetError,
   TransferStalledError,
   UnknownTokenError,
   joinHostPort,
@@ -65,8 +67,10 @@ export interface SideConnection {
   readonly socket: net.Socket;
   /** `host:port` of the client. */
   readonly remoteAddress: string;
-  /** Close abruptly (a TCP reset): the peer learns that the transfer failed. */
-  reset(): void;
+  /** Aborted when the connection closes, with the error that closed it (if one did). */
+  readonly signal: AbortSignal;
+  /** Close abruptly (a TCP reset), because of `reason`: the peer learns that the transfer failed. */
+  reset(reason?: Error): void;
   /**
    * Called when no byte moved for `idleTimeoutMs`. By default the socket is destroyed with
    * the error; a session that wraps the socket replaces it to fail its wrapper instead.
@@ -212,14 +216,23 @@ export class SideListener<T> {
   }
 
   private start(socket: net.Socket, raw: net.Socket, remoteAddress: string, value: T): void {
+    const closed = new AbortController();
+    let reason: Error | undefined;
+    socket.once('error', (err) => (reason ??= new TransferResetError(undefined, { cause: err })));
+    socket.once('close', () => closed.abort(reason ?? new ConnectionClosedError('side connection closed')));
     const connection: SideConnection = {
       socket,
       remoteAddress,
-      reset: () => {
+      signal: closed.signal,
+      reset: (why) => {
+        reason ??= why;
         resetSocket(raw);
         socket.destroy();
       },
-      onStall: (error) => socket.destroy(error),
+      onStall: (error) => {
+        reason ??= error;
+        socket.destroy(error);
+      },
     };
     if (this.idleTimeoutMs > 0) {
       raw.setTimeout(this.idleTimeoutMs, () => connection.onStall(new TransferStalledError(this.idleTimeoutMs)));

@@ -32,6 +32,7 @@ const store = tempDir('rpcx-ft-bad-');
 const reported: Error[] = [];
 const handlerErrors: Error[] = [];
 const received: { args: FileTransferArgs; bytes: number }[] = [];
+const signals: AbortSignal[] = [];
 
 beforeAll(async () => {
   ({ server, key } = await startServer());
@@ -41,7 +42,8 @@ beforeAll(async () => {
     idleTimeoutMs: IDLE_TIMEOUT_MS,
     onError: (e) => reported.push(e),
     downloadHandler: directory.downloadHandler,
-    uploadHandler: async (file, args) => {
+    uploadHandler: async (file, args, info) => {
+      signals.push(info.signal);
       let bytes = 0;
       try {
         await pipeline(file, new Writable({ write: (c: Buffer, _e, cb) => ((bytes += c.length), cb()) }));
@@ -147,6 +149,9 @@ test('a client that goes away mid-file (end of stream): the handler sees Transfe
   const error = handlerErrors.at(-1) as TransferIncompleteError;
   expect([error.received, error.expected]).toEqual([100 * 1024, 1024 * 1024]);
   expect(reported).toContain(error);
+  // The handler's signal says the same, for work it does besides reading the file.
+  await eventually(() => signals.at(-1)!.aborted);
+  expect(signals.at(-1)!.reason).toBe(error);
 
   const again = await dial(addr);
   again.socket.write(t);
