@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from '@rpcx/server';
 import { run, type Io } from '../src/index.js';
 import { rpcx } from './rpcx-child.js';
 import { startGoServer, type GoServer } from '../../../interop/test/support/go-peer.js';
@@ -14,7 +13,7 @@ import { startTsTransferServer } from '../../../interop/test/support/transfer.js
 const root = mkdtempSync(join(tmpdir(), 'rpcx-cli-transfer-'));
 const [local, goDir, tsDir] = ['local', 'go', 'ts'].map((d) => join(root, d));
 let go: GoServer;
-let ts: { server: Server; key: string };
+let ts: Awaited<ReturnType<typeof startTsTransferServer>>;
 const data = randomBytes(3 * 1024 * 1024 + 3);
 
 beforeAll(async () => {
