@@ -110,8 +110,8 @@ export interface TransferResult {
 /**
  * Go `XClient.SendFile`: upload a file (a path, or any `Readable` with `fileName`) through the
  * server's `_filetransfer` service. Resolves once the server has taken the whole file and
- * closed the connection; rejects with `TransferResetError` when the server's handler failed
- * or refused it.
+ * closed the connection; rejects with the server's error (a `ServiceError`) when it refused the
+ * upload in its `TransferFile` call, and with `TransferResetError` when its handler failed.
  */
 export async function sendFile(client: CallerLike, source: string | Readable, options: SendFileOptions = {}): Promise<TransferResult> {
   const rate = options.rateBytesPerSecond ?? 0;

@@ -98,7 +98,7 @@ export class SideListener<T> {
   private readonly sockets = new Set<net.Socket>();
   private readonly waitNum: number;
   private readonly tokenTimeoutMs: number;
-  readonly idleTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
   private readonly secureContext: tls.SecureContext | undefined;
   private closed = false;
 
