@@ -6,6 +6,7 @@ import { UsageError, parseCount, parseDuration, parseJsonArgs, parseMeta, parseS
 import { CliError, openClient, registryServers, registryServices, type OpenClient } from './connect.js';
 import { Histogram } from './histogram.js';
 import { ms, table, toJson } from './output.js';
+import { TRANSFER_HELP, download, transferFlags, upload, uploadFlags } from './transfer.js';
 
 /** Where the command reads and writes; the process's streams by default. */
 export interface Io {
@@ -35,6 +36,8 @@ Usage:
   rpcx call  <address|registry> <Service.Method> [json-args] [options]
   rpcx list  <registry> [Service] [options]
   rpcx bench <address|registry> <Service.Method> [json-args] [options]
+  rpcx upload   <address|registry> <file> [options]
+  rpcx download <address|registry> <name> [out] [options]
 
 Addresses:   tcp@127.0.0.1:8972, 127.0.0.1:8972 (tcp), unix@/tmp/rpcx.sock, http@host:port, ws@host:port
 Registries:  etcd://127.0.0.1:2379/rpcx_test, zookeeper://127.0.0.1:2181/rpcx_test,
@@ -51,6 +54,7 @@ const CALL_OPTIONS = `  --codec json|msgpack|raw  payload encoding (default msgp
   --timeout DURATION       give up after this long: 500ms, 5s, 1m (default 5s)`;
 
 const HELP: Record<string, string> = {
+  ...TRANSFER_HELP,
   call: `Usage: rpcx call <address|registry> <Service.Method> [json-args] [options]
 
 Call Service.Method once and print the reply as JSON. json-args defaults to {};
@@ -354,6 +358,14 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
         return await list(io, rest);
       case 'bench':
         return await bench(io, rest);
+      case 'upload': {
+        const { values, positionals } = parse(rest, uploadFlags);
+        return values.help ? help(io, 'upload') : await upload(io, positionals, values);
+      }
+      case 'download': {
+        const { values, positionals } = parse(rest, transferFlags);
+        return values.help ? help(io, 'download') : await download(io, positionals, values);
+      }
       case 'help':
         if (rest[0] !== undefined && !(rest[0] in HELP)) throw new UsageError(`unknown command ${JSON.stringify(rest[0])}`);
         return help(io, rest[0]);
