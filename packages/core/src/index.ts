@@ -16,5 +16,6 @@ export * from './discovery.js';
 export * from './selector.js';
 export * from './breaker.js';
 export * from './plugins.js';
+export * from './client-interceptor.js';
 export * from './lifecycle.js';
 export * from './logger.js';
