@@ -14,8 +14,9 @@
  *   child of the call's span, and the metadata it writes goes to that server only.
  *
  * Interceptors are given in one list; the first one is the outermost at both levels. A plain
- * function is a call interceptor; `{ call, attempt }` gives one or both levels at once (a
- * tracing package that needs both ships one such object). Go's client plugin hooks run inside
+ * function is a call interceptor; `{ calls, attempts }` gives one or both levels at once (a
+ * tracing package that needs both ships one such object). (Not `{ call }`: every function
+ * has a `call` property, which would defeat TypeScript's inference of the parameters.) Go's client plugin hooks run inside
  * them: `preCall` / `postCall` are the innermost part of each attempt.
  */
 import type { MethodSchema } from './codec.js';
@@ -105,6 +106,8 @@ export type ClientAttemptInterceptor = (next: ClientAttemptHandler) => ClientAtt
 
 /** Interceptors for both levels from one source, ordered together. */
 export interface ClientInterceptors {
-  call?: ClientInterceptor;
-  attempt?: ClientAttemptInterceptor;
+  /** Wraps each logical call. */
+  calls?: ClientInterceptor;
+  /** Wraps each request to one selected server. */
+  attempts?: ClientAttemptInterceptor;
 }

@@ -35,7 +35,8 @@ export interface ConnectionPoolOptions {
 /**
  * One connection per server (Go's `getCachedClient`): a dial is shared by every caller waiting
  * for that server, a connection that closes is forgotten at once (the next call dials again),
- * and each server's breaker is asked before a connection is handed out.
+ * and each server's breaker is asked before a connection is handed out and told how each dial
+ * went.
  *
  * Idle connections close themselves (`RpcClientConfig.idleTimeoutMs`) and are forgotten like
  * any other closed one. `close()` closes every connection and aborts the dials under way.
@@ -137,6 +138,8 @@ export class ConnectionPool {
       this.options.onDialFailed?.(key, error);
       throw error;
     }
+    // Go reports only failed dials; a breaker that closes on successes (rateBreaker) needs these.
+    breaker?.success();
     for (const p of config.plugins) {
       const wrapped: Connection | void = p.connCreated?.(connection);
       if (wrapped) connection = wrapped;

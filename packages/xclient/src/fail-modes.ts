@@ -20,8 +20,11 @@ export interface AttemptRunner {
    * `NoServerError` when there is none.
    */
   select(call: ClientCall, avoid?: ReadonlySet<string>): string;
-  /** Send attempt number `attempt` of `call` to `server` (through the attempt interceptors). */
-  send(call: ClientCall, server: string, attempt: number): Promise<ClientCallResult>;
+  /**
+   * Send attempt number `attempt` of `call` to `server` (through the attempt interceptors),
+   * ending early when `signal` aborts (default: the call's).
+   */
+  send(call: ClientCall, server: string, attempt: number, signal?: AbortSignal): Promise<ClientCallResult>;
 }
 
 export interface FailModeSettings {
@@ -126,12 +129,15 @@ async function pause(ms: number, signal: AbortSignal | undefined, closed: AbortS
 /**
  * Failbackup: if the first server has not answered within `backupLatencyMs`, send the call to
  * a second one (another server when there is one); the first answer, even an error, wins, as
- * in Go. Every timer and listener it sets is removed when the call settles.
+ * in Go, and the other request is cancelled (Go cancels its context). Every timer and
+ * listener it sets is removed when the call settles.
  */
 function backup(settings: FailModeSettings): FailModeStrategy {
   return async (call, runner) => {
     const first = runner.select(call);
     const signal = call.signal;
+    // Both requests end with the call: on the caller's abort, and for the loser when one wins.
+    const attempts = new AbortController();
     return new Promise<ClientCallResult>((resolve, reject) => {
       let done = false;
       const finish = (error: Error | undefined, result?: ClientCallResult) => {
@@ -139,6 +145,7 @@ function backup(settings: FailModeSettings): FailModeStrategy {
         done = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        attempts.abort();
         if (error) reject(error);
         else resolve(result!);
       };
@@ -147,7 +154,6 @@ function backup(settings: FailModeSettings): FailModeStrategy {
           (result) => finish(undefined, result),
           (error: Error) => finish(error),
         );
-      // Attempts end on the signal themselves; this also covers an interceptor that does not.
       const onAbort = () => finish(abortError(signal!));
       const timer = setTimeout(() => {
         let second: string;
@@ -156,10 +162,11 @@ function backup(settings: FailModeSettings): FailModeStrategy {
         } catch {
           return; // no server for a backup: the first answer decides
         }
-        race(runner.send(call, second, 2));
+        race(runner.send(call, second, 2, attempts.signal));
       }, settings.backupLatencyMs);
+      if (signal?.aborted) return finish(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
-      race(runner.send(call, first, 1));
+      race(runner.send(call, first, 1, attempts.signal));
     });
   };
 }

@@ -11,7 +11,7 @@ import {
   type Logger,
 } from '@rpcx/core';
 
-/** The `interceptors` option: call interceptors, or `{ call, attempt }` pairs. */
+/** The `interceptors` option: call interceptors, or `{ calls, attempts }` pairs. */
 export type InterceptorList = readonly (ClientInterceptor | ClientInterceptors)[];
 
 /** Both chains built from one list, each ending in its given handler; the first entry is outermost. */
@@ -25,10 +25,10 @@ export function buildChains(
   for (const entry of list) {
     if (typeof entry === 'function') calls.push(entry);
     else if (typeof entry === 'object' && entry !== null) {
-      if (entry.call) calls.push(entry.call);
-      if (entry.attempt) attempts.push(entry.attempt);
+      if (entry.calls) calls.push(entry.calls);
+      if (entry.attempts) attempts.push(entry.attempts);
     } else {
-      throw new ConfigError('an interceptor is a function (next) => handler, or { call?, attempt? } of such functions');
+      throw new ConfigError('an interceptor is a function (next) => handler, or { calls?, attempts? } of such functions');
     }
   }
   return {

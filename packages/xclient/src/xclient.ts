@@ -371,7 +371,7 @@ export class XClient extends Emitter<XClientEvents> {
 
   private readonly attemptRunner: AttemptRunner = {
     select: (call, avoid) => this.selection.pick(call, avoid),
-    send: (call, server, attempt) => this.attempt(call, server, attempt, undefined, call.signal),
+    send: (call, server, attempt, signal = call.signal) => this.attempt(call, server, attempt, undefined, signal),
   };
 
   private readonly fanOutRunner: FanOutRunner = {
