@@ -6,50 +6,43 @@ import { XClient, type ServiceClient, type XClientOptions } from './xclient.js';
 /** Options of a `OneClient`: an XClient's, without the service path, which each call names. */
 export type OneClientOptions = Omit<XClientOptions, 'servicePath'>;
 
-/** `count` members made by `make`, handed out round robin (Go's pools). */
-class RoundRobin<T extends { close(): Promise<void> }> {
+/**
+ * `count` clients made by `make`, handed out round robin (Go's pools). They share the discovery
+ * of `options`, which the members never close and `close()` closes only with `ownDiscovery`.
+ */
+class RoundRobinPool<T extends { close(): Promise<void> }, O extends Pick<XClientOptions, 'discovery' | 'ownDiscovery'>> {
   private readonly members: T[];
   private next = 0;
 
-  constructor(count: number, make: () => T) {
+  constructor(
+    count: number,
+    private readonly options: O,
+    make: (options: O) => T,
+  ) {
     if (!Number.isInteger(count) || count < 1) throw new ConfigError(`pool size must be a positive integer, got ${count}`);
-    this.members = Array.from({ length: count }, make);
+    this.members = Array.from({ length: count }, () => make({ ...options, ownDiscovery: false }));
   }
 
+  /** The next member, round robin. */
   get(): T {
     const member = this.members[this.next];
     this.next = (this.next + 1) % this.members.length;
     return member;
   }
 
-  close(): Promise<unknown> {
-    return Promise.all(this.members.map((m) => m.close()));
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.close()));
+    if (this.options.ownDiscovery) await this.options.discovery.close();
   }
 }
 
 /**
  * `count` independent XClients for one service, handed out round robin (Go `XClientPool`):
  * each has its own connections and selector, so calls spread over several sockets per server.
- * They share the discovery, which `close()` closes only with `ownDiscovery`.
  */
-export class XClientPool {
-  private readonly pool: RoundRobin<XClient>;
-
-  constructor(
-    count: number,
-    private readonly options: XClientOptions,
-  ) {
-    this.pool = new RoundRobin(count, () => new XClient({ ...options, ownDiscovery: false }));
-  }
-
-  /** The next client, round robin. */
-  get(): XClient {
-    return this.pool.get();
-  }
-
-  async close(): Promise<void> {
-    await this.pool.close();
-    if (this.options.ownDiscovery) await this.options.discovery.close();
+export class XClientPool extends RoundRobinPool<XClient, XClientOptions> {
+  constructor(count: number, options: XClientOptions) {
+    super(count, options, (o) => new XClient(o));
   }
 }
 
@@ -109,27 +102,9 @@ export class OneClient {
   }
 }
 
-/**
- * `count` independent OneClients, handed out round robin (Go `OneClientPool`). They share the
- * discovery, which `close()` closes only with `ownDiscovery`.
- */
-export class OneClientPool {
-  private readonly pool: RoundRobin<OneClient>;
-
-  constructor(
-    count: number,
-    private readonly options: OneClientOptions,
-  ) {
-    this.pool = new RoundRobin(count, () => new OneClient({ ...options, ownDiscovery: false }));
-  }
-
-  /** The next OneClient, round robin. */
-  get(): OneClient {
-    return this.pool.get();
-  }
-
-  async close(): Promise<void> {
-    await this.pool.close();
-    if (this.options.ownDiscovery) await this.options.discovery.close();
+/** `count` independent OneClients, handed out round robin (Go `OneClientPool`). */
+export class OneClientPool extends RoundRobinPool<OneClient, OneClientOptions> {
+  constructor(count: number, options: OneClientOptions) {
+    super(count, options, (o) => new OneClient(o));
   }
 }

@@ -247,14 +247,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
 
     const seq = this.nextSeq();
     m.seq = seq;
-    for (const p of this.config.plugins) {
-      if (!p.beforeEncode) continue;
-      try {
-        p.beforeEncode(m);
-      } catch (err) {
-        this.config.logger.warn(`rpcx: beforeEncode plugin: ${(err as Error).message}`);
-      }
-    }
+    this.runFrameHooks('beforeEncode', m);
     if (oneway) {
       try {
         this.write(m);
@@ -332,14 +325,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   }
 
   private onMessage(m: Message): void {
-    for (const p of this.config.plugins) {
-      if (!p.afterDecode) continue;
-      try {
-        p.afterDecode(m);
-      } catch (err) {
-        this.config.logger.warn(`rpcx: afterDecode plugin: ${(err as Error).message}`);
-      }
-    }
+    this.runFrameHooks('afterDecode', m);
     if (isServerPush(m)) {
       this.emit('message', {
         servicePath: m.servicePath,
@@ -386,6 +372,18 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       // throw a CodecError (over a limit, or malformed), which the xclient does not retry
       // either: the call fails with it as is. Other codecs' errors are wrapped.
       p.reject(err instanceof CodecError ? err : new ServiceError((err as Error).message, { cause: err }));
+    }
+  }
+
+  /** Plugins' frame hooks; as in Go, their errors are logged only. */
+  private runFrameHooks(hook: 'beforeEncode' | 'afterDecode', m: Message): void {
+    for (const p of this.config.plugins) {
+      if (!p[hook]) continue;
+      try {
+        p[hook](m);
+      } catch (err) {
+        this.config.logger.warn(`rpcx: ${hook} plugin: ${(err as Error).message}`);
+      }
     }
   }
 
