@@ -76,8 +76,14 @@ export function isRetryable(error: Error, signal: AbortSignal | undefined): bool
   );
 }
 
-/** Failfast: one attempt. */
-const failfast: FailModeStrategy = async (call, runner) => runner.send(call, runner.select(call), 1);
+/** Failfast: one attempt. (Not an async function: a plain call passes here, and each async frame costs.) */
+const failfast: FailModeStrategy = (call, runner) => {
+  try {
+    return runner.send(call, runner.select(call), 1);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+};
 
 /**
  * Failover (`reselect`) and Failtry: up to `retries` more attempts after a retryable failure,
