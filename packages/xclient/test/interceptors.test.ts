@@ -240,6 +240,16 @@ test('plugins change a call: preCall rewrites args and metadata, postCall replac
   expect(a.metadata[0]).toEqual({ via: 'plugin' });
 });
 
+test('an interceptor that throws synchronously rejects the call rather than throwing', async () => {
+  const a = await serve('a');
+  const sync: ClientInterceptor = () => () => {
+    throw new RateLimitError();
+  };
+  const c = client([a.key], { interceptors: [sync] });
+  const outcome = c.call('Name', null); // must not throw here
+  await expect(outcome).rejects.toBeInstanceOf(RateLimitError);
+});
+
 test('an interceptor list entry that is neither a function nor { calls, attempts } is a ConfigError', () => {
   expect(() => client(['tcp@127.0.0.1:1'], { interceptors: [42 as unknown as ClientInterceptor] })).toThrow(ConfigError);
 });
