@@ -121,8 +121,6 @@ export interface XClientOptions {
   logger?: Logger;
 }
 
-
-
 /** A typed view of a service: `client.typed<Arith>().Mul({A: 1, B: 2})`. */
 export type ServiceClient<S> = {
   [K in keyof S]: S[K] extends (args: infer A, ...rest: any[]) => infer R ? (args: A, options?: CallOptions) => Promise<Awaited<R>> : never;
@@ -209,7 +207,17 @@ export class XClient extends Emitter<XClientEvents> {
       backupLatencyMs: options.backupLatencyMs ?? 10,
       closed: this.closing.signal,
     });
+    this.callHooks = pluginCallHooks(plugins, logger);
+    const chains = buildChains(
+      options.interceptors ?? [],
+      (call) => this.dispatch(call),
+      (attempt) => this.send(attempt),
+    );
+    this.handleCall = chains.call;
+    this.handleAttempt = chains.attempt;
+    this.copyMetadata = chains.hasAttemptInterceptors || this.callHooks !== undefined;
 
+    // Made last, once every option was accepted: the client owns it from here on.
     this.selector = options.selector ? options.selector() : randomSelector();
     let select: SelectFunction = (request) => this.selector.select(request);
     for (const p of plugins) if (p.wrapSelect) select = p.wrapSelect(select);
@@ -231,16 +239,6 @@ export class XClient extends Emitter<XClientEvents> {
       isOpen: (key) => this.pool.isOpen(key),
       timeToDisallowMs: options.timeToDisallowMs ?? 0,
     });
-
-    this.callHooks = pluginCallHooks(plugins, logger);
-    const chains = buildChains(
-      options.interceptors ?? [],
-      (call) => this.dispatch(call),
-      (attempt) => this.send(attempt),
-    );
-    this.handleCall = chains.call;
-    this.handleAttempt = chains.attempt;
-    this.copyMetadata = chains.hasAttemptInterceptors || this.callHooks !== undefined;
   }
 
   /** Call `method` with the fail mode's retries; resolves with the decoded reply. */
