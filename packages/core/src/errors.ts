@@ -160,9 +160,12 @@ export class ServiceError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Service;
   /** The reply the server sent alongside the error, if any (Go sends it when non-nil). */
   readonly reply?: unknown;
-  constructor(message: string, options?: ErrorOptions & { reply?: unknown }) {
+  /** The error reply's metadata (with `__ServerAddress`), when the error came in a reply. */
+  readonly metadata?: Record<string, string>;
+  constructor(message: string, options?: ErrorOptions & { reply?: unknown; metadata?: Record<string, string> }) {
     super(message, options);
     if (options && 'reply' in options) this.reply = options.reply;
+    if (options?.metadata) this.metadata = options.metadata;
   }
 }
 
@@ -490,11 +493,14 @@ export class AbortError extends RpcxError {
   }
 }
 
-/** Go `ErrXClientNoServer`. */
+/**
+ * Go `ErrXClientNoServer`: no server is listed, or (fan-out calls) none could be connected to;
+ * then `cause` is a `MultiError` of the dial failures.
+ */
 export class NoServerError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.NoServer;
-  constructor() {
-    super('can not found any server');
+  constructor(options?: ErrorOptions) {
+    super('can not found any server', options);
   }
 }
 

@@ -17,5 +17,6 @@ export * from './selector.js';
 export * from './breaker.js';
 export * from './plugins.js';
 export * from './server-interceptor.js';
+export * from './client-interceptor.js';
 export * from './lifecycle.js';
 export * from './logger.js';

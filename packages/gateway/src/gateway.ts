@@ -37,7 +37,13 @@ import {
   textHeaderValue,
   type CorsOptions,
 } from '@rpcx/http-kit';
-import { XClient, type XClientOptions } from '@rpcx/xclient';
+import { XClient, selectorFor, type XClientOptions } from '@rpcx/xclient';
+
+/** The gateway's `selector` option as the factory an XClient takes (a number through `selectorFor`). */
+function selectorFactory(selector: Selector | number | undefined): (() => Selector) | undefined {
+  if (selector === undefined) return undefined;
+  return typeof selector === 'number' ? () => selectorFor(selector) : () => selector;
+}
 
 /** rpcx-gateway's header names (its `converter.go`), including the three-s `MesssageType`. */
 export const GatewayHeader = {
@@ -292,7 +298,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // sendRaw keeps each request's own serialize type; raw (0) is always registered.
       serializeType: options.xclientOptions?.serializeType ?? SerializeType.None,
       failMode,
-      selector: options.selector ?? options.xclientOptions?.selector ?? SelectMode.RoundRobin,
+      selector: selectorFactory(options.selector) ?? options.xclientOptions?.selector ?? (() => selectorFor(SelectMode.RoundRobin)),
     });
     clients.set(servicePath, xc);
     return xc;
