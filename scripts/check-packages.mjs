@@ -302,8 +302,11 @@ async function main() {
   console.log(`checking the @rpcx packages as a user gets them, in ${tmp}`);
   try {
     await checkReleasePlan();
+    // From empty dist/ folders, as every package's prepack builds: output left by an earlier
+    // build of a since-moved source file must not reach a tarball.
+    for (const { dir } of packages.values()) rmSync(join(ROOT, 'packages', dir, 'dist'), { recursive: true, force: true });
     await must('pnpm', ['build'], { env: process.env });
-    log('pnpm build');
+    log('pnpm build, from empty dist/ folders');
 
     // pnpm pack applies publishConfig and rewrites workspace: ranges. The build above is what
     // every package's prepack runs; it is proven once below on a package without dist/.
