@@ -203,7 +203,7 @@ function serverTable(entries: ServiceEntry[], first: (e: ServiceEntry) => Templa
           <td>${m.get('calls') ?? ''}</td>
           <td>${m.get('version') ?? ''}</td>
           <td class="mono" title=${e.value}>${e.value}</td>
-          ${actions ? html`<td>${actions(e)}</td>` : nothing}
+          ${actions ? html`<td class="actions">${actions(e)}</td>` : nothing}
         </tr>`;
       })}
     </tbody>
@@ -342,9 +342,9 @@ function chart(series: { points: [number, number][]; cls: string; label: string 
   const x = (t: number) => Math.max(0, ((t - (now - spanMs)) / spanMs) * (width - 70));
   return html`<svg class="chart" width=${width} height=${height} viewBox="0 0 ${width} ${height}" role="img" aria-label=${series.map((s) => s.label).join(', ')}>
     ${series.map((s, i) => {
-      const max = Math.max(1e-9, ...s.points.map(([, v]) => v));
-      const y = (v: number) => height - 12 - (v / max) * (height - 26);
       const pts = s.points.filter(([t]) => t >= now - spanMs);
+      const max = Math.max(0, ...pts.map(([, v]) => v));
+      const y = (v: number) => height - 12 - (max === 0 ? 0 : (v / max) * (height - 26));
       // A rate holds until the next sample: extend the last one to now.
       const last = pts[pts.length - 1];
       const path = [...pts.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`), ...(last ? [`${x(now).toFixed(1)},${y(last[1]).toFixed(1)}`] : [])].join(' ');
@@ -371,7 +371,7 @@ function update(): void {
   else if (r.view === 'server') body = serverView(s, r.key);
   else if (r.view === 'call') body = callView(s);
   else body = servicesView(s);
-  render(html`${header()}${body}`, document.getElementById('app')!);
+  render(html`${header()}${body}`, app);
 }
 
 /** Links to the call page fill the form (service, server). */
@@ -388,6 +388,8 @@ function onRoute(): void {
   update();
 }
 
+const app = document.getElementById('app')!;
+app.textContent = ''; // the "Loading…" placeholder; lit-html renders after existing children
 window.addEventListener('hashchange', onRoute);
 onRoute();
 void follow();
