@@ -1,7 +1,7 @@
 // Every input from the page is checked here before anything is called or written; a problem
 // is an answer the page shows next to the field, never a throw.
 import { jsonCodec } from '@rpcx/codec-json';
-import { parseServerKey } from '@rpcx/core';
+import { parseServerKey, splitHostPort } from '@rpcx/core';
 import { CODECS, type CallRequest, type CodecName } from './calls.js';
 
 /** A rejected input: what is wrong and which field of the form it is about. */
@@ -48,9 +48,11 @@ export function parseBody(text: string): Checked<Record<string, unknown>> {
 function checkServerKey(value: unknown, field: string): Checked<string> {
   if (typeof value !== 'string' || value === '') return invalid('a server key (network@address) is required', field);
   try {
-    parseServerKey(value);
+    if (!value.includes('@')) throw new Error('no network@ in front');
+    const { network, address } = parseServerKey(value);
+    if (network !== 'unix' && network !== 'memu') splitHostPort(address);
   } catch (error) {
-    return invalid(`${JSON.stringify(value)} is not a server key: ${(error as Error).message}`, field);
+    return invalid(`${JSON.stringify(value)} is not a server key such as tcp@127.0.0.1:8972: ${(error as Error).message}`, field);
   }
   return { ok: true, value };
 }
