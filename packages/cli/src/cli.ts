@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, NoServerError, ServiceError, TimeoutError, type Metadata, type ServiceEntry } from '@rpcx/core';
 import { UsageError, parseCount, parseDuration, parseJsonArgs, parseMeta, parseServiceMethod, parseTarget, type Target } from './args.js';
-import { CliError, openClient, optional, registryDiscovery, registryServers, registryServices, transportsFor, withCauses, type OpenClient } from './connect.js';
+import { CliError, openClient, optional, registryDiscovery, registryServers, registryServices, transportsFor, type OpenClient } from './connect.js';
 import { Histogram } from './histogram.js';
 import { ms, table, toJson } from './output.js';
 
@@ -392,7 +392,8 @@ async function ui(io: Io, argv: string[]): Promise<number> {
   try {
     running = await mod.startConsole({ target: consoleTarget, listen, auth: values.auth, transportsFor, timeoutMs });
   } catch (err) {
-    throw new CliError(withCauses(err));
+    // The console's errors already say what failed and where (with the registry's own words).
+    throw new CliError(err instanceof Error ? err.message : String(err));
   }
   io.out(`rpcx ui: ${targetText} at ${running.url}\n`);
   await interrupted();

@@ -1,4 +1,4 @@
-import { TimeoutError, UnsupportedError, parseQuery, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
+import { RegistryError, TimeoutError, UnsupportedError, parseQuery, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
 
 /** One service and its servers, as the registry lists them. */
 export interface ServiceView {
@@ -116,10 +116,11 @@ export class Estate {
   async #poll(timeoutMs: number, first: boolean): Promise<void> {
     let listed;
     try {
-      listed = await withTimeout(this.registry!.listAll!(), timeoutMs, `${this.label}: no answer within ${timeoutMs} ms`);
+      listed = await withTimeout(this.registry!.listAll!(), timeoutMs, `no answer within ${timeoutMs} ms`);
     } catch (error) {
-      if (first) throw error;
-      this.#error = `cannot read ${this.label}: ${(error as Error).message}`;
+      const text = `cannot read ${this.label}: ${(error as Error).message}`;
+      if (first) throw new RegistryError(text, { cause: error });
+      this.#error = text;
       this.#changed();
       return;
     }

@@ -200,7 +200,7 @@ describe('the console over one address', () => {
     expect(fromGo.data).toMatchObject({ ok: true, reply: '{\n  "C": 42\n}' });
   });
 
-  test('failures are answers: the server text, an unreachable server, a timeout', async () => {
+  test('failures are answers: the server text, an unreachable server, no registry to write to', async () => {
     expect((await api(c, '/api/call', { service: 'Arith', method: 'Nope', args: '{}' })).data).toMatchObject({
       ok: false,
       error: "Arith.Nope failed on the server: rpcx: can't find method Nope",
