@@ -53,8 +53,7 @@ export interface CallStats {
 export type TransportsFor = (networks: string[]) => Promise<Transport[]>;
 
 interface OpenClient {
-  client: XClient;
-  discovery: ServiceDiscovery;
+  ready: Promise<{ client: XClient; discovery: ServiceDiscovery }>;
   /** The networks its transports dial. */
   networks: string[];
 }
@@ -148,9 +147,10 @@ export class Caller {
     const open = [...this.#clients.values()];
     this.#clients.clear();
     await Promise.all(
-      open.map(async ({ client, discovery }) => {
-        await client.close().catch(() => undefined);
-        await discovery.close().catch(() => undefined);
+      open.map(async ({ ready }) => {
+        const opened = await ready.catch(() => undefined);
+        await opened?.client.close().catch(() => undefined);
+        await opened?.discovery.close().catch(() => undefined);
       }),
     );
   }
@@ -162,23 +162,28 @@ export class Caller {
     const networks = [...new Set(servers.map((key) => parseServerKey(key).network))].sort();
     const id = `${req.service}\u0000${target}\u0000${req.codec}`;
     const open = this.#clients.get(id);
-    if (open && networks.every((n) => open.networks.includes(n))) return open.client;
+    if (open && networks.every((n) => open.networks.includes(n))) return (await open.ready).client;
     if (open) {
       this.#clients.delete(id);
-      void open.client.close().then(() => open.discovery.close()).catch(() => undefined);
+      void open.ready.then(({ client, discovery }) => client.close().then(() => discovery.close())).catch(() => undefined);
     }
-    const registry = this.estate.discovery;
-    const discovery = req.server || !registry ? peer2peer(target) : registry.clone(req.service);
-    const client = new XClient({
-      servicePath: req.service,
-      discovery,
-      transports: await this.transportsFor(networks.length === 0 ? ['tcp'] : networks),
-      codecs: [jsonCodec(), msgpackCodec()],
-      serializeType: CODECS[req.codec],
-      connectTimeoutMs: Math.min(req.timeoutMs, 5000),
-    });
-    this.#clients.set(id, { client, discovery, networks });
-    return client;
+    // Kept as a promise, so calls that arrive together share one client.
+    const ready = (async () => {
+      const registry = this.estate.discovery;
+      const discovery = req.server || !registry ? peer2peer(target) : registry.clone(req.service);
+      const client = new XClient({
+        servicePath: req.service,
+        discovery,
+        transports: await this.transportsFor(networks.length === 0 ? ['tcp'] : networks),
+        codecs: [jsonCodec(), msgpackCodec()],
+        serializeType: CODECS[req.codec],
+        connectTimeoutMs: Math.min(req.timeoutMs, 5000),
+      });
+      return { client, discovery };
+    })();
+    this.#clients.set(id, { ready, networks });
+    ready.catch(() => this.#clients.get(id)?.ready === ready && this.#clients.delete(id));
+    return (await ready).client;
   }
 
   #record(ms: number, latencies: number[] | undefined): void {

@@ -42,6 +42,8 @@ export class Estate {
   #error: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** A listing in progress: a slow registry never gets two at once. */
+  #polling = false;
   readonly #reported = new Map<string, [number, number][]>();
 
   private constructor(
@@ -114,6 +116,16 @@ export class Estate {
 
   /** List every service; watch new ones, drop vanished ones. */
   async #poll(timeoutMs: number, first: boolean): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      await this.#list(timeoutMs, first);
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  async #list(timeoutMs: number, first: boolean): Promise<void> {
     let listed;
     try {
       listed = await withTimeout(this.registry!.listAll!(), timeoutMs, `no answer within ${timeoutMs} ms`);
