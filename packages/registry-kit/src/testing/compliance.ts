@@ -104,7 +104,8 @@ export function nodeTestRunner(nodeTest: {
   };
 }
 
-function globalRunner(): TestRunner {
+/** The globals `describe` and `test` (jest, vitest). */
+export function globalRunner(): TestRunner {
   const g = globalThis as unknown as {
     describe?: (name: string, fn: () => void) => void;
     test?: (name: string, fn: () => Promise<void>, timeout?: number) => void;

@@ -16,5 +16,6 @@ export {
   type ComplianceRawWrite,
   type TestRunner,
 } from './compliance.js';
+export { metadataUpdateCompliance, METADATA_UPDATE_TESTS, type MetadataUpdateSetup } from './metadata-update.js';
 export { waitFor, waitForValue, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
 export { runNodeTestFile, type ChildTestResult, type NodeTestRun, type RunNodeTestFileOptions } from './node-runner.js';
