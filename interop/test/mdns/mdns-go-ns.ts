@@ -48,7 +48,7 @@ describe('mdns ↔ Go rpcx', () => {
       }
 
       // SIGTERM: Go unregisters and shuts its zeroconf server down (a goodbye).
-      assert.equal(await go.stop(), 0);
+      assert.equal(await go.stop(), 0, go.stderr());
       await waitForList(d, (es) => !es.some((e) => e.key === go.key), 10_000, `${go.key} to leave`);
     } finally {
       await cleanup();
