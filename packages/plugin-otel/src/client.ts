@@ -1,0 +1,85 @@
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { parseServerKey, type ClientInterceptors } from '@rpcx/core';
+import { addAddress, errorType, metadataGetter, metadataSetter, resolve, type OtelOptions } from './shared.js';
+
+/** Where a call's span context waits for its attempts, in `call.values`. */
+const CALL_CONTEXT = Symbol('@rpcx/plugin-otel.call');
+
+function fail(span: Span, err: unknown): void {
+  const error = err instanceof Error ? err : new Error(String(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+  span.setAttribute('error.type', errorType(error));
+  span.recordException(error);
+}
+
+/**
+ * Client interceptors for `XClient`'s `interceptors` option, at both levels:
+ *
+ * - each logical call gets an `INTERNAL` span `Service/Method` (with `rpcx.call.kind`), and
+ *   the `rpc.client.*` metrics;
+ * - each request to one server (every retry, backup request and fan-out target) gets a
+ *   `CLIENT` span under it, with `server.address` / `server.port` and `rpcx.attempt`, and that
+ *   span's trace context is written into the request's metadata (`traceparent` / `tracestate`
+ *   with the W3C propagator), where rpcx-plugins' Go server plugin and `otelServer` read it.
+ *
+ * The call's parent is a trace context already in the call's metadata (as Go's client plugin
+ * reads it), else the active context: inside a method served by `otelServer`, the server span.
+ */
+export function otelClient(options: OtelOptions = {}): ClientInterceptors {
+  const { tracer, propagator, meter } = resolve(options);
+  const duration = meter?.createHistogram('rpc.client.duration', { description: 'Duration of calls, retries included', unit: 'ms' });
+  const active = meter?.createUpDownCounter('rpc.client.active_calls', { description: 'Calls waiting for their reply', unit: '{call}' });
+
+  return {
+    calls: (next) => async (call) => {
+      const started = performance.now();
+      const parent = propagator.extract(context.active(), call.metadata, metadataGetter);
+      const labels: Attributes = { 'rpc.system': 'rpcx', 'rpc.service': call.servicePath, 'rpc.method': call.serviceMethod };
+      const span = tracer.startSpan(
+        `${call.servicePath}/${call.serviceMethod}`,
+        { kind: SpanKind.INTERNAL, attributes: { ...labels, 'rpcx.call.kind': call.kind } },
+        parent,
+      );
+      const callContext = trace.setSpan(parent, span);
+      call.values.set(CALL_CONTEXT, callContext);
+      active?.add(1, labels);
+      try {
+        return await context.with(callContext, next, undefined, call);
+      } catch (err) {
+        fail(span, err);
+        if (duration) labels['error.type'] = errorType(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      } finally {
+        span.end();
+        active?.add(-1, { 'rpc.system': 'rpcx', 'rpc.service': call.servicePath, 'rpc.method': call.serviceMethod });
+        duration?.record(performance.now() - started, labels);
+      }
+    },
+
+    attempts: (next) => async (attempt) => {
+      const parent = (attempt.call.values.get(CALL_CONTEXT) as Context | undefined) ?? context.active();
+      const attributes: Attributes = {
+        'rpc.system': 'rpcx',
+        'rpc.service': attempt.servicePath,
+        'rpc.method': attempt.serviceMethod,
+        'rpcx.server': attempt.server,
+        'rpcx.attempt': attempt.attempt,
+      };
+      const { network, address } = parseServerKey(attempt.server);
+      if (network !== 'unix' && network !== 'memu') addAddress(attributes, 'server', address);
+      if (attempt.target) attributes['rpcx.target.index'] = attempt.target.index;
+      const span = tracer.startSpan(`${attempt.servicePath}/${attempt.serviceMethod}`, { kind: SpanKind.CLIENT, attributes }, parent);
+      const attemptContext = trace.setSpan(parent, span);
+      // The attempt's metadata is its own copy: each retry and fan-out target names its own span.
+      propagator.inject(attemptContext, attempt.metadata, metadataSetter);
+      try {
+        return await context.with(attemptContext, next, undefined, attempt);
+      } catch (err) {
+        fail(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  };
+}
