@@ -220,7 +220,7 @@ test('metrics: durations, sizes and active calls by service and method; unknown 
   expect(requestSize.sum).toBe(JSON.stringify({ text: 'abc' }).length + JSON.stringify({ text: 'abcdef' }).length);
   const responseSize = pointWith(await telemetry.points('rpc.server.response.size'), { ...names, 'rpc.method': 'Echo' })!.value as Histogram;
   expect(responseSize.count).toBe(2);
-  expect(responseSize.sum).toBeGreaterThan(requestSize.sum);
+  expect(responseSize.sum).toBeGreaterThan(requestSize.sum!);
 
   const clientDuration = await telemetry.points('rpc.client.duration');
   expect((pointWith(clientDuration, { ...names, 'rpc.method': 'Echo' })!.value as Histogram).count).toBe(2);
