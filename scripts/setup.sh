@@ -52,6 +52,8 @@ if command -v go >/dev/null; then
   (cd interop/go-protoc && go build -o bin/stubpeer ./cmd/stubpeer)
   (cd interop/go-registry && go build -o bin/regpeer ./cmd/regpeer \
     && go build -modfile=zookeeper.mod -tags zookeeper -o bin/regpeer-zk ./cmd/regpeer)
+  # The OpenTelemetry peer (rpcx-plugins' OTel plugins); interop/test/otel.test.ts rebuilds it too.
+  (cd interop/go-otel && go build -o bin/otelpeer ./cmd/otelpeer)
   # The registry-consul tests run a real agent: Consul v1.14.11 from source, cached in .cache/
   # (about 5 minutes the first time, instant after).
   bash scripts/build-consul.sh >/dev/null
