@@ -44,7 +44,19 @@ export interface HttpGatewayOptions {
    * has none. @default 300000 (Node's `requestTimeout`)
    */
   requestTimeoutMs?: number;
+  /**
+   * Plain HTTP handlers by exact URL path, e.g. `{ '/metrics': handler }` for a Prometheus
+   * scrape. A request goes to one when its path (without the query) is listed and it is
+   * neither JSON-RPC (`X-JSONRPC-2.0: true`) nor a gateway call (`X-RPCX-ServiceMethod`), so
+   * gateway calls to a service of that name are unaffected. The handler answers through `res`
+   * and reads the body itself, if any. Routes are served even with `gateway` and `jsonRpc` off.
+   * @default none
+   */
+  routes?: Record<string, HttpRoute>;
 }
+
+/** A plain HTTP handler on the rpcx port (see `HttpGatewayOptions.routes`). */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /** The methods cmux's `HTTP1Fast` matcher knows: the first request of a gateway connection must use one. */
 const CMUX_METHODS = new Set(['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT']);
@@ -100,6 +112,7 @@ class HttpFront implements ForeignProtocolHandler {
   private readonly maxBody: number;
   private readonly headersTimeoutMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly routes: ReadonlyMap<string, HttpRoute>;
 
   constructor(
     private readonly host: ProtocolHost,
@@ -112,6 +125,7 @@ class HttpFront implements ForeignProtocolHandler {
     this.maxBody = options.maxBodyLength ?? host.limits.maxMessageLength;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 60_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    this.routes = new Map(Object.entries(options.routes ?? {}));
     // This server never listens, so Node's own timeouts would never be checked: RequestClock
     // keeps them, and the rpcx Server's idle timeout closes connections between requests.
     this.server = http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 1 << 20, requestTimeout: 0, requireHostHeader: false });
@@ -127,8 +141,8 @@ class HttpFront implements ForeignProtocolHandler {
   }
 
   adopt(connection: Connection, first: Uint8Array, outlet: ConnectionOutlet): ForeignConnectionSink | undefined {
-    // With both off the port is rpcx-only.
-    if (!this.gateway && !this.jsonRpc) return undefined;
+    // With both off and no routes the port is rpcx-only.
+    if (!this.gateway && !this.jsonRpc && this.routes.size === 0) return undefined;
     if (!this.networks.has(connection.network) || !looksLikeHttp(first)) return undefined;
     const stream: Stream = new ConnectionStream(connection, outlet, this.maxBody + (1 << 20));
     const peer = new HttpPeer(connection);
@@ -180,6 +194,8 @@ class HttpFront implements ForeignProtocolHandler {
     pacePipelining(req, res);
     const first = stream.requests++ === 0;
     const isJsonRpc = this.jsonRpc && rawHeader(req, 'x-jsonrpc-2.0') === 'true';
+    const route = this.route(req);
+    if (route) return this.serveRoute(route, req, res);
     // cmux routes a connection by its first request and closes it when nothing matches.
     if (!isJsonRpc && (!this.gateway || (first && !CMUX_METHODS.has(req.method ?? '')))) {
       stream.destroy();
@@ -236,6 +252,32 @@ class HttpFront implements ForeignProtocolHandler {
         else res.destroy();
       });
     });
+  }
+
+  /** The route for a request that is neither JSON-RPC nor a gateway call, if its path has one. */
+  private route(req: IncomingMessage): HttpRoute | undefined {
+    if (this.routes.size === 0) return undefined;
+    if (rawHeader(req, 'x-jsonrpc-2.0') === 'true' || req.headers['x-rpcx-servicemethod'] !== undefined) return undefined;
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    return this.routes.get(query < 0 ? url : url.slice(0, query));
+  }
+
+  private serveRoute(route: HttpRoute, req: IncomingMessage, res: ServerResponse): void {
+    if (this.host.shuttingDown) {
+      res.setHeader('Connection', 'close');
+      return httpError(res, 'http: Server closed', 503);
+    }
+    const failed = (err: unknown) => {
+      this.host.logger.warn(`rpcx: HTTP route ${req.url}: ${(err as Error).message}`);
+      if (!res.headersSent) httpError(res, 'Internal Server Error', 500);
+      else res.destroy();
+    };
+    try {
+      Promise.resolve(route(req, res)).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   private tooLarge(res: ServerResponse): void {

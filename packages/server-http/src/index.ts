@@ -5,5 +5,5 @@
  * opt-in, so a server that speaks only rpcx carries no HTTP code. Calls that come in over HTTP
  * go through the same services, `auth`, plugin hooks and interceptors as rpcx frames.
  */
-export { httpGateway, type HttpGatewayOptions } from './front.js';
+export { httpGateway, type HttpGatewayOptions, type HttpRoute } from './front.js';
 export { allowAllCors, type CorsOptions } from '@rpcx/http-kit';
