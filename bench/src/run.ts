@@ -142,6 +142,24 @@ say(`| Failfast + random | ${fmt(plain.callsPerSec)} | ${ms(plain.p50us)} | ${ms
 say(`| Failover + weighted round robin + breaker | ${fmt(governed.callsPerSec)} | ${ms(governed.p50us)} | ${ms(governed.p99us)} | ${(governed.callsPerSec / plain.callsPerSec).toFixed(2)} |`);
 
 say();
+say('Observability overhead (TS → TS over tcp, 1 conn, 16 in flight; observed = @rpcx/plugin-otel with the OpenTelemetry SDK, spans batched to an exporter that drops them, + @rpcx/plugin-prometheus, on client and server; runs alternate between the two stacks):');
+say();
+say('| stack | calls/s | p50 ms | p99 ms | ratio |');
+say('|---|---:|---:|---:|---:|');
+const observedServer = await startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--addr', '127.0.0.1:0', '--observe']);
+const bare: Result[] = [];
+const observed: Result[] = [];
+for (let i = 0; i < repeat; i++) {
+  bare.push(await runClient('ts', [tsServer.key], 1, 16));
+  observed.push(await runClient('ts', [observedServer.key], 1, 16, ['--observe']));
+}
+observedServer.child.kill('SIGTERM');
+const middle = (runs: Result[]) => runs.sort((a, b) => a.callsPerSec - b.callsPerSec)[Math.floor(runs.length / 2)];
+const [bareRun, observedRun] = [middle(bare), middle(observed)];
+say(`| plain | ${fmt(bareRun.callsPerSec)} | ${ms(bareRun.p50us)} | ${ms(bareRun.p99us)} | 1.00 |`);
+say(`| tracing + Prometheus | ${fmt(observedRun.callsPerSec)} | ${ms(observedRun.p50us)} | ${ms(observedRun.p99us)} | ${(observedRun.callsPerSec / bareRun.callsPerSec).toFixed(2)} |`);
+
+say();
 say('Transports (1 conn, 16 in flight):');
 say();
 say('| network | ' + pairs.map((p) => `${p.name} calls/s (p99 ms)`).join(' | ') + ' |');

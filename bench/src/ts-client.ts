@@ -11,6 +11,7 @@ import { kcpTransport } from '@rpcx/transport-kcp';
 import { quicTransport } from '@rpcx/transport-quic';
 import { XClient, multipleServers, selectorFor, type XClientOptions } from '@rpcx/xclient';
 import { BenchmarkMessage, benchmarkArgs } from './message.js';
+import { observedClient } from './observe.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string', default: '3000' },
     'warmup-ms': { type: 'string', default: '1000' },
     governance: { type: 'boolean', default: false },
+    // Tracing (OpenTelemetry SDK, spans dropped) and Prometheus metrics on every call.
+    observe: { type: 'boolean', default: false },
   },
 });
 const servers = values.addr ?? [];
@@ -32,6 +35,8 @@ const warmupMs = Number(values['warmup-ms']);
 const governance: Partial<XClientOptions> = values.governance
   ? { failMode: FailMode.Failover, selector: () => selectorFor(SelectMode.WeightedRoundRobin), breaker: () => consecutiveBreaker({ failureThreshold: 5, windowMs: 10_000 }) }
   : { failMode: FailMode.Failfast, selector: () => selectorFor(SelectMode.RandomSelect) };
+
+const observed = values.observe ? observedClient() : {};
 
 const codec = protobufCodec({ toObject: false });
 // The network comes from each --addr key (tcp@, http@, ws@).
@@ -49,6 +54,7 @@ const xclients = Array.from(
       codecs: [codec],
       serializeType: 2,
       ...governance,
+      ...observed,
     }),
 );
 

@@ -10,6 +10,7 @@ import { kcpTransport } from '@rpcx/transport-kcp';
 import { quicTransport } from '@rpcx/transport-quic';
 import { readFileSync } from 'node:fs';
 import { BenchmarkMessage } from './message.js';
+import { observedServer } from './observe.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +19,8 @@ const { values } = parseArgs({
     // QUIC needs a certificate, as Go's quic server does.
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    // Tracing (OpenTelemetry SDK, spans dropped) and Prometheus metrics on every call.
+    observe: { type: 'boolean', default: false },
   },
 });
 
@@ -30,7 +33,11 @@ class Hello {
 }
 
 // Message instances (not plain objects) skip protobufjs' toObject/fromObject round trip.
-const server = new Server({ transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport()], codecs: [protobufCodec({ toObject: false })] });
+const server = new Server({
+  transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport()],
+  codecs: [protobufCodec({ toObject: false })],
+  ...(values.observe ? observedServer() : {}),
+});
 await server.register(new Hello(), { schemas: { Say: { args: BenchmarkMessage, reply: BenchmarkMessage } } });
 const tls = values['tls-cert'] ? { tls: { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } } : {};
 const listener = await server.listen(values.network!, values.addr!, tls);
