@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
+import { Counter, Gauge, register as globalRegistry, type Metric, type Registry } from 'prom-client';
 import { GoErrorText, RpcxError } from '@rpcx/core';
 
 /** Options of `serverMetrics` and `clientMetrics`. */
@@ -22,30 +22,12 @@ export const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 /** The label value for names not given series of their own. */
 export const OTHER = '_OTHER';
 
-/**
- * Keeps the `service` / `method` label values to a bounded set: the first `max` pairs seen
- * keep their names, later ones become `_OTHER`.
- */
-export class NameGuard {
-  private readonly seen = new Set<string>();
-  constructor(private readonly max: number) {}
-
-  /** Whether the pair has series of its own; records it if there is room. */
-  admit(service: string, method: string): boolean {
-    const key = `${service}\0${method}`;
-    if (this.seen.has(key)) return true;
-    if (this.seen.size >= this.max) return false;
-    this.seen.add(key);
-    return true;
-  }
-}
-
 const UNKNOWN_SERVICE = GoErrorText.serviceNotFound('');
 const UNKNOWN_METHOD = GoErrorText.methodNotFound('');
 
 /** The server's answer to an unknown service or method. */
-export function isUnknownName(error: Error | undefined): boolean {
-  return error !== undefined && (error.message.startsWith(UNKNOWN_SERVICE) || error.message.startsWith(UNKNOWN_METHOD));
+export function isUnknownName(error: unknown): boolean {
+  return error instanceof Error && (error.message.startsWith(UNKNOWN_SERVICE) || error.message.startsWith(UNKNOWN_METHOD));
 }
 
 /** The `outcome` label: `ok`, the rpcx error code (a fixed catalogue), or `error` for other errors. */
@@ -54,11 +36,71 @@ export function outcome(error: unknown): string {
   return error instanceof RpcxError ? error.code : 'error';
 }
 
-/** Creates metrics on a registry, or returns the ones an earlier call made there (two servers, one registry). */
-export class MetricFactory {
+export type Labels = Record<string, string>;
+
+/** Observations of one label set, by bucket (not cumulative), as plain numbers. */
+export class HistogramSeries {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (value <= bounds[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * A Prometheus histogram whose observations are plain field updates (`HistogramSeries`), read
+ * only when scraped. prom-client's `Histogram` validates and hashes the labels on every
+ * observation, which costs more than the rest of a small rpcx call; this keeps the per-call
+ * cost to a few additions. It is registered with `registerMetric` as prom-client's own metrics
+ * are: the registry reads it through `get()`.
+ */
+export class ScrapedHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly bounds: readonly number[],
+    private readonly series: () => Iterable<[Labels, HistogramSeries]>,
+  ) {}
+
+  async get() {
+    const values: { labels: Labels; value: number; metricName: string }[] = [];
+    for (const [labels, h] of this.series()) {
+      let cumulative = 0;
+      this.bounds.forEach((bound, i) => {
+        cumulative += h.counts[i];
+        values.push({ labels: { le: String(bound), ...labels }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf', ...labels }, value: h.count, metricName: `${this.name}_bucket` });
+      values.push({ labels, value: h.sum, metricName: `${this.name}_sum` });
+      values.push({ labels, value: h.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** Registry.resetMetrics(): the numbers belong to the live series; nothing to drop. */
+  reset(): void {}
+}
+
+/** Registers metrics whose values are read from plain numbers at scrape time. */
+export class ScrapedMetrics {
   readonly registry: Registry;
   readonly prefix: string;
-  readonly buckets: number[];
+  readonly buckets: readonly number[];
 
   constructor(options: PrometheusOptions) {
     this.registry = options.registry ?? globalRegistry;
@@ -66,22 +108,93 @@ export class MetricFactory {
     this.buckets = options.buckets ?? DEFAULT_BUCKETS;
   }
 
-  private existing<T>(name: string): T | undefined {
-    return this.registry.getSingleMetric(this.prefix + name) as T | undefined;
+  counter(name: string, help: string, labelNames: string[], read: () => Iterable<[Labels, number]>): void {
+    new Counter({
+      name: this.prefix + name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.inc(labels, value);
+      },
+    });
   }
 
-  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
-    return this.existing<Counter<L>>(name) ?? new Counter({ name: this.prefix + name, help, labelNames, registers: [this.registry] });
+  gauge(name: string, help: string, labelNames: string[], read: () => Iterable<[Labels, number]>): void {
+    new Gauge({
+      name: this.prefix + name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.set(labels, value);
+      },
+    });
   }
 
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: (this: Gauge<L>) => void): Gauge<L> {
-    return (
-      this.existing<Gauge<L>>(name) ??
-      new Gauge({ name: this.prefix + name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) })
-    );
+  histogram(name: string, help: string, read: () => Iterable<[Labels, HistogramSeries]>): void {
+    this.registry.registerMetric(new ScrapedHistogram(this.prefix + name, help, this.buckets, read) as unknown as Metric);
+  }
+}
+
+/**
+ * Series by label values, created on first use, with the bound on distinct service/method
+ * pairs: past `maxMethods`, new pairs share the `_OTHER` series.
+ */
+export class SeriesTable<S> {
+  private readonly byKey = new Map<string, S>();
+  private readonly pairs = new Set<string>();
+
+  constructor(
+    private readonly maxMethods: number,
+    private readonly make: (service: string, method: string, extra: string) => S,
+  ) {}
+
+  /** The series of `service` / `method` (and one more label value, e.g. the protocol). */
+  get(service: string, method: string, extra = ''): S {
+    const key = `${service}\0${method}\0${extra}`;
+    const found = this.byKey.get(key);
+    if (found) return found;
+    const pair = `${service}\0${method}`;
+    if (!this.pairs.has(pair)) {
+      if (this.pairs.size >= this.maxMethods) return this.other(extra);
+      this.pairs.add(pair);
+    }
+    const made = this.make(service, method, extra);
+    this.byKey.set(key, made);
+    return made;
   }
 
-  histogram<L extends string>(name: string, help: string, labelNames: readonly L[]): Histogram<L> {
-    return this.existing<Histogram<L>>(name) ?? new Histogram({ name: this.prefix + name, help, labelNames, buckets: this.buckets, registers: [this.registry] });
+  /** The `_OTHER` series. */
+  other(extra = ''): S {
+    const key = `${OTHER}\0${OTHER}\0${extra}`;
+    let s = this.byKey.get(key);
+    if (!s) this.byKey.set(key, (s = this.make(OTHER, OTHER, extra)));
+    return s;
+  }
+
+  values(): IterableIterator<S> {
+    return this.byKey.values();
+  }
+}
+
+/** Counts by a label value (an outcome), with `ok` as a plain field for the common case. */
+export class OutcomeCounts {
+  ok = 0;
+  private readonly errors = new Map<string, number>();
+
+  add(error: unknown): void {
+    if (error === undefined) this.ok++;
+    else {
+      const o = outcome(error);
+      this.errors.set(o, (this.errors.get(o) ?? 0) + 1);
+    }
+  }
+
+  *entries(): Generator<[string, number]> {
+    if (this.ok > 0) yield ['ok', this.ok];
+    yield* this.errors;
   }
 }
