@@ -1,7 +1,9 @@
-// The observed stack of the benchmark's overhead row, as a production process runs it: the
-// OpenTelemetry SDK (AsyncLocalStorage context, W3C propagation, spans batched to an exporter
-// that drops them, metrics read every 60 s by a reader that drops them) with @rpcx/plugin-otel,
-// and Prometheus metrics with @rpcx/plugin-prometheus. Each process sets it up once.
+// The observed stacks of the benchmark's overhead rows, as a production process runs them: the
+// OpenTelemetry SDK (AsyncLocalStorage context, W3C propagation, every span sampled and batched
+// to an exporter that drops it, metrics read every 60 s by a reader that drops them) with
+// @rpcx/plugin-otel, and Prometheus metrics with @rpcx/plugin-prometheus. `parts` says which:
+// `tracing` (spans only), `otel-metrics` (plugin-otel's rpc.* metrics too), `prometheus`.
+// Each process sets it up once.
 import { context, propagation, trace, metrics } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
@@ -27,14 +29,35 @@ function setUpSdk(): void {
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 60_000 })] }));
 }
 
-export function observedServer(): { interceptors: ServerInterceptor[]; plugins: ServerPlugin[] } {
+export type ObservedPart = 'tracing' | 'otel-metrics' | 'prometheus';
+
+export function observedServer(parts: ObservedPart[]): { interceptors: ServerInterceptor[]; plugins: ServerPlugin[] } {
   setUpSdk();
-  const prometheus = serverMetrics();
-  return { interceptors: [otelServer(), prometheus.interceptor], plugins: [prometheus.plugin] };
+  const interceptors: ServerInterceptor[] = [];
+  const plugins: ServerPlugin[] = [];
+  if (parts.includes('tracing')) interceptors.push(otelServer({ metrics: parts.includes('otel-metrics') }));
+  if (parts.includes('prometheus')) {
+    const prometheus = serverMetrics();
+    interceptors.push(prometheus.interceptor);
+    plugins.push(prometheus.plugin);
+  }
+  return { interceptors, plugins };
 }
 
-export function observedClient(): { interceptors: ClientInterceptors[]; plugins: ClientPlugin[] } {
+export function observedClient(parts: ObservedPart[]): { interceptors: ClientInterceptors[]; plugins: ClientPlugin[] } {
   setUpSdk();
-  const prometheus = clientMetrics();
-  return { interceptors: [otelClient(), prometheus.interceptors], plugins: [prometheus.plugin] };
+  const interceptors: ClientInterceptors[] = [];
+  const plugins: ClientPlugin[] = [];
+  if (parts.includes('tracing')) interceptors.push(otelClient({ metrics: parts.includes('otel-metrics') }));
+  if (parts.includes('prometheus')) {
+    const prometheus = clientMetrics();
+    interceptors.push(prometheus.interceptors);
+    plugins.push(prometheus.plugin);
+  }
+  return { interceptors, plugins };
+}
+
+/** The `--observe` option's value: parts separated by commas. */
+export function observedParts(value: string): ObservedPart[] {
+  return value.split(',') as ObservedPart[];
 }

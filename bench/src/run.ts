@@ -142,24 +142,30 @@ say(`| Failfast + random | ${fmt(plain.callsPerSec)} | ${ms(plain.p50us)} | ${ms
 say(`| Failover + weighted round robin + breaker | ${fmt(governed.callsPerSec)} | ${ms(governed.p50us)} | ${ms(governed.p99us)} | ${(governed.callsPerSec / plain.callsPerSec).toFixed(2)} |`);
 
 say();
-say('Observability overhead (TS → TS over tcp, 1 conn, 16 in flight; observed = @rpcx/plugin-otel with the OpenTelemetry SDK, spans batched to an exporter that drops them, + @rpcx/plugin-prometheus, on client and server; runs alternate between the two stacks):');
+say('Observability overhead (TS → TS over tcp, 1 conn, 16 in flight, the same stack on client and server; tracing = @rpcx/plugin-otel on the OpenTelemetry SDK, every span sampled and batched to an exporter that drops it; runs alternate between the stacks):');
 say();
 say('| stack | calls/s | p50 ms | p99 ms | ratio |');
 say('|---|---:|---:|---:|---:|');
-const observedServer = await startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--addr', '127.0.0.1:0', '--observe']);
-const bare: Result[] = [];
-const observed: Result[] = [];
+const stacks = [
+  { name: 'plain', parts: undefined },
+  { name: 'tracing + Prometheus (@rpcx/plugin-prometheus)', parts: 'tracing,prometheus' },
+  { name: 'tracing + OpenTelemetry rpc.* metrics + Prometheus', parts: 'tracing,otel-metrics,prometheus' },
+];
+const observedServers = await Promise.all(
+  stacks.map((s) => (s.parts ? startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--addr', '127.0.0.1:0', '--observe', s.parts]) : Promise.resolve(tsServer))),
+);
+const stackRuns: Result[][] = stacks.map(() => []);
 for (let i = 0; i < repeat; i++) {
-  bare.push(await runClient('ts', [tsServer.key], 1, 16));
-  observed.push(await runClient('ts', [observedServer.key], 1, 16, ['--observe']));
+  for (const [j, s] of stacks.entries()) stackRuns[j].push(await runClient('ts', [observedServers[j].key], 1, 16, s.parts ? ['--observe', s.parts] : []));
 }
-observedServer.child.kill('SIGTERM');
+for (const s of observedServers) if (s !== tsServer) s.child.kill('SIGTERM');
 const middle = (runs: Result[]) => runs.sort((a, b) => a.callsPerSec - b.callsPerSec)[Math.floor(runs.length / 2)];
-const [bareRun, observedRun] = [middle(bare), middle(observed)];
-say(`| plain | ${fmt(bareRun.callsPerSec)} | ${ms(bareRun.p50us)} | ${ms(bareRun.p99us)} | 1.00 |`);
-say(`| tracing + Prometheus | ${fmt(observedRun.callsPerSec)} | ${ms(observedRun.p50us)} | ${ms(observedRun.p99us)} | ${(observedRun.callsPerSec / bareRun.callsPerSec).toFixed(2)} |`);
+const plainStack = middle(stackRuns[0]);
+for (const [j, s] of stacks.entries()) {
+  const r = middle(stackRuns[j]);
+  say(`| ${s.name} | ${fmt(r.callsPerSec)} | ${ms(r.p50us)} | ${ms(r.p99us)} | ${(r.callsPerSec / plainStack.callsPerSec).toFixed(2)} |`);
+}
 
-say();
 say('Transports (1 conn, 16 in flight):');
 say();
 say('| network | ' + pairs.map((p) => `${p.name} calls/s (p99 ms)`).join(' | ') + ' |');

@@ -11,7 +11,7 @@ import { kcpTransport } from '@rpcx/transport-kcp';
 import { quicTransport } from '@rpcx/transport-quic';
 import { XClient, multipleServers, selectorFor, type XClientOptions } from '@rpcx/xclient';
 import { BenchmarkMessage, benchmarkArgs } from './message.js';
-import { observedClient } from './observe.js';
+import { observedClient, observedParts } from './observe.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,8 +21,8 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string', default: '3000' },
     'warmup-ms': { type: 'string', default: '1000' },
     governance: { type: 'boolean', default: false },
-    // Tracing (OpenTelemetry SDK, spans dropped) and Prometheus metrics on every call.
-    observe: { type: 'boolean', default: false },
+    // Tracing and metrics on every call: `tracing`, `otel-metrics`, `prometheus`, comma-separated (observe.ts).
+    observe: { type: 'string' },
   },
 });
 const servers = values.addr ?? [];
@@ -36,7 +36,7 @@ const governance: Partial<XClientOptions> = values.governance
   ? { failMode: FailMode.Failover, selector: () => selectorFor(SelectMode.WeightedRoundRobin), breaker: () => consecutiveBreaker({ failureThreshold: 5, windowMs: 10_000 }) }
   : { failMode: FailMode.Failfast, selector: () => selectorFor(SelectMode.RandomSelect) };
 
-const observed = values.observe ? observedClient() : {};
+const observed = values.observe ? observedClient(observedParts(values.observe)) : {};
 
 const codec = protobufCodec({ toObject: false });
 // The network comes from each --addr key (tcp@, http@, ws@).

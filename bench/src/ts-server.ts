@@ -10,7 +10,7 @@ import { kcpTransport } from '@rpcx/transport-kcp';
 import { quicTransport } from '@rpcx/transport-quic';
 import { readFileSync } from 'node:fs';
 import { BenchmarkMessage } from './message.js';
-import { observedServer } from './observe.js';
+import { observedServer, observedParts } from './observe.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,8 +19,8 @@ const { values } = parseArgs({
     // QUIC needs a certificate, as Go's quic server does.
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
-    // Tracing (OpenTelemetry SDK, spans dropped) and Prometheus metrics on every call.
-    observe: { type: 'boolean', default: false },
+    // Tracing and metrics on every call: `tracing`, `otel-metrics`, `prometheus`, comma-separated (observe.ts).
+    observe: { type: 'string' },
   },
 });
 
@@ -36,7 +36,7 @@ class Hello {
 const server = new Server({
   transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport()],
   codecs: [protobufCodec({ toObject: false })],
-  ...(values.observe ? observedServer() : {}),
+  ...(values.observe ? observedServer(observedParts(values.observe)) : {}),
 });
 await server.register(new Hello(), { schemas: { Say: { args: BenchmarkMessage, reply: BenchmarkMessage } } });
 const tls = values['tls-cert'] ? { tls: { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } } : {};

@@ -1,15 +1,16 @@
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { parseServerKey, type ClientInterceptors } from '@rpcx/core';
-import { addAddress, errorType, metadataGetter, metadataSetter, resolve, type OtelOptions } from './shared.js';
+import { AddressAttributes, errorType, metadataGetter, metadataSetter, resolve, type OtelOptions } from './shared.js';
 
 /** Where a call's span context waits for its attempts, in `call.values`. */
 const CALL_CONTEXT = Symbol('@rpcx/plugin-otel.call');
 
-function fail(span: Span, err: unknown): void {
+function fail(span: Span, err: unknown): Error {
   const error = err instanceof Error ? err : new Error(String(err));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
   span.setAttribute('error.type', errorType(error));
   span.recordException(error);
+  return error;
 }
 
 /**
@@ -28,31 +29,51 @@ function fail(span: Span, err: unknown): void {
 export function otelClient(options: OtelOptions = {}): ClientInterceptors {
   const { tracer, propagator, meter } = resolve(options);
   const duration = meter?.createHistogram('rpc.client.duration', { description: 'Duration of calls, retries included', unit: 'ms' });
-  const active = meter?.createUpDownCounter('rpc.client.active_calls', { description: 'Calls waiting for their reply', unit: '{call}' });
+  // Counted in plain numbers, observed when metrics are read.
+  const active = new Map<string, { attributes: Attributes; calls: number }>();
+  meter
+    ?.createObservableUpDownCounter('rpc.client.active_calls', { description: 'Calls waiting for their reply', unit: '{call}' })
+    .addCallback((result) => {
+      for (const a of active.values()) result.observe(a.calls, a.attributes);
+    });
+  const activeOf = (service: string, method: string) => {
+    const key = `${service}\0${method}`;
+    let a = active.get(key);
+    if (!a) active.set(key, (a = { attributes: { 'rpc.system': 'rpcx', 'rpc.service': service, 'rpc.method': method }, calls: 0 }));
+    return a;
+  };
+  const servers = new AddressAttributes('server');
+  const serverAttributes = (server: string): Attributes => {
+    const { network, address } = parseServerKey(server);
+    return network === 'unix' || network === 'memu' ? {} : servers.of(address);
+  };
 
   return {
     calls: (next) => async (call) => {
       const started = performance.now();
       const parent = propagator.extract(context.active(), call.metadata, metadataGetter);
-      const labels: Attributes = { 'rpc.system': 'rpcx', 'rpc.service': call.servicePath, 'rpc.method': call.serviceMethod };
       const span = tracer.startSpan(
         `${call.servicePath}/${call.serviceMethod}`,
-        { kind: SpanKind.INTERNAL, attributes: { ...labels, 'rpcx.call.kind': call.kind } },
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: { 'rpc.system': 'rpcx', 'rpc.service': call.servicePath, 'rpc.method': call.serviceMethod, 'rpcx.call.kind': call.kind },
+        },
         parent,
       );
       const callContext = trace.setSpan(parent, span);
       call.values.set(CALL_CONTEXT, callContext);
-      active?.add(1, labels);
+      const calls = activeOf(call.servicePath, call.serviceMethod);
+      calls.calls++;
+      let error: Error | undefined;
       try {
         return await context.with(callContext, next, undefined, call);
       } catch (err) {
-        fail(span, err);
-        if (duration) labels['error.type'] = errorType(err instanceof Error ? err : new Error(String(err)));
+        error = fail(span, err);
         throw err;
       } finally {
         span.end();
-        active?.add(-1, { 'rpc.system': 'rpcx', 'rpc.service': call.servicePath, 'rpc.method': call.serviceMethod });
-        duration?.record(performance.now() - started, labels);
+        calls.calls--;
+        duration?.record(performance.now() - started, error ? { ...calls.attributes, 'error.type': errorType(error) } : calls.attributes);
       }
     },
 
@@ -64,9 +85,8 @@ export function otelClient(options: OtelOptions = {}): ClientInterceptors {
         'rpc.method': attempt.serviceMethod,
         'rpcx.server': attempt.server,
         'rpcx.attempt': attempt.attempt,
+        ...serverAttributes(attempt.server),
       };
-      const { network, address } = parseServerKey(attempt.server);
-      if (network !== 'unix' && network !== 'memu') addAddress(attributes, 'server', address);
       if (attempt.target) attributes['rpcx.target.index'] = attempt.target.index;
       const span = tracer.startSpan(`${attempt.servicePath}/${attempt.serviceMethod}`, { kind: SpanKind.CLIENT, attributes }, parent);
       const attemptContext = trace.setSpan(parent, span);

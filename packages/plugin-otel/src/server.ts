@@ -1,8 +1,6 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
 import type { RequestContext, ServerCallResult, ServerInterceptor } from '@rpcx/core';
-import { addAddress, errorType, isUnknownName, metadataGetter, metadataSetter, OTHER, resolve, type OtelOptions } from './shared.js';
-
-const ACTIVE_LABELS: Attributes = { 'rpc.system': 'rpcx' };
+import { AddressAttributes, errorType, isUnknownName, metadataGetter, metadataSetter, OTHER, resolve, type OtelOptions } from './shared.js';
 
 /** The key under which the server interceptor leaves the call's OpenTelemetry context on the `RequestContext`. */
 const OTEL_CONTEXT = Symbol.for('@rpcx/plugin-otel.context');
@@ -31,24 +29,35 @@ export function otelServer(options: OtelOptions = {}): ServerInterceptor {
   const duration = meter?.createHistogram('rpc.server.duration', { description: 'Duration of calls served', unit: 'ms' });
   const requestSize = meter?.createHistogram('rpc.server.request.size', { description: 'Size of request payloads', unit: 'By' });
   const responseSize = meter?.createHistogram('rpc.server.response.size', { description: 'Size of response payloads', unit: 'By' });
-  const active = meter?.createUpDownCounter('rpc.server.active_calls', { description: 'Calls being served', unit: '{call}' });
+  // Observed when metrics are read, so that counting costs an addition per call. Labelled
+  // with the system only: the names come from the wire and may be made up.
+  let active = 0;
+  meter
+    ?.createObservableUpDownCounter('rpc.server.active_calls', { description: 'Calls being served', unit: '{call}' })
+    .addCallback((result) => result.observe(active, { 'rpc.system': 'rpcx' }));
+  const clients = new AddressAttributes('client');
 
   return (next) => async (call) => {
     const started = performance.now();
     const parent = propagator.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
-    const attributes: Attributes = {
-      'rpc.system': 'rpcx',
-      'rpc.service': call.servicePath,
-      'rpc.method': call.serviceMethod,
-      'rpcx.protocol': call.protocol,
-    };
-    addAddress(attributes, 'client', call.remoteAddress);
-    const span = tracer.startSpan(`${call.servicePath}/${call.serviceMethod}`, { kind: SpanKind.SERVER, attributes }, parent);
+    const span = tracer.startSpan(
+      `${call.servicePath}/${call.serviceMethod}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'rpc.system': 'rpcx',
+          'rpc.service': call.servicePath,
+          'rpc.method': call.serviceMethod,
+          'rpcx.protocol': call.protocol,
+          ...clients.of(call.remoteAddress),
+        },
+      },
+      parent,
+    );
     const spanContext = trace.setSpan(parent, span);
     propagator.inject(spanContext, call.metadata, metadataSetter);
     call.context.setValue(OTEL_CONTEXT, spanContext);
-    // Only the system: the names come from the wire and may be made up.
-    active?.add(1, ACTIVE_LABELS);
+    active++;
 
     let result: ServerCallResult | undefined;
     let error: Error | undefined;
@@ -60,7 +69,7 @@ export function otelServer(options: OtelOptions = {}): ServerInterceptor {
       error = err instanceof Error ? err : new Error(String(err));
       throw err;
     } finally {
-      active?.add(-1, ACTIVE_LABELS);
+      active--;
       if (error) {
         // The text is what the client gets in `__rpcx_error__`.
         span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
@@ -68,7 +77,7 @@ export function otelServer(options: OtelOptions = {}): ServerInterceptor {
         span.recordException(error);
       }
       span.end();
-      if (meter) {
+      if (duration) {
         const unknown = isUnknownName(error);
         const labels: Attributes = {
           'rpc.system': 'rpcx',
@@ -76,7 +85,7 @@ export function otelServer(options: OtelOptions = {}): ServerInterceptor {
           'rpc.method': unknown ? OTHER : call.serviceMethod,
         };
         if (error) labels['error.type'] = errorType(error);
-        duration!.record(performance.now() - started, labels);
+        duration.record(performance.now() - started, labels);
         requestSize!.record(call.payload.length, labels);
         if (result) responseSize!.record(result.payload.length, labels);
       }

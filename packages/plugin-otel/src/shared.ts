@@ -78,14 +78,33 @@ export function errorType(error: Error): string {
   return error instanceof RpcxError ? error.code : error.name || 'Error';
 }
 
-/** Adds `<prefix>.address` / `<prefix>.port` from `host:port`; addresses without a port (unix sockets) give the address alone. */
-export function addAddress(attributes: Attributes, prefix: string, address: string): void {
-  if (address === '') return;
-  try {
-    const { host, port } = splitHostPort(address);
-    attributes[`${prefix}.address`] = host;
-    attributes[`${prefix}.port`] = port;
-  } catch {
-    attributes[`${prefix}.address`] = address;
+/**
+ * `<prefix>.address` / `<prefix>.port` from `host:port` (an address without a port, a unix
+ * socket, gives the address alone), parsed once per address: calls to one server or from one
+ * client repeat it. At most `limit` addresses are kept.
+ */
+export class AddressAttributes {
+  private readonly cache = new Map<string, Attributes>();
+  constructor(
+    private readonly prefix: string,
+    private readonly limit = 1024,
+  ) {}
+
+  of(address: string): Attributes {
+    let found = this.cache.get(address);
+    if (found) return found;
+    found = {};
+    if (address !== '') {
+      try {
+        const { host, port } = splitHostPort(address);
+        found[`${this.prefix}.address`] = host;
+        found[`${this.prefix}.port`] = port;
+      } catch {
+        found[`${this.prefix}.address`] = address;
+      }
+    }
+    if (this.cache.size >= this.limit) this.cache.clear();
+    this.cache.set(address, found);
+    return found;
   }
 }
