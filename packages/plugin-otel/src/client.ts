@@ -25,6 +25,9 @@ function fail(span: Span, err: unknown): Error {
  *
  * The call's parent is a trace context already in the call's metadata (as Go's client plugin
  * reads it), else the active context: inside a method served by `otelServer`, the server span.
+ * The client's own spans are not made the active context (nothing inside a call starts spans,
+ * and entering a context costs about as much as the spans do): attempts find the call's span
+ * in `call.values`.
  */
 export function otelClient(options: OtelOptions = {}): ClientInterceptors {
   const { tracer, propagator, meter } = resolve(options);
@@ -66,7 +69,7 @@ export function otelClient(options: OtelOptions = {}): ClientInterceptors {
       calls.calls++;
       let error: Error | undefined;
       try {
-        return await context.with(callContext, next, undefined, call);
+        return await next(call);
       } catch (err) {
         error = fail(span, err);
         throw err;
@@ -93,7 +96,7 @@ export function otelClient(options: OtelOptions = {}): ClientInterceptors {
       // The attempt's metadata is its own copy: each retry and fan-out target names its own span.
       propagator.inject(attemptContext, attempt.metadata, metadataSetter);
       try {
-        return await context.with(attemptContext, next, undefined, attempt);
+        return await next(attempt);
       } catch (err) {
         fail(span, err);
         throw err;
