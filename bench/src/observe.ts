@@ -2,13 +2,14 @@
 // OpenTelemetry SDK (AsyncLocalStorage context, W3C propagation, every span sampled and batched
 // to an exporter that drops it, metrics read every 60 s by a reader that drops them) with
 // @rpcx/plugin-otel, and Prometheus metrics with @rpcx/plugin-prometheus. `parts` says which:
-// `tracing` (spans only), `otel-metrics` (plugin-otel's rpc.* metrics too), `prometheus`.
+// `tracing` (spans only; with `sampled-10%`, one trace in ten), `otel-metrics` (plugin-otel's
+// rpc.* metrics too), `prometheus`.
 // Each process sets it up once.
 import { context, propagation, trace, metrics } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ClientInterceptors, ClientPlugin, ServerInterceptor, ServerPlugin } from '@rpcx/core';
 import { otelClient, otelServer } from '@rpcx/plugin-otel';
 import { clientMetrics, serverMetrics } from '@rpcx/plugin-prometheus';
@@ -22,17 +23,19 @@ const dropMetrics: PushMetricExporter = {
   selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
 };
 
-function setUpSdk(): void {
+function setUpSdk(parts: ObservedPart[]): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] }));
+  // `sampled-10%`: new traces are sampled one in ten, calls follow their parent's decision.
+  const sampler = parts.includes('sampled-10%') ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }) : undefined;
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)], ...(sampler ? { sampler } : {}) }));
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 60_000 })] }));
 }
 
-export type ObservedPart = 'tracing' | 'otel-metrics' | 'prometheus';
+export type ObservedPart = 'tracing' | 'sampled-10%' | 'otel-metrics' | 'prometheus';
 
 export function observedServer(parts: ObservedPart[]): { interceptors: ServerInterceptor[]; plugins: ServerPlugin[] } {
-  setUpSdk();
+  setUpSdk(parts);
   const interceptors: ServerInterceptor[] = [];
   const plugins: ServerPlugin[] = [];
   if (parts.includes('tracing')) interceptors.push(otelServer({ metrics: parts.includes('otel-metrics') }));
@@ -45,7 +48,7 @@ export function observedServer(parts: ObservedPart[]): { interceptors: ServerInt
 }
 
 export function observedClient(parts: ObservedPart[]): { interceptors: ClientInterceptors[]; plugins: ClientPlugin[] } {
-  setUpSdk();
+  setUpSdk(parts);
   const interceptors: ClientInterceptors[] = [];
   const plugins: ClientPlugin[] = [];
   if (parts.includes('tracing')) interceptors.push(otelClient({ metrics: parts.includes('otel-metrics') }));

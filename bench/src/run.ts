@@ -148,8 +148,11 @@ say('| stack | calls/s | p50 ms | p99 ms | ratio |');
 say('|---|---:|---:|---:|---:|');
 const stacks = [
   { name: 'plain', parts: undefined },
-  { name: 'tracing + Prometheus (@rpcx/plugin-prometheus)', parts: 'tracing,prometheus' },
-  { name: 'tracing + OpenTelemetry rpc.* metrics + Prometheus', parts: 'tracing,otel-metrics,prometheus' },
+  { name: 'Prometheus (@rpcx/plugin-prometheus)', parts: 'prometheus' },
+  { name: 'tracing', parts: 'tracing' },
+  { name: 'tracing + OpenTelemetry rpc.* metrics', parts: 'tracing,otel-metrics' },
+  { name: '**tracing + Prometheus**', parts: 'tracing,prometheus' },
+  { name: 'tracing sampled 1 in 10 + Prometheus', parts: 'tracing,sampled-10%,prometheus' },
 ];
 const observedServers = await Promise.all(
   stacks.map((s) => (s.parts ? startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--addr', '127.0.0.1:0', '--observe', s.parts]) : Promise.resolve(tsServer))),
