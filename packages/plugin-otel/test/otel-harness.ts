@@ -16,6 +16,8 @@ class OnDemandReader extends MetricReader {
 export interface Sdk {
   options: OtelOptions;
   spans(): ReadableSpan[];
+  /** Forget the spans so far. */
+  reset(): void;
   /** Data points of one metric, by its attributes. */
   points(name: string): Promise<DataPoint<number | Histogram>[]>;
   shutdown(): Promise<void>;
@@ -38,6 +40,7 @@ export function sdk(): Sdk {
   return {
     options: { tracerProvider, meterProvider, propagator: new W3CTraceContextPropagator() },
     spans: () => exporter.getFinishedSpans(),
+    reset: () => exporter.reset(),
     async points(name) {
       const { resourceMetrics } = await reader.collect();
       const found = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).filter((m) => m.descriptor.name === name);

@@ -231,3 +231,30 @@ test('metrics: durations, sizes and active calls by service and method; unknown 
     for (const p of points) expect(p.value).toBe(0);
   }
 });
+
+test('a malformed traceparent starts a new trace; the call is served as usual', async () => {
+  const address = await serve(new Back());
+  const back = client('Back', [address]);
+  // Straight to the server, through the gateway (no client span replaces it there).
+  const res = await fetch(`http://${address}/Back`, {
+    method: 'POST',
+    headers: { 'X-RPCX-ServiceMethod': 'Echo', 'X-RPCX-SerializeType': '1', 'X-RPCX-Meta': 'traceparent=00-zz-not-hex-01&tracestate=%3D%2C%3D' },
+    body: JSON.stringify({ text: 'gw' }),
+  });
+  const direct = only(telemetry.spans(), SpanKind.SERVER, 'Back/Echo');
+  expect(parentOf(direct)).toBeUndefined();
+  expect(res.status).toBe(200);
+  // The method saw the server span's own traceparent in place of the malformed one.
+  expect(JSON.parse(await res.text())).toEqual({ text: 'gw', traceparent: `00-${direct.spanContext().traceId}-${id(direct)}-01` });
+  telemetry.reset();
+
+  const reply = (await back.call('Echo', { text: 'x' }, { metadata: { traceparent: '00-not-a-trace-id-01', tracestate: '=,=' } })) as { text: string };
+  expect(reply.text).toBe('x');
+  const spans = telemetry.spans();
+  const call = only(spans, SpanKind.INTERNAL, 'Back/Echo');
+  const server = only(spans, SpanKind.SERVER, 'Back/Echo');
+  // The client found no valid parent in the metadata: its call span is a root, and the server's parent is the client's request span.
+  expect(parentOf(call)).toBeUndefined();
+  expect(server.spanContext().traceId).toBe(call.spanContext().traceId);
+  expect(server.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
+});
