@@ -3,11 +3,12 @@
 // plugin calls our server (otelServer), whose method calls a Go rpcx server with the server
 // OTel plugin through our client (otelClient). Spans come from both languages: the TS SDK's
 // in-memory exporter, and the Go peers' stdout.
-import { context, SpanKind } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { jsonCodec } from '@rpcx/codec-json';
+import { ServiceError } from '@rpcx/core';
 import { otelClient, otelServer } from '@rpcx/plugin-otel';
 import { Server } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
@@ -41,6 +42,9 @@ beforeAll(async () => {
     async Relay(args: { text: string }) {
       const fromGo = (await toGo.call('Say', { text: `${args.text} via ts` })) as { text: string; from: string; traceparent: string };
       return { text: fromGo.text, from: `ts+${fromGo.from}`, traceparent: fromGo.traceparent };
+    }
+    Refuse(args: { text: string }): never {
+      throw new ServiceError(`refused: ${args.text}`);
     }
   }
   tsServer = new Server({ transports: [tcpTransport()], codecs: [jsonCodec()], interceptors: [otelServer(options)] });
@@ -107,4 +111,15 @@ test('Go client → TS server → Go server: one trace id, each span the child o
   expect(tsServerSpan.attributes).toMatchObject({ 'rpc.system': 'rpcx', 'rpc.service': 'Trace', 'rpc.method': 'Relay', 'rpcx.protocol': 'rpcx' });
   // What the Go server read from the metadata after its plugin wrote its own span there.
   expect((reply as { traceparent: string }).traceparent).toBe(`00-${traceId}-${goServerSpan.spanId}-01`);
+});
+
+test('a failed call: the Go client span and the TS server span both carry the rpcx error text, in one trace', async () => {
+  const { error, spans } = await runGoOtelClient(tsAddress, 'Trace', 'Refuse', 'no');
+  expect(error).toBe('refused: no');
+  const goClient = spans.find((s) => s.name === 'rpcx.client.Trace.Refuse')!;
+  expect(goClient).toMatchObject({ statusCode: 'Error', statusMessage: 'refused: no' });
+  const server = exporter.getFinishedSpans().find((s) => s.name === 'Trace/Refuse' && s.spanContext().traceId === goClient.traceId)!;
+  expect(server.parentSpanContext?.spanId).toBe(goClient.spanId);
+  expect(server.status).toEqual({ code: SpanStatusCode.ERROR, message: 'refused: no' });
+  expect(server.attributes['error.type']).toBe('RPCX_ERR_SERVICE');
 });

@@ -97,15 +97,17 @@ export async function startGoOtelServer(): Promise<GoOtelServer> {
   };
 }
 
-/** `otelpeer client`: one call inside a root span; resolves with the reply and the client's spans. */
-export function runGoOtelClient(address: string, service: string, method: string, text: string): Promise<{ reply: unknown; spans: GoSpan[] }> {
+/** `otelpeer client`: one call inside a root span; resolves with the reply (or the error text) and the client's spans. */
+export function runGoOtelClient(address: string, service: string, method: string, text: string): Promise<{ reply?: unknown; error?: string; spans: GoSpan[] }> {
   const args = ['client', '--addr', address, '--service', service, '--method', method, '--text', text];
   return new Promise((resolve, reject) => {
     execFile(OTELPEER, args, { timeout: 20_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const lines = stdout.split('\n');
       const replyLine = lines.find((l) => l.startsWith('REPLY '));
-      if (err || !replyLine) return reject(new Error(`otelpeer ${args.join(' ')} failed: ${err?.message ?? 'no reply'}\n${stdout}\n${stderr}`));
-      resolve({ reply: JSON.parse(replyLine.slice(6)), spans: spansIn(lines) });
+      const errorLine = lines.find((l) => l.startsWith('ERROR '));
+      if (err || (!replyLine && !errorLine)) return reject(new Error(`otelpeer ${args.join(' ')} failed: ${err?.message ?? 'no reply'}\n${stdout}\n${stderr}`));
+      const spans = spansIn(lines);
+      resolve(replyLine ? { reply: JSON.parse(replyLine.slice(6)), spans } : { error: errorLine!.slice(6), spans });
     });
   });
 }
