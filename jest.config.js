@@ -3,7 +3,8 @@
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
-  // scripts/test: the packaging check (tarballs installed into scratch apps); hardening/: hostile-input tests across packages.
+  // scripts/test: checks over the whole repository; hardening/: hostile-input tests across packages.
+  // The packaging check (scripts/check-packages.mjs) rebuilds dist/ and runs after jest, alone.
   roots: ['<rootDir>/packages', '<rootDir>/interop', '<rootDir>/scripts', '<rootDir>/hardening'],
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
