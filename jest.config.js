@@ -3,8 +3,8 @@
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
-  // scripts/test: the packaging check (tarballs installed into scratch apps); hardening/: hostile-input tests across packages.
-  roots: ['<rootDir>/packages', '<rootDir>/interop', '<rootDir>/scripts', '<rootDir>/hardening'],
+  // examples/test: the seed documents' examples, run; scripts/test: the packaging check (tarballs installed into scratch apps); hardening/: hostile-input tests across packages.
+  roots: ['<rootDir>/packages', '<rootDir>/interop', '<rootDir>/scripts', '<rootDir>/hardening', '<rootDir>/examples'],
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
