@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EtcdServer } from '../../packages/registry-etcd/test/etcd-server.js';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEADLINE_MS = 60_000;
@@ -24,18 +25,32 @@ function stop(child: ChildProcess) {
   if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
 }
 
-/** Run an example to its end; resolves with its stdout lines once it exited 0. */
-async function run(file: string, args: string[] = []): Promise<string[]> {
+/** Run an example to its end; resolves with its exit code and output. */
+async function runToEnd(file: string, args: string[] = []): Promise<{ code: unknown; output: string }> {
   const { child, output } = start(file, args);
   const timer = setTimeout(() => stop(child), DEADLINE_MS);
   try {
     const code = await new Promise((resolve) => child.once('exit', (c, signal) => resolve(c ?? signal)));
-    if (code !== 0) throw new Error(`${file} exited with ${code}:\n${output()}`);
-    return output().trimEnd().split('\n');
+    return { code, output: output() };
   } finally {
     clearTimeout(timer);
     stop(child);
   }
+}
+
+/** Run an example to its end; resolves with its stdout lines once it exited 0. */
+async function run(file: string, args: string[] = []): Promise<string[]> {
+  const { code, output } = await runToEnd(file, args);
+  if (code !== 0) throw new Error(`${file} exited with ${code}:\n${output}`);
+  return output.trimEnd().split('\n');
+}
+
+/** SIGTERM a server example; resolves with its exit code. */
+async function terminate(child: ChildProcess): Promise<unknown> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  process.kill(child.pid!, 'SIGTERM');
+  return exited;
 }
 
 /** Start a long-running example server and wait for the line matching `ready`. */
@@ -89,13 +104,40 @@ test('member: the server (a class and a function) and its client, as two process
         "888 : { UID: 888, AddTime: 10000999, UserType: 3, Uface: 'http://image.xxxx.xxx/reply.gif', UserName: 'Reply' }",
     );
     // SIGTERM: the server shuts down and exits 0.
-    const exited = new Promise((resolve) => server.child.once('exit', (code, signal) => resolve(code ?? signal)));
-    process.kill(server.child.pid!, 'SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await terminate(server.child)).toBe(0);
   } finally {
     stop(server.child);
   }
 }, TIMEOUT);
+
+test('etcd: two servers register in a throwaway etcd, the client finds both and calls them in turn', async () => {
+  const etcd = await EtcdServer.start();
+  const servers: ChildProcess[] = [];
+  try {
+    const addresses: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const server = await serve('etcd/server.ts', ['--addr', '127.0.0.1:0', '--etcdAddr', etcd.endpoint], /listening on (tcp@\S+), registered/);
+      servers.push(server.child);
+      addresses.push(server.match[1]!);
+    }
+    const lines = await run('etcd/client.ts', ['--etcdAddr', etcd.endpoint, '--calls', '4']);
+    expect(lines.filter((_, i) => i % 2 === 1)).toEqual(['10 * 1 = 10', '10 * 2 = 20', '10 * 3 = 30', '10 * 4 = 40']);
+    const answered = lines.filter((_, i) => i % 2 === 0).map((l) => l.replace('=== ', ''));
+    // Round robin: the two servers take turns.
+    expect(new Set(answered)).toEqual(new Set(addresses));
+    expect(answered[0]).not.toBe(answered[1]);
+    expect(answered[2]).toBe(answered[0]);
+
+    // Stopped with SIGTERM, each server deletes its key: the next client finds none (libkv's text).
+    for (const server of servers) expect(await terminate(server)).toBe(0);
+    const after = await runToEnd('etcd/client.ts', ['--etcdAddr', etcd.endpoint, '--calls', '1']);
+    expect(after.code).toBe(1);
+    expect(after.output).toContain('Arith.Mul failed: Key not found in store: /rpcx_test/Arith');
+  } finally {
+    servers.forEach(stop);
+    await etcd.destroy();
+  }
+}, 2 * TIMEOUT);
 
 test('protobuf: ServiceUser.UserInfo and Mul over protobuf-es messages (serialize type 2)', async () => {
   expect(await run('protobuf/run.ts')).toEqual([
@@ -111,6 +153,14 @@ test('codec: a custom codec under serialize type 5 carries a bigint, a Date and 
   expect(await run('codec/run.ts')).toEqual([
     'service: 999',
     '999 : Joke, UID bigint 999, AddTime 2017-07-02T00:00:00.000Z, Tags true vip=2',
+    'done',
+  ]);
+}, TIMEOUT);
+
+test('multiple: a fixed list of servers, weighted round robin 1:9, then update()', async () => {
+  expect(await run('multiple/run.ts')).toEqual([
+    'weight=1 and weight=9, 10 calls: first 1, second 9',
+    'after update() to the first server only, 3 calls: first 3, second 0',
     'done',
   ]);
 }, TIMEOUT);
@@ -177,6 +227,10 @@ test('quic: Arith over QUIC with a throwaway certificate', async () => {
   const lines = await run('quic/run.ts', certArgs());
   expect(lines[0]).toMatch(/^server: Arith on quic@127\.0\.0\.1:\d+$/);
   expect(lines.slice(1)).toEqual(['client: 10 * 20 = 200', 'client: 100 calls on one QUIC connection, all correct: true', 'done']);
+}, TIMEOUT);
+
+test('inprocess: Arith over the memu network, no socket', async () => {
+  expect(await run('inprocess/run.ts')).toEqual(['10 * 20 = 200 in 100 of 100 calls, in process', 'done']);
 }, TIMEOUT);
 
 test('kcp: Arith over KCP with FEC and the examples\' AES key', async () => {
