@@ -10,17 +10,14 @@ import { directoryDiscovery, directoryRegisterPlugin } from '../src/index.js';
 const dir = await mkdtemp(join(tmpdir(), 'rpcx-directory-compliance-'));
 nodeTest.after(() => rm(dir, { recursive: true, force: true }));
 
-// The suite's base paths start with "/"; here they are folders under `dir`.
-const folder = (basePath: string) => basePath.replace(/^\/+/, '');
-
 registryCompliance({
   name: 'directory',
   runner: nodeTestRunner(nodeTest),
   plugin: ({ basePath, serviceAddress, logger, updateIntervalMs }) =>
-    directoryRegisterPlugin({ dir, basePath: folder(basePath), serviceAddress, logger, updateIntervalMs: updateIntervalMs ?? 0 }),
-  discovery: ({ basePath, servicePath, logger }) => directoryDiscovery({ dir, basePath: folder(basePath), servicePath, logger, pollMs: 100 }),
+    directoryRegisterPlugin({ dir, basePath, serviceAddress, logger, updateIntervalMs: updateIntervalMs ?? 0 }),
+  discovery: ({ basePath, servicePath, logger }) => directoryDiscovery({ dir, basePath, servicePath, logger, pollMs: 100 }),
   writeRaw: async ({ basePath, servicePath, entries }) => {
-    const service = join(dir, folder(basePath), servicePath);
+    const service = join(dir, basePath, servicePath);
     await mkdir(service, { recursive: true });
     for (const { key, value } of entries) await writeFile(join(service, encodeURIComponent(key)), value);
   },
