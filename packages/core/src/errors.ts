@@ -1,5 +1,5 @@
 /**
- * One catalogue of errors for every @rpcx package: one class per condition, each with a fixed
+ * One catalogue of errors for every `@rpcx` package: one class per condition, each with a fixed
  * `code` from {@link ErrorCode}; `cause` is always kept. Texts that Go rpcx puts on the wire or
  * returns are reproduced exactly, so a message seen from a Go peer and from a Node peer reads
  * the same.
@@ -9,9 +9,9 @@
  * symbol, and each class's `Symbol.hasInstance` checks that brand, not only the prototype.
  */
 
-/** Every code an @rpcx error can have. Compare `err.code === ErrorCode.DialTimeout`. */
+/** Every code an `@rpcx` error can have. Compare `err.code === ErrorCode.DialTimeout`. */
 export const ErrorCode = {
-  /** Base of the catalogue; not thrown by @rpcx itself. */
+  /** Base of the catalogue; not thrown by `@rpcx` itself. */
   Rpcx: 'RPCX_ERR',
   /** The remote service answered with `__rpcx_error__`, or its reply could not be decoded. */
   Service: 'RPCX_ERR_SERVICE',
@@ -147,7 +147,7 @@ export class RpcxError extends Error {
   }
 }
 
-/** True when `value` is an @rpcx error (from any installed copy of @rpcx/core). */
+/** True when `value` is an `@rpcx` error (from any installed copy of @rpcx/core). */
 export function isRpcxError(value: unknown): value is RpcxError {
   return value instanceof RpcxError;
 }
@@ -520,7 +520,7 @@ export class BreakerOpenError extends RpcxError {
   }
 }
 
-/** Invalid arguments to an @rpcx API (bad address, bad registration, unknown option value, …). */
+/** Invalid arguments to an `@rpcx` API (bad address, bad registration, unknown option value, …). */
 export class ConfigError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Config;
 }
