@@ -1,4 +1,5 @@
 import {
+  AbortError,
   ConcurrencyLimitError,
   ConfigError,
   RateLimitError,
@@ -46,9 +47,9 @@ export function clientRateLimit(options: ClientRateLimitOptions): ClientIntercep
     if (waitMs > 0) {
       try {
         await sleep(waitMs, call.signal);
-      } catch (err) {
+      } catch (reason) {
         bucket.release();
-        throw err;
+        throw new AbortError({ cause: reason });
       }
     }
     return next(call);
@@ -91,7 +92,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ClientInterc
       return slots;
     }
     if (maxWaitMs <= 0) throw new ConcurrencyLimitError(attempt.server, maxInFlight);
-    attempt.signal?.throwIfAborted();
+    if (attempt.signal?.aborted) throw new AbortError({ cause: attempt.signal.reason });
     const s = slots;
     await new Promise<void>((resolve, reject) => {
       const signal = attempt.signal;
@@ -107,7 +108,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ClientInterc
         forget(attempt.server, s);
         reject(error);
       };
-      const onAbort = () => leave(signal!.reason);
+      const onAbort = () => leave(new AbortError({ cause: signal!.reason }));
       const timer = setTimeout(() => leave(new ConcurrencyLimitError(attempt.server, maxInFlight)), maxWaitMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       s.waiting.push(give);
