@@ -60,9 +60,10 @@ export function teePlugin(sink: Writable | undefined, options: TeeOptions = {}):
 
   const copy = (chunk: Uint8Array) => {
     const s = current;
-    if (!s || s.destroyed || s.writableEnded || s.writableLength + chunk.length > highWaterMark) {
+    if (!s) return;
+    if (s.destroyed || s.writableEnded || s.writableLength + chunk.length > highWaterMark) {
       droppedBytes += chunk.length;
-      if (s && !dropping) logger?.warn(`rpcx: tee sink is over its high-water mark of ${highWaterMark} bytes; dropping bytes`);
+      if (!dropping) logger?.warn(`rpcx: tee sink is over its high-water mark of ${highWaterMark} bytes; dropping bytes`);
       dropping = true;
       return;
     }
