@@ -75,7 +75,7 @@ test('a sink that does not drain holds at most highWaterMark bytes; the rest is 
   // Never reads: everything written stays in its buffer.
   const stuck = new PassThrough({ highWaterMark: 1 });
   const warnings: string[] = [];
-  const { server, client, tee } = await serve(stuck, { highWaterMark: 4096, logger: { warn: (m) => warnings.push(m) } });
+  const { server, client, tee } = await serve(stuck, { highWaterMark: 4096, logger: { warn: (m: unknown) => warnings.push(String(m)) } });
   try {
     const big = 'x'.repeat(2000);
     for (let i = 0; i < 20; i++) expect(await client.call('Say', big)).toBe(big);
@@ -96,7 +96,7 @@ test('a failing sink stops the copy and the calls go on; update() starts a new o
     },
   });
   const warnings: string[] = [];
-  const { server, client, tee } = await serve(failing, { logger: { warn: (m) => warnings.push(m) } });
+  const { server, client, tee } = await serve(failing, { logger: { warn: (m: unknown) => warnings.push(String(m)) } });
   try {
     expect(await client.call('Say', 'one')).toBe('one');
     expect(await client.call('Say', 'two')).toBe('two');
