@@ -59,6 +59,8 @@ export class RedisRateLimiter {
   private readonly failOpen: boolean;
   private readonly logger: Pick<Logger, 'warn'>;
   private lastWarning = -Infinity;
+  private everReady = false;
+  private readonly firstReady: Promise<void>;
   private quietFailures = 0;
   /** Redis failures so far (each answered as `onRedisError` says). */
   storeErrors = 0;
@@ -81,6 +83,13 @@ export class RedisRateLimiter {
     const redis = options.redis ?? '127.0.0.1:6379';
     this.ownsRedis = typeof redis === 'string';
     this.redis = typeof redis === 'string' ? connect(redis, timeoutMs) : redis;
+    // One listener however many calls wait: resolved on the first 'ready'.
+    this.firstReady = new Promise((resolve) =>
+      this.redis.once('ready', () => {
+        this.everReady = true;
+        resolve();
+      }),
+    );
   }
 
   /**
@@ -94,13 +103,22 @@ export class RedisRateLimiter {
       timer = setTimeout(() => reject(new RateLimitStoreError(`redis rate limit: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
-      return parseGcraReply(await Promise.race([this.run(fullKey), deadline]));
+      return parseGcraReply(await Promise.race([this.connected().then(() => this.run(fullKey)), deadline]));
     } catch (err) {
       if (err instanceof RateLimitStoreError) throw err;
       throw new RateLimitStoreError(`redis rate limit: ${(err as Error).message}`, { cause: err });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Until the connection made here is first up, calls wait for it (within their deadline)
+   * rather than fail: a server that starts with its limiter is not failing open (or closed)
+   * for its first few requests. Later, while Redis is away, calls fail at once.
+   */
+  private connected(): Promise<void> {
+    return this.everReady || !this.ownsRedis ? Promise.resolve() : this.firstReady;
   }
 
   /** EVALSHA, loading the script with EVAL the first time a Redis has not seen it. */
