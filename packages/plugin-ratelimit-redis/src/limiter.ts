@@ -219,6 +219,8 @@ function connect(address: string, timeoutMs: number): Redis {
     commandTimeout: timeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // close() ends the socket; one to a frozen Redis is destroyed after this instead of 2 s.
+    disconnectTimeout: 200,
     retryStrategy: (times) => Math.min(times * 50, 500),
   });
   // Failures reach the callers; without a listener ioredis would print each reconnect error.

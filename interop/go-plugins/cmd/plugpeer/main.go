@@ -153,7 +153,7 @@ func call(args []string) int {
 			for i := range next {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				reply := &Reply{}
-				err := xc.Call(ctx, *method, &Args{A: i, B: 2}, reply)
+				err := xc.Call(ctx, *method, &Args{A: i + 1, B: 2}, reply)
 				cancel()
 				if err != nil {
 					var se client.ServiceError
