@@ -10,13 +10,13 @@ import { Arith } from './arith.js';
 const server = new Server({
   transports: [tcpTransport()],
   codecs: [msgpackCodec()],
-  // 5 calls per second for the whole server, at most 3 at once; 2 per second per client host.
-  interceptors: [requestRateLimit({ rate: 5, burst: 3 }), requestRateLimit({ rate: 2, by: 'client' })],
+  // 1000 calls per second for the whole server, at most 100 at once; 2 per minute per client host.
+  interceptors: [requestRateLimit({ rate: 1000, burst: 100 }), requestRateLimit({ rate: 2, periodMs: 60_000, by: 'client' })],
 });
 await server.use(connectionRateLimit({ rate: 100, by: 'client' }));
 await server.register(new Arith());
 const listener = await server.listen('tcp', '127.0.0.1:0');
-console.log(`server: Arith on tcp@${listener.address}, 5 calls/s (burst 3), 2 calls/s per client`);
+console.log(`server: Arith on tcp@${listener.address}, 1000 calls/s (burst 100), 2 calls/min per client`);
 
 const client = new XClient({
   servicePath: 'Arith',

@@ -48,6 +48,14 @@ test('clientRateLimit with block waits for a token, and stops waiting when the c
   }
 });
 
+/** Resolves once `check()` holds; fails the test after 10 s. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !check(); ) {
+    if (Date.now() > deadline) throw new Error(`waited 10 s for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test('concurrencyLimit: past maxInFlight to one server a call fails at once, or waits for a slot with maxWaitMs', async () => {
   const { server, arith, key } = await serve();
   const c = client(key, { interceptors: [concurrencyLimit({ maxInFlight: 2 })] });
@@ -60,8 +68,9 @@ test('concurrencyLimit: past maxInFlight to one server a call fails at once, or 
     // The waiting client: its second call starts only when the first has finished.
     const first = w.call('Slow', { A: 3 });
     const second = w.call('Mul', { A: 2, B: 2 });
+    await until(() => arith.calls === 3, "three Slow calls at the server");
     await new Promise((r) => setTimeout(r, 50));
-    expect(arith.calls).toBe(3); // two Slow of c and one of w; w's Mul waits
+    expect(arith.calls).toBe(3); // w's Mul still waits for w's Slow
     arith._open();
     expect(await Promise.all([...slow, first, second])).toEqual([{ C: 1 }, { C: 2 }, { C: 3 }, { C: 4 }]);
     // Slots are given back: the first client has both again.
@@ -76,21 +85,26 @@ test('concurrencyLimit: past maxInFlight to one server a call fails at once, or 
 test('concurrencyLimit with Failover: a full server is passed over for another', async () => {
   const a = await serve();
   const b = await serve();
+  // Picks a, then a again (full: the limit fails the attempt), then b.
+  const picks = [a.key, a.key, b.key];
   const c = client(a.key, {
     failMode: FailMode.Failover,
     discovery: multipleServers([
       { key: a.key, value: '' },
       { key: b.key, value: '' },
     ]),
+    selector: () => ({ select: () => picks.shift(), updateServers: () => undefined }),
     interceptors: [concurrencyLimit({ maxInFlight: 1 })],
   });
   try {
-    const both = [c.call('Slow', { A: 1 }), c.call('Slow', { A: 2 })];
-    await new Promise((r) => setTimeout(r, 50));
-    expect([a.arith.calls, b.arith.calls]).toEqual([1, 1]);
+    const one = c.call('Slow', { A: 1 });
+    await until(() => a.arith.calls === 1, 'the first call at server a');
+    const two = c.call('Slow', { A: 2 });
+    await until(() => b.arith.calls === 1, 'the second call at server b');
+    expect([a.arith.calls, b.arith.calls, picks.length]).toEqual([1, 1, 0]);
     a.arith._open();
     b.arith._open();
-    expect(await Promise.all(both)).toEqual([{ C: 1 }, { C: 2 }]);
+    expect(await Promise.all([one, two])).toEqual([{ C: 1 }, { C: 2 }]);
   } finally {
     await c.close();
     await a.server.close();
