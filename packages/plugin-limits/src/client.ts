@@ -35,7 +35,7 @@ export function clientRateLimit(options: ClientRateLimitOptions): ClientIntercep
   if (typeof by !== 'function' && by !== 'client' && by !== 'method') {
     throw new ConfigError(`client rate limit: unknown key ${JSON.stringify(by)}: use 'client', 'method' or a function`);
   }
-  const buckets = new KeyedBuckets(options, maxKeys, clock);
+  const buckets = new KeyedBuckets(options, maxKeys, by !== 'client', clock);
   return (next) => async (call) => {
     const bucket = buckets.bucket(key(call));
     if (!block) {

@@ -63,7 +63,7 @@ function keyOf(by: RequestLimitKey): (call: ServerCall) => string {
 export function requestRateLimit(options: RequestRateLimitOptions): ServerInterceptor {
   const { by = 'server', block = false, maxWaitMs = 1000, maxKeys = 10_000, clock } = options;
   const key = keyOf(by);
-  const buckets = new KeyedBuckets(options, maxKeys, clock);
+  const buckets = new KeyedBuckets(options, maxKeys, by !== 'server', clock);
   return (next) => async (call) => {
     const bucket = buckets.bucket(key(call));
     if (!block) {
@@ -103,7 +103,7 @@ export interface ConnectionRateLimitOptions extends RateOptions {
 export function connectionRateLimit(options: ConnectionRateLimitOptions): ServerPlugin {
   const { by = 'server', maxKeys = 10_000, clock } = options;
   if (by !== 'server' && by !== 'client') throw new ConfigError(`connection rate limit: unknown key ${JSON.stringify(by)}: use 'server' or 'client'`);
-  const buckets = new KeyedBuckets(options, maxKeys, clock);
+  const buckets = new KeyedBuckets(options, maxKeys, by === 'client', clock);
   return {
     name: 'connection-rate-limit',
     connAccept(connection: Connection) {

@@ -111,26 +111,27 @@ export class BoundedMap<K, V> {
   }
 }
 
-/** One bucket per key (a client's address, a method), at most `maxKeys` of them. */
+/**
+ * The buckets of a limit: one per key (a client's address, a method), at most `maxKeys` of
+ * them, or a single one when the key is always the same (`keyed` false: no map per call).
+ */
 export class KeyedBuckets {
-  private readonly buckets: BoundedMap<string, TokenBucket>;
+  private readonly buckets: BoundedMap<string, TokenBucket> | undefined;
+  /** The only bucket when not keyed; checks the rate at construction either way. */
+  private readonly single: TokenBucket;
 
   constructor(
     private readonly rate: RateOptions,
     maxKeys: number,
+    keyed: boolean,
     private readonly now?: Clock,
   ) {
-    // Checked once here, so a bad rate fails at construction rather than on the first call.
-    new TokenBucket(rate, now);
-    this.buckets = new BoundedMap(maxKeys);
-  }
-
-  get size(): number {
-    return this.buckets.size;
+    this.single = new TokenBucket(rate, now);
+    this.buckets = keyed ? new BoundedMap(maxKeys) : undefined;
   }
 
   bucket(key: string): TokenBucket {
-    return this.buckets.get(key, () => new TokenBucket(this.rate, this.now));
+    return this.buckets ? this.buckets.get(key, () => new TokenBucket(this.rate, this.now)) : this.single;
   }
 }
 
