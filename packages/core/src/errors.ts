@@ -58,6 +58,11 @@ export const ErrorCode = {
   BreakerOpen: 'RPCX_ERR_BREAKER_OPEN',
   Config: 'RPCX_ERR_CONFIG',
   RateLimit: 'RPCX_ERR_RATE_LIMIT',
+  RetryBudgetExhausted: 'RPCX_ERR_RETRY_BUDGET_EXHAUSTED',
+  RateLimitStore: 'RPCX_ERR_RATE_LIMIT_STORE',
+  ConcurrencyLimit: 'RPCX_ERR_CONCURRENCY_LIMIT',
+  AccessDenied: 'RPCX_ERR_ACCESS_DENIED',
+  ConnectionRateLimit: 'RPCX_ERR_CONNECTION_RATE_LIMIT',
   Multi: 'RPCX_ERR_MULTI',
   Registry: 'RPCX_ERR_REGISTRY',
   RegistryKeyNotFound: 'RPCX_ERR_REGISTRY_KEY_NOT_FOUND',
@@ -525,11 +530,65 @@ export class ConfigError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Config;
 }
 
-/** Go `server.ErrReqReachLimit`: thrown by rate-limit plugins; answered, connection kept. */
+/**
+ * Go `server.ErrReqReachLimit`: thrown by rate-limit plugins; answered, connection kept. A Go
+ * client sees the text as a ServiceError. Never retried by the fail modes.
+ */
 export class RateLimitError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.RateLimit;
-  constructor() {
-    super('request reached rate limit');
+  constructor(message = 'request reached rate limit', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A client's retry budget is spent: the call ends with the failure of its last attempt as `cause`. */
+export class RetryBudgetExhaustedError extends RateLimitError {
+  static override readonly code: ErrorCode = ErrorCode.RetryBudgetExhausted;
+  constructor(options?: ErrorOptions) {
+    super('retry budget exhausted', options);
+  }
+}
+
+/**
+ * A shared rate-limit store (Redis) failed or did not answer within its deadline. With the
+ * limiter's fail-closed choice the call ends in `RateLimitError` with this as `cause`.
+ */
+export class RateLimitStoreError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.RateLimitStore;
+}
+
+/**
+ * A client's limit of calls in flight to one server was reached (and waiting for a free slot,
+ * if allowed, took too long). Failover and Failtry try again, so Failover picks another server.
+ */
+export class ConcurrencyLimitError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.ConcurrencyLimit;
+  readonly server: string;
+  readonly limit: number;
+  constructor(server: string, limit: number) {
+    super(`too many calls in flight to ${server}: the limit is ${limit}`);
+    this.server = server;
+    this.limit = limit;
+  }
+}
+
+/** A server's allow or deny list refused a connection on accept; it is closed at once. */
+export class AccessDeniedError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.AccessDenied;
+  readonly remoteAddress: string;
+  constructor(remoteAddress: string) {
+    super(`access denied to ${remoteAddress}`);
+    this.remoteAddress = remoteAddress;
+  }
+}
+
+/** A server's connection rate limit refused a new connection; it is closed at once. */
+export class ConnectionRateLimitError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.ConnectionRateLimit;
+  readonly remoteAddress: string;
+  constructor(remoteAddress: string) {
+    super(`connection rate limit reached: refusing ${remoteAddress}`);
+    this.remoteAddress = remoteAddress;
   }
 }
 
