@@ -3,7 +3,8 @@
 // to an exporter that drops it, metrics read every 60 s by a reader that drops them) with
 // @rpcx/plugin-otel, and Prometheus metrics with @rpcx/plugin-prometheus. `parts` says which:
 // `tracing` (spans only; with `sampled-10%`, one trace in ten), `otel-metrics` (plugin-otel's
-// rpc.* metrics too), `prometheus`.
+// rpc.* metrics too), `prometheus`, `ratelimit` (@rpcx/plugin-limits' request and client rate
+// limits, set far above the load so that they never refuse: the cost of taking a token).
 // Each process sets it up once.
 import { context, propagation, trace, metrics } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -12,6 +13,7 @@ import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, t
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ClientInterceptors, ClientPlugin, ServerInterceptor, ServerPlugin } from '@rpcx/core';
 import { otelClient, otelServer } from '@rpcx/plugin-otel';
+import { clientRateLimit, requestRateLimit } from '@rpcx/plugin-limits';
 import { clientMetrics, serverMetrics } from '@rpcx/plugin-prometheus';
 
 const ok = (done: (result: ExportResult) => void) => done({ code: ExportResultCode.SUCCESS });
@@ -32,13 +34,17 @@ function setUpSdk(parts: ObservedPart[]): void {
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 60_000 })] }));
 }
 
-export type ObservedPart = 'tracing' | 'sampled-10%' | 'otel-metrics' | 'prometheus';
+export type ObservedPart = 'tracing' | 'sampled-10%' | 'otel-metrics' | 'prometheus' | 'ratelimit';
+
+/** Far above what one benchmark process can do: the limiters take a token per call and never refuse. */
+const NEVER_REACHED = 10_000_000;
 
 export function observedServer(parts: ObservedPart[]): { interceptors: ServerInterceptor[]; plugins: ServerPlugin[] } {
   setUpSdk(parts);
   const interceptors: ServerInterceptor[] = [];
   const plugins: ServerPlugin[] = [];
   if (parts.includes('tracing')) interceptors.push(otelServer({ metrics: parts.includes('otel-metrics') }));
+  if (parts.includes('ratelimit')) interceptors.push(requestRateLimit({ rate: NEVER_REACHED }));
   if (parts.includes('prometheus')) {
     const prometheus = serverMetrics();
     interceptors.push(prometheus.interceptor);
@@ -52,6 +58,7 @@ export function observedClient(parts: ObservedPart[]): { interceptors: ClientInt
   const interceptors: ClientInterceptors[] = [];
   const plugins: ClientPlugin[] = [];
   if (parts.includes('tracing')) interceptors.push(otelClient({ metrics: parts.includes('otel-metrics') }));
+  if (parts.includes('ratelimit')) interceptors.push({ calls: clientRateLimit({ rate: NEVER_REACHED }) });
   if (parts.includes('prometheus')) {
     const prometheus = clientMetrics();
     interceptors.push(prometheus.interceptors);

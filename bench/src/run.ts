@@ -151,8 +151,9 @@ const stacks = [
   { name: 'Prometheus (@rpcx/plugin-prometheus)', parts: 'prometheus' },
   { name: 'tracing', parts: 'tracing' },
   { name: 'tracing + OpenTelemetry rpc.* metrics', parts: 'tracing,otel-metrics' },
-  { name: '**tracing + Prometheus**', parts: 'tracing,prometheus' },
-  { name: 'tracing sampled 1 in 10 + Prometheus', parts: 'tracing,sampled-10%,prometheus' },
+  { name: 'rate limits (@rpcx/plugin-limits, never reached)', parts: 'ratelimit' },
+  { name: '**tracing + Prometheus + rate limits**', parts: 'tracing,prometheus,ratelimit' },
+  { name: 'tracing sampled 1 in 10 + Prometheus + rate limits', parts: 'tracing,sampled-10%,prometheus,ratelimit' },
 ];
 const observedServers = await Promise.all(
   stacks.map((s) => (s.parts ? startServer(tsx, [join(root, 'bench', 'src', 'ts-server.ts'), '--addr', '127.0.0.1:0', '--observe', s.parts]) : Promise.resolve(tsServer))),

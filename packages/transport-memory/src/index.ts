@@ -5,6 +5,8 @@
  * talk without sockets. Bytes are delivered asynchronously, one chunk per write batch, like a
  * real stream, so code tested on it behaves as on TCP; while the reading end is paused, the
  * writer's bytes stay pending on its side, as a full socket buffer would keep them.
+ *
+ * @module @rpcx/transport-memory
  */
 import {
   DialError,

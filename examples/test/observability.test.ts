@@ -1,18 +1,24 @@
-// examples/prometheus as a user runs it: calls, a failing one and an unknown method, then a
-// scrape of the server's /metrics over HTTP.
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The tracing and metrics examples (examples/otel, examples/prometheus), run as a user runs them.
+import { DEADLINE_MS, run } from './support.js';
 
-const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples');
+const TIMEOUT = 2 * DEADLINE_MS;
 
-test('examples/prometheus prints the scraped calls counters', async () => {
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join('prometheus', 'run.ts')], { cwd: EXAMPLES, timeout: 60_000, killSignal: 'SIGKILL' }, (err, out, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
-    );
-  });
-  expect(stdout.trimEnd().split('\n')).toEqual([
+test('otel/run.ts prints one trace: client → Front → Back, each span under its cause', async () => {
+  const lines = await run('otel/run.ts');
+  expect(lines[0]).toBe('reply: HELLO');
+  expect(lines[1]).toMatch(/^trace [0-9a-f]{32}: 6 spans, 1 trace$/);
+  expect(lines.slice(2)).toEqual([
+    'Front/Relay (internal)',
+    '  Front/Relay (client) attempt 1',
+    '    Front/Relay (server)',
+    '      Back/Echo (internal)',
+    '        Back/Echo (client) attempt 1',
+    '          Back/Echo (server)',
+  ]);
+}, TIMEOUT);
+
+test('prometheus/run.ts prints the calls counters scraped from /metrics on the rpcx port', async () => {
+  expect(await run('prometheus/run.ts')).toEqual([
     'Div: divide by zero',
     "Pow: rpcx: can't find method Pow",
     'rpcx_server_calls_total{service="Arith",method="Mul",protocol="rpcx",outcome="ok"} 3',
@@ -25,4 +31,4 @@ test('examples/prometheus prints the scraped calls counters', async () => {
     'rpcx_client_calls_total{service="Arith",method="Div",kind="call",outcome="RPCX_ERR_SERVICE"} 1',
     'rpcx_client_calls_total{service="Arith",method="Pow",kind="call",outcome="RPCX_ERR_SERVICE"} 1',
   ]);
-}, 90_000);
+}, TIMEOUT);
