@@ -8,7 +8,6 @@ import {
   type Codec,
   type Connection,
   type Listener,
-  type ListenOptions,
   type Logger,
   type Metadata,
   type RequestContext,
@@ -234,15 +233,16 @@ export class Server {
 
   /**
    * Listen on `address` with the transport serving `network` (`tcp`, `unix`, …). Resolves
-   * once listening; the listener's `address` holds the bound port.
+   * once listening; the listener's `address` holds the bound port. Settings such as TLS are
+   * the transport's (`tcpTransport({ serverTls })`).
    */
-  async listen(network: string, address: string, options: ListenOptions = {}): Promise<Listener> {
+  async listen(network: string, address: string): Promise<Listener> {
     if (this.state !== 'open') throw new ServerClosedError();
     const transport = this.transports.find((t) => t.networks.includes(network));
     if (!transport) {
       throw new ConfigError(`no transport for network "${network}": install and pass the @rpcx/transport-* package that serves it`);
     }
-    const listener = await transport.listen(network, address, options, (c) => this.accept(c));
+    const listener = await transport.listen(network, address, (c) => this.accept(c));
     this.listeners.push(listener);
     return listener;
   }

@@ -9,8 +9,6 @@ export {
   type KcpTransport,
   type KcpTransportOptions,
   type KcpSessionOptions,
-  type KcpListenOptions,
-  type KcpDialOptions,
   type KcpListener,
 } from './transport.js';
 export { KcpConnection } from './connection.js';

@@ -10,7 +10,5 @@ export {
   certificateHash,
   type WebTransportTransport,
   type WebTransportTransportOptions,
-  type WebTransportListenOptions,
-  type WebTransportDialOptions,
   type WebTransportListener,
 } from './transport.js';

@@ -5,15 +5,8 @@
  * for browsers as it is; it also runs wherever a WHATWG-style WebSocket exists (Deno, Bun,
  * Node 22+, or Node with the `ws` package passed as `WebSocket`).
  */
-import {
-  AbortError,
-  UnsupportedError,
-  DialError,
-  DialTimeoutError,
-  type Connection,
-  type DialOptions,
-  type Transport,
-} from '@rpcx/core';
+import { ConnectionError, DialError, UnsupportedError, type Connection, type DialOptions, type Transport } from '@rpcx/core';
+import { checkNetwork, dialWithDeadline } from '@rpcx/transport-kit';
 import { WsConnection, type WsSocketEvents } from './connection.js';
 import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
 
@@ -35,15 +28,10 @@ export interface BrowserWsTransportOptions {
   WebSocket?: WebSocketConstructor;
   /** The HTTP path of the server's WebSocket endpoint (Go `RPCPath`). Default `/_rpcx_`. */
   rpcPath?: string;
-  /** Dial timeout when `DialOptions.timeoutMs` is not given, in ms; 0 waits forever. Default 1000. */
+  /** Dial timeout when the dial's `timeoutMs` is not given, in ms; 0 waits forever. Default 1000. */
   connectTimeoutMs?: number;
   /** How long `Connection.close()` waits for the server's close frame. Default 5000. */
   closeTimeoutMs?: number;
-}
-
-export interface BrowserWsDialOptions extends DialOptions {
-  /** Overrides the transport's `rpcPath` for this dial. */
-  rpcPath?: string;
 }
 
 const NETWORKS = ['ws', 'wss'] as const;
@@ -66,7 +54,7 @@ function toBytes(data: unknown): Uint8Array {
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   // A text message: its UTF-8 bytes are the bytes the server sent.
   if (typeof data === 'string') return encoder.encode(data);
-  throw new TypeError(`unexpected WebSocket message data: ${Object.prototype.toString.call(data)}`);
+  throw new ConnectionError(`unexpected WebSocket message data: ${Object.prototype.toString.call(data)}`);
 }
 
 /**
@@ -84,62 +72,54 @@ export function browserWsTransport(options: BrowserWsTransportOptions = {}): Tra
     listen: async () => {
       throw new UnsupportedError('@rpcx/transport-ws/browser can only dial: listen with wsTransport() in Node');
     },
-    dial: async (network, address, dialOptions: BrowserWsDialOptions) => {
-      if (!(NETWORKS as readonly string[]).includes(network)) {
-        throw new UnsupportedError(`@rpcx/transport-ws/browser does not serve network ${JSON.stringify(network)}`);
-      }
+    dial: async (network, address, dialOptions: DialOptions = {}) => {
+      checkNetwork('@rpcx/transport-ws/browser', NETWORKS, network);
       const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!Ctor) throw new UnsupportedError('no WebSocket here: pass one as browserWsTransport({ WebSocket })');
-      const url = wsUrl(network, address, dialOptions?.rpcPath ?? rpcPath);
-      return dial(Ctor, network, address, url, dialOptions?.timeoutMs ?? connectTimeoutMs, dialOptions?.signal, closeTimeoutMs);
+      const url = wsUrl(network, address, rpcPath);
+      const attempt = { network, address, timeoutMs: dialOptions.timeoutMs ?? connectTimeoutMs, signal: dialOptions.signal };
+      return dialWithDeadline(attempt, (givenUp) => open(Ctor, network, address, url, closeTimeoutMs, givenUp));
     },
   };
 }
 
-function dial(
+/** Opens the WebSocket; settles with its connection or with why it failed. */
+function open(
   Ctor: WebSocketConstructor,
   network: string,
   address: string,
   url: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
   closeTimeoutMs: number,
+  givenUp: AbortSignal,
 ): Promise<Connection> {
   return new Promise<Connection>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortError({ cause: signal.reason }));
-      return;
-    }
     let ws: StandardWebSocket;
     try {
       ws = new Ctor(url);
     } catch (error) {
       // A malformed URL, or a port the browser blocks.
-      reject(new DialError(`websocket.Dial ${url}: ${(error as Error).message}`, { cause: error }));
-      return;
+      throw new DialError(`websocket.Dial ${url}: ${(error as Error).message}`, { cause: error });
     }
     ws.binaryType = 'arraybuffer';
     let settled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     // Events go to the connection once it exists; before that they settle the dial.
     let events: WsSocketEvents | undefined;
 
-    const fail = (error: Error) => {
+    const fail = (error?: Error) => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      givenUp.removeEventListener('abort', onGiveUp);
       // The error and close listeners stay: some WebSocket classes (the `ws` package's)
       // throw an error event that has no listener.
       ws.removeEventListener('message', onMessage);
       ws.close(ABORT_CODE);
-      reject(error);
+      if (error) reject(error);
     };
+    const onGiveUp = () => fail();
     const onOpen = () => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      givenUp.removeEventListener('abort', onGiveUp);
       resolve(
         new WsConnection(
           {
@@ -156,8 +136,6 @@ function dial(
             // A page cannot see its own end of the connection.
             localAddress: '',
             closeTimeoutMs,
-            // Called bare: browsers throw "Illegal invocation" for a queueMicrotask with a `this`.
-            schedule: (fn) => queueMicrotask(fn),
             attach: (e) => (events = e),
           },
         ),
@@ -165,22 +143,18 @@ function dial(
     };
     const onMessage = (event: MessageEventLike) => events?.message(toBytes(event.data));
     const onError = (event: unknown) => {
-      if (events) events.error(new Error('WebSocket error'));
-      else if (!settled) fail(new DialError(`websocket.Dial ${url}: connection failed`, { cause: event }));
+      if (events) events.error(new ConnectionError('WebSocket error'));
+      else fail(new DialError(`websocket.Dial ${url}: connection failed`, { cause: event }));
     };
     const onClose = (event: CloseEventLike) => {
       if (events) events.close(event.code, event.reason);
-      else if (!settled) fail(new DialError(`websocket.Dial ${url}: closed with code ${event.code}`, { cause: event }));
+      else fail(new DialError(`websocket.Dial ${url}: closed with code ${event.code}`, { cause: event }));
     };
-    const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
 
     ws.addEventListener('open', onOpen);
     ws.addEventListener('message', onMessage);
     ws.addEventListener('error', onError);
     ws.addEventListener('close', onClose);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => fail(new DialTimeoutError(`dial ${network} ${address}: i/o timeout`)), timeoutMs);
-    }
+    givenUp.addEventListener('abort', onGiveUp, { once: true });
   });
 }

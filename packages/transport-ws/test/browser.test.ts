@@ -125,7 +125,7 @@ class Echo {
 }
 
 describe('browser client', () => {
-  it('the browser entry bundles with no Node built-in and nothing but @rpcx/core', async () => {
+  it('the browser entry bundles with no Node built-in and nothing but @rpcx/core and @rpcx/transport-kit', async () => {
     const result = await esbuild.build({
       entryPoints: [path.join(here, '..', 'src', 'browser.ts')],
       bundle: true,
@@ -136,7 +136,7 @@ describe('browser client', () => {
       logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((p) => !/(transport-ws|core)\/src\/[\w-]+\.ts$/.test(p))).toEqual([]);
+    expect(inputs.filter((p) => !/(transport-ws|transport-kit|core)\/src\/[\w-]+\.ts$/.test(p))).toEqual([]);
     expect(inputs.some((p) => p.endsWith('transport-ws/src/transport.ts'))).toBe(false);
     expect(result.outputFiles[0].text).not.toMatch(/\bBuffer\.|\bprocess\.|require\(/);
   });

@@ -74,10 +74,6 @@ export interface XClientOptions {
   breakerCountsCallErrors?: boolean;
   /** Keep using the selected server until its connection closes. @default false */
   sticky?: boolean;
-  /** TLS options for the transports. */
-  tls?: unknown;
-  /** Extra dial options for transports (e.g. the RPC path for http / ws). */
-  dialOptions?: Record<string, unknown>;
   plugins?: ClientPlugin[];
   /**
    * Largest reply frame accepted, counted as Go counts it (the bytes after the 16-byte prefix);
@@ -381,11 +377,7 @@ export class XClient extends Emitter<XClientEvents> {
     if (!transport) throw new ConfigError(`no transport for network "${network}": install and pass the @rpcx/transport-* package that serves it`);
     let connection;
     try {
-      connection = await transport.dial(network, address, {
-        ...this.options.dialOptions,
-        tls: this.options.tls,
-        timeoutMs: this.options.connectTimeoutMs ?? 1000,
-      });
+      connection = await transport.dial(network, address, { timeoutMs: this.options.connectTimeoutMs ?? 1000 });
     } catch (err) {
       breaker?.fail();
       for (const p of this.config.plugins) p.connCreateFailed?.(network, address, err as Error);

@@ -1,0 +1,18 @@
+/**
+ * @packageDocumentation
+ * The transport compliance suite (`transportCompliance`) and the helpers its tests and a
+ * transport's own tests share (`Recorder`, `waitUntil`). Node only; no test framework is
+ * imported: the suite takes `describe` and `test` from the globals (jest, vitest) or from
+ * `runner` (`nodeTestRunner(await import('node:test'))`).
+ */
+export { transportCompliance, nodeTestRunner, type TransportComplianceSetup, type TestRunner } from './compliance.js';
+export { Recorder, sleep, waitUntil } from './recorder.js';
+export {
+  hasIPv6Loopback,
+  refusedAddress,
+  refusedUdpAddress,
+  selfSigned,
+  silentServer,
+  silentUdpServer,
+  tempDir,
+} from './fixtures.js';
