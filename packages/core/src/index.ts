@@ -18,3 +18,4 @@ export * from './breaker.js';
 export * from './plugins.js';
 export * from './lifecycle.js';
 export * from './logger.js';
+export * from './options.js';

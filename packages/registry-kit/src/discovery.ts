@@ -1,4 +1,4 @@
-import { silentLogger, type Logger, type RegisteredService, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
+import { RegistryError, silentLogger, type Logger, type RegisteredService, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
 import { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, sortEntries } from './entries.js';
 import { RegistryKeyNotFoundError } from './errors.js';
 import { Backoff } from './util.js';
@@ -91,7 +91,7 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
    * warning). Reads the registry once, whether or not the discovery is started.
    */
   async listAll(): Promise<RegisteredService[]> {
-    if (this.#closed) throw new Error(`${this.label}: discovery is closed`);
+    if (this.#closed) throw new RegistryError(`${this.label}: discovery is closed`);
     const services = await this.listServices();
     return [...services]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -14,8 +14,8 @@ transportCompliance({
 });
 
 /** Declares nothing: collects the suite's tests so that this file can run them itself. */
-function collect(): { runner: TestRunner; tests: Map<string, () => Promise<void>> } {
-  const tests = new Map<string, () => Promise<void>>();
+function collect(): { runner: TestRunner; tests: Map<string, () => void | Promise<void>> } {
+  const tests = new Map<string, () => void | Promise<void>>();
   return { tests, runner: { describe: (_name, body) => body(), test: (name, body) => void tests.set(name, body) } };
 }
 
@@ -52,10 +52,12 @@ async function failures(transport: () => Transport, names: string[]): Promise<st
     const body = tests.get(name);
     assert.ok(body, `the suite has a test named ${name}`);
     const outcome = await Promise.race([
-      body().then(
-        () => 'passed',
-        () => 'failed',
-      ),
+      Promise.resolve()
+        .then(body)
+        .then(
+          () => 'passed',
+          () => 'failed',
+        ),
       new Promise<string>((resolve) => setTimeout(() => resolve('failed'), 5000).unref()),
     ]);
     if (outcome === 'failed') failed.push(name);

@@ -7,14 +7,13 @@
  */
 export {
   registryCompliance,
-  nodeTestRunner,
   REGISTRY_COMPLIANCE_TESTS,
   type RegistryComplianceSetup,
   type CompliancePlugin,
   type CompliancePluginInit,
   type ComplianceDiscoveryInit,
   type ComplianceRawWrite,
-  type TestRunner,
 } from './compliance.js';
 export { waitFor, waitForValue, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
 export { runNodeTestFile, type ChildTestResult, type NodeTestRun, type RunNodeTestFileOptions } from './node-runner.js';
+export { nodeTestRunner, type TestRunner } from '@rpcx/core/testing';

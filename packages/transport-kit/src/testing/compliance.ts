@@ -17,14 +17,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, DRAIN_NOTICE_BYTES, type Connection, type Listener, type Transport } from '@rpcx/core';
+import { ConfigError, DRAIN_NOTICE_BYTES, ErrorCode, type Connection, type Listener, type Transport } from '@rpcx/core';
+import { globalRunner, type TestRunner } from '@rpcx/core/testing';
 import { Recorder, sleep, waitUntil } from './recorder.js';
-
-/** The two functions of a test framework the suite uses. */
-export interface TestRunner {
-  describe(name: string, body: () => void): void;
-  test(name: string, body: () => Promise<void>, timeoutMs: number): void;
-}
 
 export interface TransportComplianceSetup {
   /** Shown in the describe block, e.g. `tcp 127.0.0.1`. */
@@ -74,28 +69,6 @@ interface InspectableListener extends Listener {
   drained?: Promise<void>;
 }
 
-/** Adapts `node:test` (pass the module: `nodeTestRunner(await import('node:test'))`). */
-export function nodeTestRunner(nodeTest: {
-  describe: (name: string, fn: () => void) => unknown;
-  test: (name: string, options: { timeout?: number }, fn: () => Promise<void>) => unknown;
-}): TestRunner {
-  return {
-    describe: (name, body) => void nodeTest.describe(name, body),
-    test: (name, body, timeoutMs) => void nodeTest.test(name, { timeout: timeoutMs }, body),
-  };
-}
-
-function globalRunner(): TestRunner {
-  const g = globalThis as unknown as {
-    describe?: (name: string, fn: () => void) => void;
-    test?: (name: string, fn: () => Promise<void>, timeout?: number) => void;
-    it?: (name: string, fn: () => Promise<void>, timeout?: number) => void;
-  };
-  const test = g.test ?? g.it;
-  if (!g.describe || !test) throw new ConfigError('transportCompliance: no global describe/test here; pass `runner`');
-  return { describe: g.describe, test: (name, body, timeoutMs) => test(name, body, timeoutMs) };
-}
-
 /** What one test opened, closed when it ends (pass or fail). */
 class Scope {
   readonly #cleanups: (() => unknown)[] = [];
@@ -138,7 +111,7 @@ const errorOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(()
 
 /** Declare the compliance tests for one transport (one `describe` block). */
 export function transportCompliance(setup: TransportComplianceSetup): void {
-  const runner = setup.runner ?? globalRunner();
+  const runner = setup.runner ?? globalRunner('transportCompliance');
   const timeoutMs = setup.testTimeoutMs ?? 30_000;
   const it = (name: string, body: (scope: Scope) => Promise<void>) =>
     runner.test(
@@ -381,7 +354,7 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
       const error = (await errorOf(setup.transport().dial(setup.network, address))) as Error;
       assert.ok(error, 'the dial failed');
       assert.equal(error.name, 'DialError');
-      assert.equal((error as { code?: string }).code, 'RPCX_ERR_DIAL');
+      assert.equal((error as { code?: string }).code, ErrorCode.Dial);
       assert.ok(error.message.includes(address), `the message names ${address}: ${error.message}`);
       assert.notEqual(error.cause, undefined);
     });
@@ -393,7 +366,7 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
       controller.abort(reason);
       const error = (await errorOf(transport.dial(setup.network, dialAddress, { signal: controller.signal }))) as Error;
       assert.equal(error?.name, 'AbortError');
-      assert.equal((error as { code?: string }).code, 'RPCX_ERR_ABORTED');
+      assert.equal((error as { code?: string }).code, ErrorCode.Aborted);
       assert.equal(error.cause, reason);
     });
 
@@ -401,7 +374,7 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
       const { transport, listener, dialAddress, client, server } = await s.pair();
       await listener.close();
       const refused = (await errorOf(transport.dial(setup.network, dialAddress))) as { code?: string } | undefined;
-      assert.equal(refused?.code, 'RPCX_ERR_DIAL');
+      assert.equal(refused?.code, ErrorCode.Dial);
       client.connection.write(Buffer.from('still'));
       await server.waitFor(5);
       if (listener.connectionCount) assert.equal(await listener.connectionCount(), 1);
@@ -420,7 +393,7 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
         const error = (await errorOf(setup.transport().dial(setup.network, target.address, { timeoutMs: 200 }))) as Error;
         const elapsed = Date.now() - started;
         assert.equal(error?.name, 'DialTimeoutError');
-        assert.equal((error as { code?: string }).code, 'RPCX_ERR_DIAL_TIMEOUT');
+        assert.equal((error as { code?: string }).code, ErrorCode.DialTimeout);
         assert.equal(error.message, `dial ${setup.network} ${target.address}: i/o timeout`);
         assert.ok(elapsed >= 190, `gave up after ${elapsed} ms`);
         assert.ok(elapsed < 2000, `gave up after ${elapsed} ms`);
@@ -434,7 +407,7 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
         setTimeout(() => controller.abort(), 50);
         const error = (await dialing) as { name?: string; code?: string };
         assert.equal(error?.name, 'AbortError');
-        assert.equal(error.code, 'RPCX_ERR_ABORTED');
+        assert.equal(error.code, ErrorCode.Aborted);
       });
     }
   });

@@ -5,7 +5,8 @@
  * imported: the suite takes `describe` and `test` from the globals (jest, vitest) or from
  * `runner` (`nodeTestRunner(await import('node:test'))`).
  */
-export { transportCompliance, nodeTestRunner, type TransportComplianceSetup, type TestRunner } from './compliance.js';
+export { transportCompliance, type TransportComplianceSetup } from './compliance.js';
+export { nodeTestRunner, type TestRunner } from '@rpcx/core/testing';
 export { Recorder, sleep, waitUntil } from './recorder.js';
 export {
   hasIPv6Loopback,
