@@ -6,7 +6,7 @@
  * `@rpcx/transport-ws`) bundles for the browser without Node polyfills.
  */
 export { connect, parseWsUrl, type ConnectOptions } from './connect.js';
-export { jsonCodec } from './json.js';
+export { jsonCodec, type JsonCodecOptions } from '@rpcx/codec-json';
 export { gatewayCall, type GatewayCallOptions, type GatewayReply } from './gateway.js';
 export { browserWsTransport, type BrowserWsTransportOptions } from '@rpcx/transport-ws/browser';
 export { XClient, RpcClient, peer2peer, type CallOptions, type ServerMessage, type XClientOptions } from '@rpcx/xclient';

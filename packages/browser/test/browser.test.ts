@@ -156,6 +156,7 @@ describe('@rpcx/browser', () => {
           wsError: 'ServiceError: rpcx: can\'t find method Nope',
           gatewayMul: { C: 99 },
           gatewayJson: { C: 12 },
+          jsonBytes: Buffer.from(jsonCodec().encode({ S: '<&>', B: new Uint8Array([1, 2, 3]), N: 2n ** 64n })).toString(),
           gatewayMeta: { 'echo-trace': 'page' },
           gatewayError: 'rpcx: can\'t find method Nope',
           ms: expect.any(Number),

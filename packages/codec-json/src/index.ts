@@ -10,6 +10,7 @@
  * keys Go sends come back in Go's spelling (`A`): this codec never rewrites keys.
  */
 import { CodecError, RpcxError, type Codec } from '@rpcx/core';
+import { decodeUtf8, encodeUtf8 } from './bytes.js';
 import { stringify } from './stringify.js';
 import { parse, type LargeIntegers } from './parse.js';
 import { checkLength, checkNesting, resolveLimits, type JsonLimits } from './limits.js';
@@ -76,11 +77,11 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       // Only strings can hold these characters, so escaping the whole text is safe.
       escapes.lastIndex = 0;
       if (escapes.test(text)) text = text.replace(escapes, escapeChar);
-      return Buffer.from(text, 'utf8');
+      return encodeUtf8(text);
     },
     decode(data: Uint8Array): unknown {
       checkLength(data.length, limits);
-      const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+      const text = decodeUtf8(data);
       checkNesting(text, limits);
       try {
         if (largeIntegers === 'number' || !LONG_DIGIT_RUN.test(text)) return JSON.parse(text);

@@ -5,6 +5,7 @@
  * `Uint8Array`, `Map`, `Set` and refuses NaN/Infinity like Go.
  */
 import { CodecError } from '@rpcx/core';
+import { base64 } from './bytes.js';
 
 /** Deeper than this we stop checking and let the full serializer decide. */
 const CHECK_DEPTH = 64;
@@ -72,7 +73,7 @@ function writeObject(value: object, depth: number): string | undefined {
   if (ArrayBuffer.isView(value)) {
     // Go `[]byte` (= []uint8) is base64; other Go slices are arrays.
     if (value instanceof Uint8Array) {
-      return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"`;
+      return `"${base64(value)}"`;
     }
     if (value instanceof DataView) return '{}';
     return writeList(Array.from(value as unknown as ArrayLike<unknown>), depth);
