@@ -6,7 +6,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, checkPath, dialWithDeadline } from '@rpcx/transport-kit';
+import { checkNetwork, checkPath, dialWithDeadline, handOver } from '@rpcx/transport-kit';
 import { tcpTransport, type TcpListener, type TcpTransport } from '@rpcx/transport-tcp';
 import { HeadError, TunnelConnection, dialHttpError } from './connection.js';
 import { headLines, parseRequestLine, parseStatusLine, targetPath } from './head.js';
@@ -169,12 +169,7 @@ async function listen(
       return;
     }
     inner.write(CONNECTED_RESPONSE);
-    try {
-      onConnection(tunnel);
-    } catch (error) {
-      logger.error('rpcx transport-http: onConnection threw', error);
-      tunnel.destroy(error instanceof Error ? error : undefined);
-    }
+    handOver(PACKAGE, logger, onConnection, tunnel);
   };
 
   const listener = await settings.tcp.listen('tcp', address, (inner) => void accept(inner));

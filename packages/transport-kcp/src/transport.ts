@@ -13,7 +13,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialError, dialWithDeadline, goErrnoText, goSyscall, errnoOf, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
+import { checkNetwork, dialError, dialWithDeadline, errnoOf, goErrnoText, goSyscall, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { KcpConnection, dataConv, opensConversation, type SessionSettings, type SessionWire } from './connection.js';
 import { aesBlockCrypt, defaultBlockCrypt, type BlockCrypt } from './crypt.js';
 import { CRYPT_HEADER_SIZE, FEC_HEADER_SIZE_PLUS2, MTU_LIMIT, TYPE_DATA, readU16 } from './fec.js';
@@ -365,14 +365,7 @@ class KcpListenerImpl implements KcpListener {
       localAddress: this.address,
     });
     this.#sessions.set(key, connection);
-    try {
-      this.#onConnection(connection);
-    } catch (error) {
-      this.#logger.error('rpcx transport-kcp: onConnection threw', error);
-      connection.destroy(error instanceof Error ? error : undefined);
-      return;
-    }
-    connection.receive(body, wireBytes);
+    if (handOver(PACKAGE, this.#logger, this.#onConnection, connection)) connection.receive(body, wireBytes);
   }
 
   #pruneRecent(): void {

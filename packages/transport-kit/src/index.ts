@@ -27,4 +27,4 @@ export {
   listenError,
   socketErrorText,
 } from './errors.js';
-export { checkNetwork, checkPath, hostPort, type CountingListener } from './network.js';
+export { checkNetwork, checkPath, handOver, hostPort, type CountingListener } from './network.js';

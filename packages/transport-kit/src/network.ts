@@ -1,4 +1,4 @@
-import { ConfigError, UnsupportedError, joinHostPort, type Listener } from '@rpcx/core';
+import { ConfigError, UnsupportedError, joinHostPort, type Connection, type Listener, type Logger } from '@rpcx/core';
 
 /**
  * A listener that knows its accepted connections: how many are open, and when the last is
@@ -35,4 +35,20 @@ export function checkPath(option: string, path: string): string {
     throw new ConfigError(`${option} must start with "/" and contain no white space: ${JSON.stringify(path)}`);
   }
   return path;
+}
+
+/**
+ * Gives an accepted connection to its owner. An owner that throws does not take the listener
+ * down with it: the error is logged (`<packageName>: onConnection threw`) and the connection
+ * destroyed with it. Returns whether the owner took the connection.
+ */
+export function handOver(packageName: string, logger: Logger, onConnection: (connection: Connection) => void, connection: Connection): boolean {
+  try {
+    onConnection(connection);
+    return true;
+  } catch (error) {
+    logger.error(`${packageName}: onConnection threw`, error);
+    connection.destroy(error instanceof Error ? error : undefined);
+    return false;
+  }
 }

@@ -27,7 +27,7 @@ import {
   type Logger as RpcxLogger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialError, dialWithDeadline, errnoOf, listenError, type CountingListener } from '@rpcx/transport-kit';
+import { checkNetwork, dialError, dialWithDeadline, errnoOf, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { CLOSE_OK, QuicConnection } from './connection.js';
 import { describeClose, udpErrorText, type QuicCloseInfo } from './errors.js';
 import { CONNECTION_REFUSED, refusalDatagram } from './refuse.js';
@@ -335,12 +335,7 @@ async function listen(
       if (stream.type === 'bidi') connection.attachStream(stream);
       else stream.cancel(new ConnectionError('rpcx uses one bidirectional stream'));
     });
-    try {
-      onConnection(connection);
-    } catch (error) {
-      settings.logger.error('rpcx transport-quic: onConnection threw', error);
-      connection.destroy(error instanceof Error ? error : undefined);
-    }
+    handOver(PACKAGE, settings.logger, onConnection, connection);
     openStreams.get(quic)?.();
   });
   server.addEventListener(events.EventQUICServerError.name, (event: Event) =>

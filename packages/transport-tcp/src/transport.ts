@@ -12,7 +12,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialError, dialWithDeadline, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
+import { checkNetwork, dialError, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { SocketConnection } from './connection.js';
 
 export interface TcpTransportOptions {
@@ -163,12 +163,7 @@ async function listen(
       localAddress: unix ? localAddress : hostPort(socket.localAddress, socket.localPort),
       closeTimeoutMs: settings.closeTimeoutMs,
     });
-    try {
-      onConnection(connection);
-    } catch (error) {
-      settings.logger.error('rpcx transport-tcp: onConnection threw', error);
-      connection.destroy(error instanceof Error ? error : undefined);
-    }
+    handOver(PACKAGE, settings.logger, onConnection, connection);
   };
 
   // Sockets still in the TLS handshake have no owner yet: the listener closes them itself.

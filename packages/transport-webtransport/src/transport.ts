@@ -11,7 +11,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, checkPath, dialError, dialWithDeadline, listenError, type CountingListener } from '@rpcx/transport-kit';
+import { checkNetwork, checkPath, dialError, dialWithDeadline, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { WtConnection, type WtSession, type WtStream } from './connection.js';
 
 export interface WebTransportTransportOptions {
@@ -174,12 +174,7 @@ async function listen(
           // The session ended.
         }
       })();
-      try {
-        onConnection(connection);
-      } catch (error) {
-        settings.logger.error('rpcx transport-webtransport: onConnection threw', error);
-        connection.destroy(error instanceof Error ? error : undefined);
-      }
+      handOver(PACKAGE, settings.logger, onConnection, connection);
     }
   })().catch((error: unknown) => settings.logger.warn('rpcx transport-webtransport: listener error', error));
 

@@ -13,7 +13,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialWithDeadline, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
+import { checkNetwork, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { WsConnection, type WsSocket, type WsSocketEvents } from './connection.js';
 import { wsDialError } from './errors.js';
 import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
@@ -197,12 +197,7 @@ async function listen(
         closeTimeoutMs: settings.closeTimeoutMs,
         attach,
       });
-      try {
-        onConnection(connection);
-      } catch (error) {
-        logger.error('rpcx transport-ws: onConnection threw', error);
-        connection.destroy(error instanceof Error ? error : undefined);
-      }
+      handOver(PACKAGE, logger, onConnection, connection);
     });
   });
   if (settings.serverTls) {
