@@ -2,12 +2,8 @@
 // msgpack codec alone, with no Node shim, calls a TypeScript rpcx server in headless Chromium
 // (Debian's /usr/bin/chromium, driven over CDP by playwright-core): Arith.Mul over WebSocket
 // and through the server's HTTP gateway with fetch. Without Chromium this fails; it never skips.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -15,10 +11,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server, allowAllCors, type RequestContext } from '@rpcx/server';
+import { startHeadlessChromium, type HeadlessChromium } from '@rpcx/transport-kit/testing';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { wsTransport } from '@rpcx/transport-ws';
 
-const CHROMIUM = '/usr/bin/chromium';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 async function bundle(entry: esbuild.BuildOptions): Promise<esbuild.BuildResult & { metafile: esbuild.Metafile; outputFiles: esbuild.OutputFile[] }> {
@@ -32,64 +28,6 @@ async function bundle(entry: esbuild.BuildOptions): Promise<esbuild.BuildResult 
     logLevel: 'silent',
     ...entry,
   }) as never;
-}
-
-/** Chromium with a fresh profile, in its own process group; resolves once DevTools listens. */
-async function startChromium(): Promise<{ child: ChildProcess; endpoint: string; profile: string }> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium); this test does not skip`);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rpcx-browser-chromium-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'];
-  args.push('--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`);
-  args.push('--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', 'about:blank');
-  const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  let stderr = '';
-  try {
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Chromium did not start in 30 s:\n${stderr}`)), 30_000);
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d;
-        const m = /DevTools listening on (ws:\/\/\S+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      child.once('error', (e) => (clearTimeout(timer), reject(e)));
-      child.once('exit', (code, sig) => (clearTimeout(timer), reject(new Error(`Chromium exited (${code ?? sig}):\n${stderr}`))));
-    });
-    return { child, endpoint, profile };
-  } catch (error) {
-    await stopChromium({ child, profile });
-    throw error;
-  }
-}
-
-/** SIGTERM to the process group we started, SIGKILL after 5 s; then remove the profile. */
-async function stopChromium({ child, profile }: { child: ChildProcess; profile: string }): Promise<void> {
-  const pid = child.pid;
-  const send = (sig: NodeJS.Signals) => {
-    try {
-      if (pid) process.kill(-pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, 'exit');
-  send('SIGTERM');
-  const timer = setTimeout(() => send('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-  for (let i = 0; i < 50 && pid; i++) {
-    try {
-      process.kill(-pid, 0);
-    } catch {
-      break;
-    }
-    if (i === 40) send('SIGKILL');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.stderr?.destroy();
-  fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 class Arith {
@@ -132,11 +70,11 @@ describe('@rpcx/browser', () => {
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     const webPort = (web.address() as net.AddressInfo).port;
 
-    let chrome: Awaited<ReturnType<typeof startChromium>> | undefined;
+    let chrome: HeadlessChromium | undefined;
     let browser: Browser | undefined;
     const logs: string[] = [];
     try {
-      chrome = await startChromium();
+      chrome = await startHeadlessChromium();
       browser = await chromium.connectOverCDP(chrome.endpoint, { timeout: 15_000 });
       const page = await browser.contexts()[0].newPage();
       page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
@@ -166,7 +104,7 @@ describe('@rpcx/browser', () => {
       console.log(`@rpcx/browser in headless Chromium: ${JSON.stringify(result)}; whole test ${Date.now() - started} ms`);
     } finally {
       await browser?.close().catch(() => {});
-      if (chrome) await stopChromium(chrome);
+      await chrome?.stop();
       await new Promise((resolve) => web.close(resolve));
       await server.close();
     }

@@ -28,3 +28,4 @@ export {
   socketErrorText,
 } from './errors.js';
 export { checkNetwork, checkPath, handOver, hostPort, type CountingListener } from './network.js';
+export { AcceptedConnections } from './accepted.js';

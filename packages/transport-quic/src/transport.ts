@@ -27,7 +27,7 @@ import {
   type Logger as RpcxLogger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialError, dialWithDeadline, errnoOf, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
+import { AcceptedConnections, checkNetwork, dialError, dialWithDeadline, errnoOf, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { CLOSE_OK, QuicConnection } from './connection.js';
 import { describeClose, udpErrorText, type QuicCloseInfo } from './errors.js';
 import { CONNECTION_REFUSED, refusalDatagram } from './refuse.js';
@@ -281,25 +281,17 @@ async function listen(
   await server.start();
   const localAddress = joinHostPort(socket.host, socket.port);
 
-  let closing = false;
-  const live = new Set<QUICConnection>();
-  let drainedResolve!: () => void;
-  const drained = new Promise<void>((resolve) => (drainedResolve = resolve));
-  let shutdown: Promise<void> | undefined;
-  const release = () => {
-    if (!closing || live.size > 0) return;
-    shutdown ??= (async () => {
-      await server.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: stopping the server failed', e));
-      await socket.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: closing the socket failed', e));
-      drainedResolve();
-    })();
-  };
+  // The socket stays open after close() for the connections still on it.
+  const live = new AcceptedConnections<QUICConnection>(async () => {
+    await server.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: stopping the server failed', e));
+    await socket.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: closing the socket failed', e));
+  });
 
   // After close() the socket stays open for the connections still on it; new clients are
   // told CONNECTION_REFUSED straight away instead of waiting for a handshake that never comes.
   const accept = (server as unknown as { acceptConnection: AcceptConnection }).acceptConnection.bind(server);
   (server as unknown as { acceptConnection: AcceptConnection }).acceptConnection = async (remoteInfo, header, dcid, data) => {
-    if (!closing) return accept(remoteInfo, header, dcid, data);
+    if (!live.closing) return accept(remoteInfo, header, dcid, data);
     if (header.ty !== native.quiche.Type.Initial || !header.scid) return undefined;
     const datagram = refusalDatagram(header.version, header.dcid, header.scid, 'server closed');
     if (datagram) await socket.send_(datagram, 0, datagram.length, remoteInfo.port, remoteInfo.host).catch(noop);
@@ -308,7 +300,7 @@ async function listen(
 
   server.addEventListener(events.EventQUICServerConnection.name, (event: Event) => {
     const quic = (event as events.EventQUICServerConnection).detail;
-    if (closing) {
+    if (live.closing) {
       // Its handshake was under way when the listener closed.
       void quic.stop({ isApp: false, errorCode: CONNECTION_REFUSED, force: true }).catch(noop);
       return;
@@ -316,10 +308,7 @@ async function listen(
     live.add(quic);
     quic.addEventListener(
       events.EventQUICConnectionStopped.name,
-      () => {
-        live.delete(quic);
-        release();
-      },
+      () => live.delete(quic),
       { once: true },
     );
     const connection = new QuicConnection({
@@ -342,17 +331,7 @@ async function listen(
     settings.logger.warn('rpcx transport-quic: listener error', (event as events.EventQUICServerError).detail),
   );
 
-  return {
-    network,
-    address: localAddress,
-    drained,
-    close: () => {
-      closing = true;
-      release();
-      return Promise.resolve();
-    },
-    connectionCount: () => Promise.resolve(live.size),
-  };
+  return live.listener(network, localAddress);
 }
 
 type AcceptConnection = (

@@ -11,7 +11,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, checkPath, dialError, dialWithDeadline, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
+import { AcceptedConnections, checkNetwork, checkPath, dialError, dialWithDeadline, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { WtConnection, type WtSession, type WtStream } from './connection.js';
 
 export interface WebTransportTransportOptions {
@@ -108,19 +108,15 @@ async function listen(
     initialSessionFlowControlWindow: settings.sessionWindowBytes,
   } as ConstructorParameters<typeof Http2Server>[0]);
 
-  let closing = false;
-  const live = new Set<WtSession>();
-  let drainedResolve!: () => void;
-  const drained = new Promise<void>((resolve) => (drainedResolve = resolve));
-  const release = () => {
-    if (!closing || live.size > 0) return;
+  // The server stays up after close() for the sessions still on it.
+  const live = new AcceptedConnections<WtSession>(() => {
     server.stopServer();
-    void server.closed.then(() => drainedResolve(), () => drainedResolve());
-  };
+    return server.closed.then(noop, noop);
+  });
   // After close() the TCP listener stays for the sessions on it; new sessions are refused.
   server.setRequestCallback(async ({ header }: { header: Record<string, string> }) => {
     const requested = header[':path'];
-    const status = requested !== path ? 404 : closing ? 503 : 200;
+    const status = requested !== path ? 404 : live.closing ? 503 : 200;
     return { status, path: requested };
   });
   const sessions = server.sessionStream(path);
@@ -145,10 +141,7 @@ async function listen(
       };
       s.closed.catch(noop);
       live.add(s);
-      const untrack = () => {
-        live.delete(s);
-        release();
-      };
+      const untrack = () => live.delete(s);
       s.closed.then(untrack, untrack);
       try {
         await s.ready;
@@ -178,17 +171,7 @@ async function listen(
     }
   })().catch((error: unknown) => settings.logger.warn('rpcx transport-webtransport: listener error', error));
 
-  return {
-    network,
-    address: localAddress,
-    drained,
-    close: () => {
-      closing = true;
-      release();
-      return Promise.resolve();
-    },
-    connectionCount: () => Promise.resolve(live.size),
-  };
+  return live.listener(network, localAddress);
 }
 
 function dial(settings: Settings, network: string, address: string, options: DialOptions): Promise<Connection> {

@@ -17,3 +17,4 @@ export {
   silentUdpServer,
   tempDir,
 } from './fixtures.js';
+export { startHeadlessChromium, type HeadlessChromium } from './chromium.js';
