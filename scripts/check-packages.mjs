@@ -402,7 +402,8 @@ async function main() {
     log(`Hello, require() and ws + json ran on ${nodes.map(([l]) => l).join(', ')}`);
 
     const installed = readdirSync(join(wsJson, 'node_modules', '@rpcx')).sort();
-    check(JSON.stringify(installed) === JSON.stringify(['codec-json', 'core', 'protocol', 'selector', 'server', 'transport-ws', 'xclient']), `ws + json installed @rpcx/${installed.join(', @rpcx/')}`);
+    // transport-kit: the connection life cycle every transport is built on.
+    check(JSON.stringify(installed) === JSON.stringify(['codec-json', 'core', 'protocol', 'selector', 'server', 'transport-kit', 'transport-ws', 'xclient']), `ws + json installed @rpcx/${installed.join(', @rpcx/')}`);
     check(!existsSync(join(wsJson, 'node_modules', '@msgpack')), 'ws + json pulled in @msgpack');
 
     // The CLI from its tarball, against a server from the tarballs.
