@@ -8,7 +8,8 @@
 //   - the same Hello type-checked with moduleResolution node16 and bundler (TypeScript 6) and
 //     node (node10, TypeScript 5.9, the last that has it);
 //   - a ws + json stack that installs only what it needs (no msgpack, no tcp);
-//   - the rpcx CLI from its tarball: --help, --version, call against a server.
+//   - the rpcx CLI from its tarball: --help, --version, call against a server;
+//   - protoc-gen-rpcx-es from its tarball, run by protoc on a small .proto.
 // @rpcx packages come only from the tarballs; third-party dependencies from the npm registry.
 //
 // Usage: node scripts/check-packages.mjs [--keep]   (--keep leaves the temp directory)
@@ -225,6 +226,41 @@ function checkOnlyTarballs(dir) {
 }
 
 /** The root README's Hello, on a free port instead of 8972. */
+/**
+ * `rpcx ui <server>` from the tarballs: it prints its address, serves the bundled page (the
+ * build step's dist/web/ shipped) and calls through its API; SIGTERM stops it.
+ */
+async function checkRpcxUi(rpcx, cwd, address) {
+  const ui = spawn(rpcx, ['ui', `tcp@${address}`, '--listen', '127.0.0.1:0'], { cwd, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  ui.stderr.on('data', (d) => (output += d));
+  const killer = setTimeout(() => ui.kill('SIGKILL'), 30_000);
+  try {
+    const url = await new Promise((resolve, reject) => {
+      ui.stdout.on('data', (d) => {
+        output += d;
+        const m = /at (http:\/\/\S+)\n/.exec(output);
+        if (m) resolve(m[1]);
+      });
+      ui.once('exit', (code) => reject(new Error(`rpcx ui exited with ${code}:\n${output}`)));
+    });
+    const script = await fetch(new URL('app.js', url));
+    check(script.status === 200 && (await script.text()).length > 1000, `rpcx ui from the tarballs serves no app.js (${script.status})`);
+    const call = await fetch(new URL('api/call', url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ service: 'Arith', method: 'Mul', args: '{"A":10,"B":20}' }),
+    }).then((r) => r.json());
+    check(call.ok === true && JSON.parse(call.reply).C === 200, `rpcx ui's call from the tarballs: ${JSON.stringify(call)}`);
+    const exited = new Promise((r) => ui.once('exit', r));
+    ui.kill('SIGTERM');
+    check((await exited) === 0, `rpcx ui did not exit 0 on SIGTERM:\n${output}`);
+  } finally {
+    clearTimeout(killer);
+    if (ui.exitCode === null && ui.signalCode === null) ui.kill('SIGKILL');
+  }
+}
+
 function helloSource(port) {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const block = /## Hello, rpcx\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme);
@@ -301,8 +337,11 @@ async function main() {
   console.log(`checking the @rpcx packages as a user gets them, in ${tmp}`);
   try {
     await checkReleasePlan();
+    // From empty dist/ folders, as every package's prepack builds: output left by an earlier
+    // build of a since-moved source file must not reach a tarball.
+    for (const { dir } of packages.values()) rmSync(join(ROOT, 'packages', dir, 'dist'), { recursive: true, force: true });
     await must('pnpm', ['build'], { env: process.env });
-    log('pnpm build');
+    log('pnpm build, from empty dist/ folders');
 
     // pnpm pack applies publishConfig and rewrites workspace: ranges. The build above is what
     // every package's prepack runs; it is proven once below on a package without dist/.
@@ -350,7 +389,7 @@ async function main() {
 
     // Scratch apps, installed in parallel (mostly waiting on the registry).
     const apps = join(tmp, 'apps');
-    const [hello, wsJson, cli, ts5] = await Promise.all([
+    const [hello, wsJson, cli, cliUi, protocApp, ts5] = await Promise.all([
       app(apps, 'hello', [
         ...tarballsFor(['@rpcx/server', '@rpcx/xclient', '@rpcx/transport-tcp', '@rpcx/codec-msgpack'], tarballs),
         `typescript@${workspaceVersion('typescript')}`,
@@ -358,10 +397,12 @@ async function main() {
       ]),
       app(apps, 'ws-json', tarballsFor(['@rpcx/server', '@rpcx/xclient', '@rpcx/transport-ws', '@rpcx/codec-json'], tarballs)),
       app(apps, 'cli', tarballsFor(['@rpcx/cli'], tarballs)),
+      app(apps, 'cli-ui', tarballsFor(['@rpcx/cli', '@rpcx/ui'], tarballs)),
+      app(apps, 'protoc', tarballsFor(['@rpcx/protoc-gen-rpcx'], tarballs)),
       app(apps, 'typescript5', [`typescript@${TYPESCRIPT_WITH_NODE10}`]),
       ...OLDEST_NODES.map((v) => must('npx', ['-y', '-p', `node@${v}`, 'node', '-v'], { cwd: tmp })),
     ]);
-    for (const dir of [hello, wsJson, cli]) checkOnlyTarballs(dir);
+    for (const dir of [hello, wsJson, cli, cliUi, protocApp]) checkOnlyTarballs(dir);
     log(`installed the tarballs into scratch apps; fetched node ${OLDEST_NODES.join(', ')}`);
 
     // The README's Hello: TypeScript as written, JavaScript with the types stripped.
@@ -430,6 +471,9 @@ async function main() {
       check(call.code === 0 && JSON.stringify(JSON.parse(call.stdout || 'null')) === '{"C":200}', `rpcx call:\n${call.text}`);
       const ws = await run(rpcx, ['call', 'ws@127.0.0.1:1', 'Arith.Mul', '{}'], { cwd: cli, timeoutMs: 30_000 });
       check(ws.code === 1 && ws.stderr.includes('npm install @rpcx/transport-ws'), `rpcx call ws@ without @rpcx/transport-ws must say what to install:\n${ws.text}`);
+      const noUi = await run(rpcx, ['ui', `tcp@${address}`, '--listen', '127.0.0.1:0'], { cwd: cli, timeoutMs: 30_000 });
+      check(noUi.code === 1 && noUi.stderr.includes('npm install @rpcx/ui'), `rpcx ui without @rpcx/ui must say what to install:\n${noUi.text}`);
+      await checkRpcxUi(join(cliUi, 'node_modules', '.bin', 'rpcx'), cliUi, address);
     } finally {
       server.stdin.end();
       const exited = new Promise((r) => server.once('exit', r));
@@ -437,7 +481,19 @@ async function main() {
       if (server.exitCode === null && server.signalCode === null) await exited;
       clearTimeout(timer);
     }
-    log('rpcx --help, --version, call from the CLI tarball');
+    log('rpcx --help, --version, call, ui from the CLI and UI tarballs');
+
+    // The code generator's bin, as protoc runs it (protoc from the machine: scripts/setup.sh).
+    writeFileSync(join(protocApp, 'greeter.proto'), 'syntax = "proto3";\nservice Greeter { rpc SayHello(Req) returns (Rep); }\nmessage Req {}\nmessage Rep {}\n');
+    const plugin = join(protocApp, 'node_modules', '.bin', 'protoc-gen-rpcx-es');
+    const generated = await run('protoc', [`--plugin=protoc-gen-rpcx-es=${plugin}`, '--rpcx-es_out=.', '--rpcx-es_opt=target=ts', 'greeter.proto'], { cwd: protocApp, timeoutMs: 60_000 });
+    const stubs = existsSync(join(protocApp, 'greeter_rpcx.ts')) ? readFileSync(join(protocApp, 'greeter_rpcx.ts'), 'utf8') : '';
+    const pluginVersion = packages.get('@rpcx/protoc-gen-rpcx').manifest.version;
+    check(
+      generated.code === 0 && stubs.includes(`protoc-gen-rpcx-es v${pluginVersion}`) && stubs.includes('export function registerGreeter('),
+      `protoc with protoc-gen-rpcx-es from its tarball:\n${generated.text}\n${stubs.slice(0, 400)}`,
+    );
+    log('protoc-gen-rpcx-es from its tarball, run by protoc');
   } finally {
     if (keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });

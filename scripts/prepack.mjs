@@ -3,7 +3,7 @@
 // as is: `exports` pointing at src/*.ts and `workspace:*` dependency ranges. pnpm applies
 // `publishConfig` and rewrites `workspace:` ranges to the released versions.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const agent = process.env.npm_config_user_agent ?? '';
@@ -15,6 +15,9 @@ if (!agent.startsWith('pnpm/')) {
   process.exit(1);
 }
 
+// dist/ from an earlier build can hold files whose source was since moved or deleted; tsc -b
+// never removes them, and they would ship. Build this package from an empty dist/.
+rmSync('dist', { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const built = spawnSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (built.status !== 0) process.exit(built.status ?? 1);

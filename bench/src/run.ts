@@ -1,4 +1,6 @@
-// `pnpm bench`: TS and Go rpcx clients and servers side by side, one run on this machine.
+// `pnpm bench`: TS and Go rpcx clients and servers side by side, one run on this machine,
+// then the side channels' file-transfer throughput (transfer.ts; alone: `pnpm --filter
+// @rpcx/bench run bench:transfer`).
 // Options: --duration-ms (3000), --warmup-ms (1000), --repeat (3; the median run is kept).
 // Each cell is a separate client process against an already warm server process, so the
 // client and server never share an event loop. Prints markdown tables of calls/s and
@@ -11,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runTransferBench } from './transfer.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const peer = join(root, 'interop', 'go', 'bin', 'peer');
@@ -161,5 +164,9 @@ for (const network of ['tcp', 'http', 'ws', 'kcp', 'quic']) {
 }
 
 for (const s of [goServer, tsServer]) s.child.kill('SIGTERM');
+
+say();
+await runTransferBench({ repeat, say });
+
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'latest.md'), lines.join('\n') + '\n');

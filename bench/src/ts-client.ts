@@ -9,7 +9,7 @@ import { httpTransport } from '@rpcx/transport-http';
 import { wsTransport } from '@rpcx/transport-ws';
 import { kcpTransport } from '@rpcx/transport-kcp';
 import { quicTransport } from '@rpcx/transport-quic';
-import { XClient, multipleServers, type XClientOptions } from '@rpcx/xclient';
+import { XClient, multipleServers, selectorFor, type XClientOptions } from '@rpcx/xclient';
 import { BenchmarkMessage, benchmarkArgs } from './message.js';
 
 const { values } = parseArgs({
@@ -30,8 +30,8 @@ const warmupMs = Number(values['warmup-ms']);
 
 // Plain Failfast + random, or the full governance stack: Failover + weighted round robin + breaker.
 const governance: Partial<XClientOptions> = values.governance
-  ? { failMode: FailMode.Failover, selector: SelectMode.WeightedRoundRobin, breaker: () => consecutiveBreaker({ failureThreshold: 5, windowMs: 10_000 }) }
-  : { failMode: FailMode.Failfast, selector: SelectMode.RandomSelect };
+  ? { failMode: FailMode.Failover, selector: () => selectorFor(SelectMode.WeightedRoundRobin), breaker: () => consecutiveBreaker({ failureThreshold: 5, windowMs: 10_000 }) }
+  : { failMode: FailMode.Failfast, selector: () => selectorFor(SelectMode.RandomSelect) };
 
 const codec = protobufCodec({ toObject: false });
 // The network comes from each --addr key (tcp@, http@, ws@).

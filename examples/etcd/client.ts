@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { etcdDiscovery } from '@rpcx/registry-etcd';
 import { tcpTransport } from '@rpcx/transport-tcp';
-import { FailMode, SelectMode, XClient } from '@rpcx/xclient';
+import { FailMode, SelectMode, XClient, selectorFor } from '@rpcx/xclient';
 import type { ArithService } from '../arith/service.js';
 
 const { values } = parseArgs({
@@ -22,7 +22,7 @@ const discovery = etcdDiscovery({ endpoints: [values.etcdAddr!], basePath: value
 const client = new XClient({
   servicePath: 'Arith',
   failMode: FailMode.Failover,
-  selector: SelectMode.RoundRobin,
+  selector: () => selectorFor(SelectMode.RoundRobin),
   discovery,
   transports: [tcpTransport()],
   codecs: [msgpackCodec()],

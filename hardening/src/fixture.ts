@@ -8,6 +8,7 @@ import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { protobufCodec } from '@rpcx/codec-protobuf';
 import { Server, type ServerOptions } from '@rpcx/server';
+import { httpGateway } from '@rpcx/server-http';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { XClient, peer2peer } from '@rpcx/xclient';
 import { Arith } from '../../examples/arith/service.js';
@@ -24,9 +25,12 @@ export interface Fixture {
   key: string;
 }
 
-/** A server with Arith, ServiceUser, ServiceUserFn and Proto.Echo (protobuf `Node`). */
+/**
+ * A server with Arith, ServiceUser, ServiceUserFn and Proto.Echo (protobuf `Node`), with the
+ * HTTP gateway and JSON-RPC on its port (as a Go server has them) unless `options.http` says otherwise.
+ */
 export async function startServer(options: ServerOptions = {}): Promise<Fixture> {
-  const server = new Server({ transports: [tcpTransport()], codecs: [msgpackCodec(), jsonCodec(), protobufCodec()], ...options });
+  const server = new Server({ transports: [tcpTransport()], codecs: [msgpackCodec(), jsonCodec(), protobufCodec()], http: httpGateway(), ...options });
   await server.register(new Arith());
   await server.register(new ServiceUser(), { name: 'ServiceUser' });
   await server.registerFunction('ServiceUserFn', UserReply);

@@ -94,7 +94,7 @@ describe('a client facing a hostile server', () => {
     client = new XClient({
       servicePath: 'Arith',
       discovery: multipleServers([{ key: hostile.key, value: '' }, { key: good.key, value: '' }]),
-      selector: byName({ hostile: hostile.key, good: good.key }),
+      selector: () => byName({ hostile: hostile.key, good: good.key }),
       failMode: FailMode.Failfast,
       transports: [tcpTransport()],
       codecs: [msgpackCodec(), jsonCodec(), protobufCodec()],

@@ -2,7 +2,7 @@
 // restarted on the same port; every call succeeds and the restarted server answers again.
 import { FailMode, SelectMode } from '@rpcx/core';
 import { tcpTransport } from '@rpcx/transport-tcp';
-import { XClient, multipleServers } from '@rpcx/xclient';
+import { XClient, multipleServers, selectorFor } from '@rpcx/xclient';
 import { startGoServer, type GoServer } from './support/go-peer.js';
 import { allCodecs, startTsServer } from './support/services.js';
 
@@ -18,7 +18,7 @@ test('Go and TS servers behind one Failover client survive a Go server crash and
     transports: [tcpTransport()],
     codecs: allCodecs(),
     failMode: FailMode.Failover,
-    selector: SelectMode.RoundRobin,
+    selector: () => selectorFor(SelectMode.RoundRobin),
   });
   const answered = new Map<string, number>();
   const failures: Error[] = [];

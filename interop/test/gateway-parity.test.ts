@@ -7,7 +7,7 @@ import http from 'node:http';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
-import { allowAllCors } from '@rpcx/server';
+import { allowAllCors, httpGateway } from '@rpcx/server-http';
 import { startGoServer, type GoServer } from './support/go-peer.js';
 import { startTsServer } from './support/services.js';
 
@@ -181,7 +181,7 @@ describe('HTTP gateway and JSON-RPC 2.0: TS server answers as Go rpcx does', () 
   const both = (req: Req) => Promise.all([exchange(port(go.address), req), exchange(port(ts.address), req)]);
 
   beforeAll(async () => {
-    [go, ts] = await Promise.all([startGoServer(), startTsServer()]);
+    [go, ts] = await Promise.all([startGoServer(), startTsServer({ http: httpGateway() })]);
   });
   afterAll(async () => {
     await Promise.all([go?.stop(), ts?.server.close()]);
@@ -290,6 +290,7 @@ describe('auth, CORS and switched-off protocols: TS server answers as Go rpcx do
 
   test('auth: 401 with the error headers, JSON-RPC -32603; the right token passes', async () => {
     const both = await pair(['--auth', 's3cret'], {
+      http: httpGateway(),
       auth: (_ctx, token) => {
         if (token !== 's3cret') throw new Error('invalid token');
       },
@@ -309,7 +310,7 @@ describe('auth, CORS and switched-off protocols: TS server answers as Go rpcx do
   });
 
   test('CORS (AllowAllCORSOptions): preflight and actual requests', async () => {
-    const both = await pair(['--cors'], { http: { cors: allowAllCors() } });
+    const both = await pair(['--cors'], { http: httpGateway({ cors: allowAllCors() }) });
     const cases: Req[] = [
       {
         method: 'OPTIONS',
@@ -335,7 +336,7 @@ describe('auth, CORS and switched-off protocols: TS server answers as Go rpcx do
   });
 
   test('gateway off: plain HTTP is refused, JSON-RPC still served', async () => {
-    const both = await pair(['--disable-gateway'], { http: { gateway: false } });
+    const both = await pair(['--disable-gateway'], { http: httpGateway({ gateway: false }) });
     const [plainGo, plainTs] = await both(gw('Arith', 'Mul', '1', mul));
     expect(plainGo).toEqual({ closed: true });
     expect(plainTs).toEqual({ closed: true });
@@ -345,7 +346,7 @@ describe('auth, CORS and switched-off protocols: TS server answers as Go rpcx do
   });
 
   test('JSON-RPC off: an X-JSONRPC-2.0 request goes to the gateway', async () => {
-    const both = await pair(['--disable-jsonrpc'], { http: { jsonRpc: false } });
+    const both = await pair(['--disable-jsonrpc'], { http: httpGateway({ jsonRpc: false }) });
     const [fromGo, fromTs] = await both(rpc('{"method":"Arith.Mul","params":{"A":2,"B":3},"id":1}'));
     expect(fromGo.headers).toContain('X-Rpcx-Errormessage: empty servicepath');
     expect(fromTs).toEqual(fromGo);
@@ -356,7 +357,7 @@ describe('with curl, the commands of the server README', () => {
   let go: GoServer;
   let ts: Awaited<ReturnType<typeof startTsServer>>;
   beforeAll(async () => {
-    [go, ts] = await Promise.all([startGoServer(), startTsServer()]);
+    [go, ts] = await Promise.all([startGoServer(), startTsServer({ http: httpGateway() })]);
   });
   afterAll(async () => {
     await Promise.all([go?.stop(), ts?.server.close()]);

@@ -1,6 +1,8 @@
 // Go client → TypeScript server: the real rpcx client (interop/go) runs every scenario of
 // SERVICES.md against our server. The values are asserted here, not only the peer's verdict.
-import { startTsServer } from './support/services.js';
+import { tcpTransport } from '@rpcx/transport-tcp';
+import { XClient, peer2peer } from '@rpcx/xclient';
+import { allCodecs, startTsServer, userCodec } from './support/services.js';
 import { runGoPeer } from './support/go-peer.js';
 
 type Result = Record<string, any>;
@@ -113,6 +115,27 @@ describe('Go rpcx client → TS server', () => {
 
   test('64-bit integers beyond 2^53 survive msgpack', async () => {
     expect(await scenario('int64')).toMatchObject({ I: '-9007199254740993', U: '18446744073709551615', S: 'wide' });
+  });
+
+  test("a codec of the application's own at serialize type 5: the Go client and ours call the same server", async () => {
+    const decoded: string[] = [];
+    const withCodec = await startTsServer({ codecs: [...allCodecs(), userCodec(decoded)] });
+    const client = new XClient({
+      servicePath: 'Arith',
+      discovery: peer2peer(withCodec.key),
+      transports: [tcpTransport()],
+      codecs: [userCodec()],
+      serializeType: 5,
+    });
+    try {
+      expect(await scenario('user-codec', withCodec)).toMatchObject({ ok: true, C: 200 });
+      expect(await client.call('Mul', { A: 6, B: 7 })).toEqual({ C: 42 });
+      // Both requests reached the server in the codec's own bytes: base64 of the JSON args.
+      expect(decoded).toEqual([Buffer.from('{"A":10,"B":20}').toString('base64'), Buffer.from('{"A":6,"B":7}').toString('base64')]);
+    } finally {
+      await client.close();
+      await withCodec.server.close();
+    }
   });
 
   test.each(['user', 'user-json'])('the seed member service (%s)', async (name) => {

@@ -5,6 +5,8 @@ import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { protobufCodec } from '@rpcx/codec-protobuf';
 import { thriftCodec } from '@rpcx/codec-thrift';
+import { ProtoArgsSchema, ProtoReplySchema } from './gen/arith_pb.js';
+import { BenchmarkMessageSchema } from './gen/bench_pb.js';
 import { goPayloads } from './support/golden.js';
 import { BenchmarkMessage, ProtoArgs, ProtoReply, ThriftArgs, ThriftReply, benchmarkArgs } from './support/services.js';
 
@@ -58,6 +60,20 @@ test('protobuf: ProtoArgs / ProtoReply byte for byte, and the 581-byte benchmark
   const ours = codec.encode(benchmarkArgs(), BenchmarkMessage);
   expect(ours.length).toBe(581);
   expect(codec.decode(ours, BenchmarkMessage)).toEqual(decoded);
+});
+
+test('protobuf with protobuf-es schemas (protoc-gen-es output of the same .proto): the same bytes as Go', () => {
+  const go = goPayloads('protobuf');
+  const codec = protobufCodec();
+  expect(codec.decode(go.get('protobuf-proto-args')!, ProtoArgsSchema)).toMatchObject({ A: 10, B: 20 });
+  expect(hex(codec.encode({ A: 10, B: 20 }, ProtoArgsSchema))).toBe(hex(go.get('protobuf-proto-args')!));
+  expect(hex(codec.encode({ C: 200 }, ProtoReplySchema))).toBe(hex(go.get('protobuf-proto-reply')!));
+  const bench = go.get('protobuf-benchmark-message')!;
+  const decoded = codec.decode(bench, BenchmarkMessageSchema);
+  expect(decoded).toMatchObject({ ...benchmarkArgs(), field5: [], field22: 100000n });
+  // protobuf-es writes fields in field-number order, as Go does: byte for byte.
+  expect(hex(codec.encode(decoded, BenchmarkMessageSchema))).toBe(hex(bench));
+  expect(hex(codec.encode(benchmarkArgs(), BenchmarkMessageSchema))).toBe(hex(bench));
 });
 
 test('thrift: ThriftArgs and ThriftReply byte for byte', () => {

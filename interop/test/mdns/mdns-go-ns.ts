@@ -10,7 +10,7 @@ import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { mdnsDiscovery, mdnsRegisterPlugin } from '@rpcx/registry-mdns';
 import { Server } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
-import { FailMode, SelectMode, XClient } from '@rpcx/xclient';
+import { FailMode, SelectMode, XClient, selectorFor } from '@rpcx/xclient';
 import { runGoRegistryClient, startGoRegisteredServer, waitForList, watchGoDiscovery } from '../support/registry-peer.js';
 import { Arith } from '../support/services.js';
 import { MDNS_GO_TESTS } from './names.js';
@@ -40,7 +40,7 @@ describe('mdns ↔ Go rpcx', () => {
       // Go's tick adds calls and connections to the metadata; its own stays.
       assert.equal(new URLSearchParams(entry.value).get('weight'), '7');
 
-      const client = new XClient({ servicePath: 'Arith', discovery: d, failMode: FailMode.Failover, selector: SelectMode.RoundRobin, transports: [tcpTransport()], codecs: [msgpackCodec()] });
+      const client = new XClient({ servicePath: 'Arith', discovery: d, failMode: FailMode.Failover, selector: () => selectorFor(SelectMode.RoundRobin), transports: [tcpTransport()], codecs: [msgpackCodec()] });
       cleanups.push(() => client.close());
       for (let i = 1; i <= 4; i++) {
         const responseMetadata: Record<string, string> = {};
@@ -48,7 +48,7 @@ describe('mdns ↔ Go rpcx', () => {
       }
 
       // SIGTERM: Go unregisters and shuts its zeroconf server down (a goodbye).
-      assert.equal(await go.stop(), 0);
+      assert.equal(await go.stop(), 0, go.stderr());
       await waitForList(d, (es) => !es.some((e) => e.key === go.key), 10_000, `${go.key} to leave`);
     } finally {
       await cleanup();

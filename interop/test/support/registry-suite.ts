@@ -3,7 +3,7 @@
 // Go and TS servers side by side behind Failover + RoundRobin in both clients.
 import type { ServerPlugin, ServiceDiscovery } from '@rpcx/core';
 import { tcpTransport } from '@rpcx/transport-tcp';
-import { FailMode, SelectMode, XClient } from '@rpcx/xclient';
+import { FailMode, SelectMode, XClient, selectorFor } from '@rpcx/xclient';
 import {
   buildRegpeer,
   keysOf,
@@ -91,7 +91,7 @@ export function registryInteropSuite(r: RegistryUnderTest, extra?: (ctx: SuiteCo
       servicePath: 'Arith',
       discovery: d,
       failMode: FailMode.Failover,
-      selector: SelectMode.RoundRobin,
+      selector: () => selectorFor(SelectMode.RoundRobin),
       transports: [tcpTransport()],
       codecs: allCodecs(),
     });

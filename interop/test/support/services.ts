@@ -3,7 +3,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { ServiceError, type RequestContext } from '@rpcx/core';
+import { ServiceError, type Codec, type RequestContext } from '@rpcx/core';
 import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { protobufCodec } from '@rpcx/codec-protobuf';
@@ -153,6 +153,23 @@ export class Thrift {
 }
 
 export const allCodecs = () => [jsonCodec(), msgpackCodec(), protobufCodec(), thriftCodec()];
+
+/**
+ * A codec of the application's own at serialize type 5, as the Go peer's `user-codec` scenario
+ * registers it: JSON, then base64. `seen` gets every payload it decodes, as text.
+ */
+export function userCodec(seen: string[] = []): Codec {
+  return {
+    serializeType: 5,
+    name: 'base64-json',
+    encode: (value) => Buffer.from(Buffer.from(JSON.stringify(value ?? null)).toString('base64'), 'latin1'),
+    decode: (data) => {
+      const text = Buffer.from(data).toString('latin1');
+      seen.push(text);
+      return JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
+    },
+  };
+}
 
 /**
  * A TS server with every interop service, listening on 127.0.0.1:0 on `network` (pass the

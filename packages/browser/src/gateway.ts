@@ -1,4 +1,5 @@
 import {
+  AbortError,
   SerializeType,
   ServiceError,
   encodeQuery,
@@ -46,7 +47,8 @@ const encoder = new TextEncoder();
  *
  * Service errors (`X-Rpcx-Messagestatustype: Error`) are returned in `error`, not thrown.
  * A failed request, or an answer that is not a gateway answer (404, 405, 413, …), rejects
- * with `ConnectionError`. Calls from another origin need CORS on the server that exposes
+ * with `GatewayError` (a `ConnectionError`), an aborted one with `AbortError` (`cause`: the
+ * signal's reason). Calls from another origin need CORS on the server that exposes
  * the `X-Rpcx-*` response headers (see the README).
  */
 export async function gatewayCall(
@@ -71,6 +73,7 @@ export async function gatewayCall(
   const bytes = typeof body === 'string' ? encoder.encode(body) : body;
 
   let response: Response;
+  let payload: Uint8Array;
   try {
     response = await doFetch(url, {
       ...options.init,
@@ -80,11 +83,11 @@ export async function gatewayCall(
       body: bytes.slice().buffer as ArrayBuffer,
       signal: options.signal,
     });
+    payload = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
-    if ((error as Error)?.name === 'AbortError') throw error;
+    if (options.signal?.aborted) throw new AbortError({ cause: options.signal.reason });
     throw new GatewayError(`gateway ${url}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
-  const payload = new Uint8Array(await response.arrayBuffer());
   const metaHeader = response.headers.get('X-Rpcx-Meta');
   const metadata = newMetadata();
   if (metaHeader) for (const [k, vs] of parseQuery(metaHeader)) metadata[k] = vs[0];

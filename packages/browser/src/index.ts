@@ -10,6 +10,14 @@ export { jsonCodec, type JsonCodecOptions } from '@rpcx/codec-json';
 export { gatewayCall, type GatewayCallOptions, type GatewayReply } from './gateway.js';
 export { browserWsTransport, type BrowserWsTransportOptions } from '@rpcx/transport-ws/browser';
 export { XClient, RpcClient, peer2peer, type CallOptions, type ServerMessage, type XClientOptions } from '@rpcx/xclient';
+export type {
+  ClientAttempt,
+  ClientAttemptInterceptor,
+  ClientCall,
+  ClientCallResult,
+  ClientInterceptor,
+  ClientInterceptors,
+} from '@rpcx/core';
 export {
   AbortError,
   CompressType,

@@ -10,7 +10,8 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
-import { Server, allowAllCors, type RequestContext } from '@rpcx/server';
+import { Server, type RequestContext } from '@rpcx/server';
+import { allowAllCors, httpGateway } from '@rpcx/server-http';
 import { startHeadlessChromium, type HeadlessChromium } from '@rpcx/transport-kit/testing';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { wsTransport } from '@rpcx/transport-ws';
@@ -56,7 +57,7 @@ describe('@rpcx/browser', () => {
       transports: [tcpTransport(), wsTransport()],
       codecs: [msgpackCodec(), jsonCodec()],
       // The page comes from another origin: the gateway must allow it and expose its headers.
-      http: { cors: { ...allowAllCors(), exposedHeaders: ['X-Rpcx-Meta', 'X-Rpcx-Messagestatustype', 'X-Rpcx-Errormessage'] } },
+      http: httpGateway({ cors: { ...allowAllCors(), exposedHeaders: ['X-Rpcx-Meta', 'X-Rpcx-Messagestatustype', 'X-Rpcx-Errormessage'] } }),
     });
     await server.register(new Arith());
     const tcp = await server.listen('tcp', '127.0.0.1:0');

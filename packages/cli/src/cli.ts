@@ -3,9 +3,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, NoServerError, ServiceError, TimeoutError, type Metadata, type ServiceEntry } from '@rpcx/core';
 import { UsageError, parseCount, parseDuration, parseJsonArgs, parseMeta, parseServiceMethod, parseTarget, type Target } from './args.js';
-import { CliError, openClient, registryServers, registryServices, type OpenClient } from './connect.js';
+import { CliError, openClient, optional, registryDiscovery, registryServers, registryServices, transportsFor, type OpenClient } from './connect.js';
 import { Histogram } from './histogram.js';
 import { ms, table, toJson } from './output.js';
+import { TRANSFER_HELP, download, transferFlags, upload, uploadFlags } from './transfer.js';
 
 /** Where the command reads and writes; the process's streams by default. */
 export interface Io {
@@ -35,6 +36,9 @@ Usage:
   rpcx call  <address|registry> <Service.Method> [json-args] [options]
   rpcx list  <registry> [Service] [options]
   rpcx bench <address|registry> <Service.Method> [json-args] [options]
+  rpcx upload   <address|registry> <file> [options]
+  rpcx download <address|registry> <name> [out] [options]
+  rpcx ui    <registry|address> [--listen 127.0.0.1:8088] [--auth TOKEN]
 
 Addresses:   tcp@127.0.0.1:8972, 127.0.0.1:8972 (tcp), unix@/tmp/rpcx.sock, http@host:port, ws@host:port
 Registries:  etcd://127.0.0.1:2379/rpcx_test, zookeeper://127.0.0.1:2181/rpcx_test,
@@ -51,6 +55,7 @@ const CALL_OPTIONS = `  --codec json|msgpack|raw  payload encoding (default msgp
   --timeout DURATION       give up after this long: 500ms, 5s, 1m (default 5s)`;
 
 const HELP: Record<string, string> = {
+  ...TRANSFER_HELP,
   call: `Usage: rpcx call <address|registry> <Service.Method> [json-args] [options]
 
 Call Service.Method once and print the reply as JSON. json-args defaults to {};
@@ -97,6 +102,26 @@ ${CALL_OPTIONS}
 
 Example:
   rpcx bench tcp@127.0.0.1:8972 Arith.Mul '{"A":10,"B":20}' --clients 4 --inflight 32 --duration 10s
+`,
+  ui: `Usage: rpcx ui <registry|address> [options]
+
+Serve a web console for the estate and print its address (it opens no browser): every
+service of the registry with its servers and metadata, live; a server's services, with
+actions to deactivate or activate it and to change its weight (written to the registry in
+the layout Go reads); a form to call any method. With an address: that one server, called
+directly. Runs until interrupted (Ctrl-C). Needs the @rpcx/ui package.
+
+Options:
+  --listen HOST:PORT       where to serve the page (default 127.0.0.1:8088; port 0 = any free);
+                           an address off this machine needs --auth
+  --auth TOKEN             the page asks for this token, and every request must carry it
+  --timeout DURATION       deadline of a registry read (default 5s)
+  -h, --help               this text
+
+Examples:
+  rpcx ui etcd://127.0.0.1:2379/rpcx_test
+  rpcx ui consul://127.0.0.1:8500/rpcx_test --listen 0.0.0.0:8088 --auth "$(openssl rand -hex 16)"
+  rpcx ui tcp@127.0.0.1:8972
 `,
 };
 
@@ -338,6 +363,61 @@ async function bench(io: Io, argv: string[]): Promise<number> {
   }
 }
 
+/** What `startConsole` of @rpcx/ui takes and gives, as far as the command uses it. */
+interface UiModule {
+  startConsole(options: {
+    target: { registry: Awaited<ReturnType<typeof registryDiscovery>>; label: string } | { server: string };
+    listen: string;
+    auth?: string;
+    transportsFor: typeof transportsFor;
+    timeoutMs: number;
+  }): Promise<{ url: string; close(): Promise<void> }>;
+}
+
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
+
+async function ui(io: Io, argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...common, listen: { type: 'string' }, auth: { type: 'string' } });
+  if (values.help) return help(io, 'ui');
+  const [targetText, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  const target = parseTarget(targetText);
+  const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout, '--timeout');
+  const listen = values.listen ?? '127.0.0.1:8088';
+  const colon = listen.lastIndexOf(':');
+  if (colon <= 0 || !/^\d{1,5}$/.test(listen.slice(colon + 1))) throw new UsageError(`invalid --listen ${JSON.stringify(listen)}: expected host:port, e.g. 127.0.0.1:8088`);
+  if (!LOOPBACK_HOST.test(listen.slice(0, colon)) && values.auth === undefined) {
+    throw new UsageError(`--listen ${listen} is reachable from other machines: give --auth TOKEN too`);
+  }
+  if (values.auth !== undefined && values.auth.length < 8) throw new UsageError('--auth: the token must be at least 8 characters');
+  const mod = (await optional('@rpcx/ui', 'rpcx ui')) as unknown as UiModule;
+  const consoleTarget = target.kind === 'server' ? { server: target.key } : { registry: await registryDiscovery(target, '', timeoutMs), label: target.text };
+  let running: Awaited<ReturnType<UiModule['startConsole']>>;
+  try {
+    running = await mod.startConsole({ target: consoleTarget, listen, auth: values.auth, transportsFor, timeoutMs });
+  } catch (err) {
+    // The console's errors already say what failed and where (with the registry's own words).
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  }
+  io.out(`rpcx ui: ${targetText} at ${running.url}\n`);
+  await interrupted();
+  await running.close();
+  return 0;
+}
+
+/** Resolves on the first SIGINT or SIGTERM (then stops listening for them). */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
 function help(io: Io, command?: string): number {
   io.out(command ? HELP[command] : TOP_HELP);
   return 0;
@@ -354,6 +434,16 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
         return await list(io, rest);
       case 'bench':
         return await bench(io, rest);
+      case 'upload': {
+        const { values, positionals } = parse(rest, uploadFlags);
+        return values.help ? help(io, 'upload') : await upload(io, positionals, values);
+      }
+      case 'download': {
+        const { values, positionals } = parse(rest, transferFlags);
+        return values.help ? help(io, 'download') : await download(io, positionals, values);
+      }
+      case 'ui':
+        return await ui(io, rest);
       case 'help':
         if (rest[0] !== undefined && !(rest[0] in HELP)) throw new UsageError(`unknown command ${JSON.stringify(rest[0])}`);
         return help(io, rest[0]);

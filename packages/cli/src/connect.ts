@@ -32,7 +32,7 @@ const OPTIONAL_TRANSPORTS: Record<string, { pkg: string; factory: string }> = {
 const TCP_NETWORKS = new Set(['tcp', 'tcp4', 'tcp6', 'unix']);
 
 /** Import an optional @rpcx package, or say which one to install. */
-async function optional(pkg: string, purpose: string): Promise<Record<string, unknown>> {
+export async function optional(pkg: string, purpose: string): Promise<Record<string, unknown>> {
   try {
     return (await import(pkg)) as Record<string, unknown>;
   } catch (err) {

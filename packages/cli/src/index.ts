@@ -2,7 +2,8 @@
  * @packageDocumentation
  * `rpcx`, the command line for rpcx services, Go's and TypeScript's alike: `rpcx call` one
  * method and print the reply as JSON, `rpcx list` what a registry (etcd, ZooKeeper) holds,
- * `rpcx bench` a method for calls/s and latency percentiles. `run` is the same command line
+ * `rpcx bench` a method for calls/s and latency percentiles, `rpcx upload` / `rpcx download`
+ * a file through Go rpcx's file transfer. `run` is the same command line
  * for programs and tests.
  */
 export { run, processIo, type Io } from './cli.js';

@@ -1,17 +1,19 @@
 /**
  * @packageDocumentation
- * Protocol Buffers codec (serialize type 2) for @rpcx, on protobufjs. The payload is the
- * standard protobuf binary encoding of one message, no length prefix, as Go rpcx's `PBCodec`
- * writes with gogo `Marshal` or `proto.Marshal`.
+ * Protocol Buffers codec (serialize type 2) for @rpcx, on protobufjs or protobuf-es. The
+ * payload is the standard protobuf binary encoding of one message, no length prefix, as Go
+ * rpcx's `PBCodec` writes with gogo `Marshal` or `proto.Marshal`.
  *
- * A message type (the "schema") is needed in both directions: pass a protobufjs reflection
- * `Type` (`root.lookupType('pkg.Msg')`) or a static-codegen class (pbjs `-t static-module`).
- * The codec only calls the schema's own methods, so it works with whichever protobufjs copy
+ * A message type (the "schema") is needed in both directions: pass a protobuf-es v2 message
+ * schema (`FooSchema` from protoc-gen-es's `foo_pb.ts`), a protobufjs reflection `Type`
+ * (`root.lookupType('pkg.Msg')`) or a static-codegen class (pbjs `-t static-module`). The codec
+ * only calls a protobufjs schema's own methods, so it works with whichever protobufjs copy
  * built it.
  */
+import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { CodecError, PayloadTooDeepError, PayloadTooLargeError, RpcxError, type Codec } from '@rpcx/core';
 import type { IConversionOptions, Writer } from 'protobufjs';
-import { checkMessage, isReflected, resolveLimits, type ProtobufLimits } from './limits.js';
+import { checkMessage, isReflected, reflectedFromDesc, resolveLimits, type DecodedShape, type ProtobufLimits } from './limits.js';
 
 export { DEFAULT_PROTOBUF_LIMITS, type ProtobufLimits } from './limits.js';
 
@@ -27,7 +29,11 @@ export interface ProtobufSchema {
   verify?(message: Record<string, unknown>): string | null;
 }
 
-/** Options of {@link protobufCodec}; the decoding limits are described in {@link ProtobufLimits}. */
+/**
+ * Options of {@link protobufCodec}; the decoding limits are described in {@link ProtobufLimits}.
+ * `longs`, `enums`, `defaults`, `oneofs`, `toObject` and `verify` apply to protobufjs schemas:
+ * protobuf-es messages always come back as protobuf-es makes them.
+ */
 export interface ProtobufCodecOptions extends ProtobufLimits {
   /**
    * How decoded 64-bit fields (`int64`, `uint64`, `sint64`, `fixed64`, `sfixed64`) come back.
@@ -100,21 +106,37 @@ export function protobufCodec(options: ProtobufCodecOptions = {}): Codec {
     oneofs: options.oneofs ?? false,
   };
   const limits = resolveLimits(options);
-  const walked = { toObject: plain, defaults: conversion.defaults ?? true };
+  const shape: DecodedShape = !plain ? 'instance' : (conversion.defaults ?? true) ? 'plainWithDefaults' : 'plain';
+  // protobuf-es counts the top-level message as a level; maxDepth does not.
+  const esReadOptions = { readUnknownFields: false, recursionLimit: limits.maxDepth + 1 };
 
   return {
     serializeType: 2,
     name: 'protobuf',
     encode(value: unknown, schema?: unknown): Uint8Array {
+      if (isDescMessage(schema)) {
+        if (value === null || typeof value !== 'object') throw new CodecError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
+        // create() returns a message of this type as it is and builds one from an init object.
+        return toBinary(schema, create(schema, value as Parameters<typeof create>[1]));
+      }
       const type = isSchema(schema) ? schema : schemaOf(value);
       if (type === undefined) throw new CodecError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
       return type.encode(toMessage(type, value, verifyAlways)).finish();
     },
     decode(data: Uint8Array, schema?: unknown): unknown {
+      if (isDescMessage(schema)) {
+        checkLength(data.length, limits.maxLength);
+        try {
+          checkMessage(data, reflectedFromDesc(schema), limits, 'protobufEs');
+          return fromBinary(schema, data, esReadOptions);
+        } catch (err) {
+          throw asCodecError(err, limits.maxDepth);
+        }
+      }
       if (!isSchema(schema)) throw new CodecError(`${typeName(schema)} is not a proto.Unmarshaler  or pb.Message`);
       checkLength(data.length, limits.maxLength);
       try {
-        if (isReflected(schema)) checkMessage(data, schema, limits, walked);
+        if (isReflected(schema)) checkMessage(data, schema, limits, shape);
         const message = schema.decode(data);
         if (!plain || typeof schema.toObject !== 'function') return message;
         const object = schema.toObject(message, conversion);
@@ -131,16 +153,32 @@ function checkLength(length: number, maxLength: number): void {
 }
 
 /**
- * protobufjs's own depth limit ("max depth exceeded"), or a stack overflow in code without one
- * (static code from older pbjs), is still a payload too deep; anything else is malformed.
+ * protobufjs's or protobuf-es's own depth limit ("max depth exceeded", "maximum recursion
+ * depth of N reached"), or a stack overflow in code without one (static code from older pbjs),
+ * is still a payload too deep; anything else is malformed.
  */
 function asCodecError(err: unknown, maxDepth: number): Error {
   if (err instanceof RpcxError) return err;
   const message = (err as Error)?.message ?? String(err);
-  if (message === 'max depth exceeded' || (err instanceof RangeError && message.startsWith('Maximum call stack size exceeded'))) {
+  if (
+    message === 'max depth exceeded' ||
+    /maximum recursion depth of \d+ reached$/.test(message) ||
+    (err instanceof RangeError && message.startsWith('Maximum call stack size exceeded'))
+  ) {
     return new PayloadTooDeepError('protobuf', maxDepth);
   }
   return new CodecError(`protobuf: ${message}`, { cause: err });
+}
+
+/** A protobuf-es v2 message schema (`DescMessage`, what protoc-gen-es exports as `FooSchema`). */
+function isDescMessage(schema: unknown): schema is DescMessage {
+  return (
+    typeof schema === 'object' &&
+    schema !== null &&
+    (schema as { kind?: unknown }).kind === 'message' &&
+    typeof (schema as { typeName?: unknown }).typeName === 'string' &&
+    Array.isArray((schema as { fields?: unknown }).fields)
+  );
 }
 
 function isSchema(schema: unknown): schema is ProtobufSchema {

@@ -7,6 +7,7 @@
  * repeated field of empty messages is two bytes per element on the wire and, through
  * `toObject` with defaults, a few hundred bytes of heap each.
  */
+import { ScalarType, type DescMessage } from '@bufbuild/protobuf';
 import { PayloadTooDeepError, PayloadTooLargeError, positiveIntegerOptions } from '@rpcx/core';
 
 /**
@@ -48,9 +49,13 @@ export function resolveLimits(options: ProtobufLimits): Required<ProtobufLimits>
   return positiveIntegerOptions('protobuf', DEFAULT_PROTOBUF_LIMITS, options);
 }
 
-/** The parts of a protobufjs reflection `Type` and `Field` the walk reads (7.x and 8.x alike). */
+/**
+ * The parts of a protobufjs reflection `Type` and `Field` the walk reads (7.x and 8.x alike);
+ * a protobuf-es message descriptor is read through the same shape ({@link reflectedFromDesc}).
+ */
 interface ReflectedType {
   fieldsArray: ReflectedField[];
+  oneofsArray?: unknown[];
   group?: boolean;
 }
 interface ReflectedField {
@@ -65,6 +70,54 @@ interface ReflectedField {
 
 export function isReflected(schema: unknown): schema is ReflectedType {
   return typeof schema === 'object' && schema !== null && Array.isArray((schema as { fieldsArray?: unknown }).fieldsArray);
+}
+
+/**
+ * What decoding makes of one message, which sets how many objects it counts:
+ * - `instance`: a protobufjs message instance (one object);
+ * - `plain`: an instance and the plain object `toObject` makes of it (two);
+ * - `plainWithDefaults`: as `plain`, plus the empty array or object `toObject` fills in for
+ *   each repeated or map field;
+ * - `protobufEs`: a protobuf-es message (one object, plus the array or object it always has
+ *   for each repeated or map field and the `{ case }` object of each oneof).
+ */
+export type DecodedShape = 'instance' | 'plain' | 'plainWithDefaults' | 'protobufEs';
+
+const ES_LONG_SCALARS = new Set<number>([ScalarType.INT64, ScalarType.UINT64, ScalarType.SINT64, ScalarType.FIXED64, ScalarType.SFIXED64]);
+const reflectedDescs = new WeakMap<DescMessage, ReflectedType>();
+
+/**
+ * A protobuf-es message descriptor seen as the protobufjs shape the walk reads. Made once per
+ * descriptor; message fields resolve lazily, so recursive types need no special care.
+ */
+export function reflectedFromDesc(desc: DescMessage): ReflectedType {
+  let reflected = reflectedDescs.get(desc);
+  if (reflected === undefined) {
+    reflected = {
+      oneofsArray: desc.oneofs,
+      fieldsArray: desc.fields.map((field) => {
+        const message = field.message;
+        const long = (field.fieldKind === 'scalar' || (field.fieldKind === 'list' && field.listKind === 'scalar')) && ES_LONG_SCALARS.has(field.scalar!);
+        const bytes = field.fieldKind === 'scalar' && field.scalar === ScalarType.BYTES;
+        return {
+          id: field.number,
+          // Only the types the walk tells apart: bytes, the 64-bit integers, and the rest.
+          type: bytes ? 'bytes' : long ? 'int64' : 'other',
+          repeated: field.fieldKind === 'list',
+          map: field.fieldKind === 'map',
+          delimited: field.fieldKind === 'message' || (field.fieldKind === 'list' && field.listKind === 'message') ? field.delimitedEncoding : false,
+          get resolvedType() {
+            return message === undefined ? undefined : reflectedFromDesc(message);
+          },
+          resolve() {
+            return this;
+          },
+        };
+      }),
+    };
+    reflectedDescs.set(desc, reflected);
+  }
+  return reflected;
 }
 
 const enum Kind {
@@ -96,9 +149,9 @@ interface Layout {
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 
 /** Per reflection type, what each field number holds; made once, on first use. */
-const layouts = new WeakMap<object, { plain: Layout; instance: Layout; plainWithDefaults: Layout }>();
+const layouts = new WeakMap<object, Record<DecodedShape, Layout>>();
 
-function layoutOf(type: ReflectedType, toObject: boolean, defaults: boolean): Layout {
+function layoutOf(type: ReflectedType, shape: DecodedShape): Layout {
   let cached = layouts.get(type);
   if (cached === undefined) {
     const fields = new Map<number, FieldLayout>();
@@ -122,10 +175,11 @@ function layoutOf(type: ReflectedType, toObject: boolean, defaults: boolean): La
       instance: { weight: 1, flat, fields },
       plain: { weight: 2, flat, fields },
       plainWithDefaults: { weight: 2 + filledIn, flat, fields },
+      protobufEs: { weight: 1 + filledIn + (type.oneofsArray?.length ?? 0), flat, fields },
     };
     layouts.set(type, cached);
   }
-  return !toObject ? cached.instance : defaults ? cached.plainWithDefaults : cached.plain;
+  return cached[shape];
 }
 
 /** Fields of a map entry whose values are messages: field 2 is the value. */
@@ -145,13 +199,13 @@ export function checkMessage(
   data: Uint8Array,
   type: ReflectedType,
   limits: Required<ProtobufLimits>,
-  conversion: { toObject: boolean; defaults: boolean },
+  shape: DecodedShape,
 ): void {
-  const layout = layoutOf(type, conversion.toObject, conversion.defaults);
+  const layout = layoutOf(type, shape);
   // A message of a flat type (like most rpcx arguments) cannot pass either limit when every
   // byte would be a counted object: skip the walk.
   if (layout.flat && layout.weight + data.length <= limits.maxObjects) return;
-  const walk = new Walk(data, limits, conversion.toObject, conversion.defaults);
+  const walk = new Walk(data, limits, shape);
   walk.count(layout.weight);
   try {
     walk.message(layout, data.length, 0, 0);
@@ -167,8 +221,7 @@ class Walk {
   constructor(
     private readonly data: Uint8Array,
     private readonly limits: Required<ProtobufLimits>,
-    private readonly toObject: boolean,
-    private readonly defaults: boolean,
+    private readonly shape: DecodedShape,
   ) {}
 
   count(n: number): void {
@@ -212,7 +265,7 @@ class Walk {
         // A group: a known one (delimited message field) or an unknown one being skipped.
         if (depth + 1 > this.limits.maxDepth) throw new PayloadTooDeepError('protobuf', this.limits.maxDepth);
         const known = field !== undefined && field.kind === Kind.Group;
-        const child = known ? layoutOf(field.type!, this.toObject, this.defaults) : EMPTY_LAYOUT;
+        const child = known ? layoutOf(field.type!, this.shape) : EMPTY_LAYOUT;
         this.count(child.weight);
         this.message(child, end, depth + 1, fieldNumber);
       } else if (wireType === 4 && fieldNumber === group && group !== 0) {
@@ -229,7 +282,7 @@ class Walk {
     switch (field.kind) {
       case Kind.Message:
       case Kind.MapOfMessages: {
-        const child = field.kind === Kind.Message ? layoutOf(field.type!, this.toObject, this.defaults) : field.entry!;
+        const child = field.kind === Kind.Message ? layoutOf(field.type!, this.shape) : field.entry!;
         // A map entry is no level of its own: its value is decoded one level down.
         const childDepth = field.kind === Kind.Message ? depth + 1 : depth;
         if (childDepth > this.limits.maxDepth) throw new PayloadTooDeepError('protobuf', this.limits.maxDepth);

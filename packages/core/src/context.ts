@@ -27,4 +27,11 @@ export interface RequestContext {
   readonly deadline: number | undefined;
   /** Send a server-push message to the client this call came from. */
   push(servicePath: string, serviceMethod: string, payload: Uint8Array | string, metadata?: Metadata): Promise<void>;
+  /**
+   * A value attached to this call (Go rpcx `share.Context.Value`), e.g. by a server
+   * interceptor: a tracing span, the authenticated user. Undefined when none is set.
+   */
+  value<T = unknown>(key: unknown): T | undefined;
+  /** Attach a value to this call (Go rpcx `share.Context.SetValue`); use a symbol or your own object as key. */
+  setValue(key: unknown, value: unknown): void;
 }

@@ -65,6 +65,17 @@ export const ErrorCode = {
   Multi: 'RPCX_ERR_MULTI',
   Registry: 'RPCX_ERR_REGISTRY',
   RegistryKeyNotFound: 'RPCX_ERR_REGISTRY_KEY_NOT_FOUND',
+  SideChannel: 'RPCX_ERR_SIDE_CHANNEL',
+  UnknownToken: 'RPCX_ERR_UNKNOWN_TOKEN',
+  TokenTooShort: 'RPCX_ERR_TOKEN_TOO_SHORT',
+  TokenTimeout: 'RPCX_ERR_TOKEN_TIMEOUT',
+  TransferIncomplete: 'RPCX_ERR_TRANSFER_INCOMPLETE',
+  FileSizeExceeded: 'RPCX_ERR_FILE_SIZE_EXCEEDED',
+  TransferReset: 'RPCX_ERR_TRANSFER_RESET',
+  TransferStalled: 'RPCX_ERR_TRANSFER_STALLED',
+  NotAccepted: 'RPCX_ERR_NOT_ACCEPTED',
+  FileNotFound: 'RPCX_ERR_FILE_NOT_FOUND',
+  InvalidFileName: 'RPCX_ERR_INVALID_FILE_NAME',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -90,6 +101,8 @@ export const GoErrorText = {
   badMagic: (byte: number) => `wrong magic number: ${byte}`,
   metaKVMissing: 'wrong metadata lines. some keys or values are missing',
   unsupportedCompressor: 'unsupported compressor',
+  /** The stream service's acceptor said no (Go `server.ErrNotAccept`). */
+  notAccepted: 'server refused the connection',
 } as const;
 
 /** Global, so that two copies of this module brand their errors alike. */
@@ -151,9 +164,12 @@ export class ServiceError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Service;
   /** The reply the server sent alongside the error, if any (Go sends it when non-nil). */
   readonly reply?: unknown;
-  constructor(message: string, options?: ErrorOptions & { reply?: unknown }) {
+  /** The error reply's metadata (with `__ServerAddress`), when the error came in a reply. */
+  readonly metadata?: Record<string, string>;
+  constructor(message: string, options?: ErrorOptions & { reply?: unknown; metadata?: Record<string, string> }) {
     super(message, options);
     if (options && 'reply' in options) this.reply = options.reply;
+    if (options?.metadata) this.metadata = options.metadata;
   }
 }
 
@@ -481,11 +497,14 @@ export class AbortError extends RpcxError {
   }
 }
 
-/** Go `ErrXClientNoServer`. */
+/**
+ * Go `ErrXClientNoServer`: no server is listed, or (fan-out calls) none could be connected to;
+ * then `cause` is a `MultiError` of the dial failures.
+ */
 export class NoServerError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.NoServer;
-  constructor() {
-    super('can not found any server');
+  constructor(options?: ErrorOptions) {
+    super('can not found any server', options);
   }
 }
 
@@ -553,5 +572,117 @@ export class RegistryKeyNotFoundError extends RegistryError {
   constructor(key: string) {
     super(`Key not found in store: ${key}`);
     this.key = key;
+  }
+}
+
+/**
+ * Base of the failures of a side connection: the second TCP (or TLS) connection of a file
+ * transfer or a stream (Go's `_filetransfer` / `_streamservice`). Only that connection is
+ * closed; the rpcx port is not touched.
+ */
+export class SideChannelError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.SideChannel;
+}
+
+/**
+ * A side connection sent a token the server did not hand out, or one already used (tokens
+ * are good for one connection). Go logs "failed to read token from ADDR" and closes.
+ */
+export class UnknownTokenError extends SideChannelError {
+  static override readonly code: ErrorCode = ErrorCode.UnknownToken;
+  constructor(remoteAddress: string) {
+    super(`unknown or already used token from ${remoteAddress}`);
+  }
+}
+
+/** A side connection closed before sending its whole token. */
+export class TokenTooShortError extends SideChannelError {
+  static override readonly code: ErrorCode = ErrorCode.TokenTooShort;
+  readonly received: number;
+  constructor(received: number, expected: number) {
+    super(`side connection closed after ${received} of the ${expected} token bytes`);
+    this.received = received;
+  }
+}
+
+/** A side connection did not send its token (nor finish its TLS handshake) within `ms`. */
+export class TokenTimeoutError extends SideChannelError {
+  static override readonly code: ErrorCode = ErrorCode.TokenTimeout;
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`no token received within ${ms} ms`);
+    this.ms = ms;
+  }
+}
+
+/** The peer closed a side connection before the transfer was complete. */
+export class TransferIncompleteError extends SideChannelError {
+  static override readonly code: ErrorCode = ErrorCode.TransferIncomplete;
+  readonly received: number;
+  /** The announced size, when there was one. */
+  readonly expected: number | undefined;
+  constructor(received: number, expected?: number, options?: ErrorOptions) {
+    super(`the peer closed the connection after ${received}${expected === undefined ? '' : ` of ${expected}`} bytes`, options);
+    this.received = received;
+    this.expected = expected;
+  }
+}
+
+/** An upload carried more bytes than the `FileSize` it announced. */
+export class FileSizeExceededError extends SideChannelError {
+  static override readonly code: ErrorCode = ErrorCode.FileSizeExceeded;
+  readonly announced: number;
+  constructor(announced: number) {
+    super(`the peer sent more than the ${announced} bytes it announced`);
+    this.announced = announced;
+  }
+}
+
+/**
+ * The peer reset a side connection: the transfer failed on its side (its handler threw, it
+ * refused the token, it gave up). Go's side channel has no error message, only the reset.
+ */
+export class TransferResetError extends SideChannelError {
+  static override readonly code: ErrorCode = ErrorCode.TransferReset;
+  constructor(message = 'the peer reset the side connection: the transfer failed on its side', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** No byte moved on a side connection, in either direction, for `ms`. */
+export class TransferStalledError extends SideChannelError {
+  static override readonly code: ErrorCode = ErrorCode.TransferStalled;
+  readonly ms: number;
+  constructor(ms: number) {
+    super(`side connection stalled: no bytes moved for ${ms} ms`);
+    this.ms = ms;
+  }
+}
+
+/** Go `server.ErrNotAccept`: the stream service's acceptor refused the client. */
+export class NotAcceptedError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.NotAccepted;
+  constructor() {
+    super(GoErrorText.notAccepted);
+  }
+}
+
+/** A file asked for by name is not there (`serveDirectory` of @rpcx/file-transfer). */
+export class FileNotFoundError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.FileNotFound;
+  readonly fileName: string;
+  constructor(fileName: string, options?: ErrorOptions) {
+    super(`file not found: ${echoName(fileName)}`, options);
+    this.fileName = fileName;
+  }
+}
+
+/** A file name that is not a plain name in one directory (empty, `..`, a path, a NUL). */
+export class InvalidFileNameError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.InvalidFileName;
+  readonly fileName: string;
+  constructor(fileName: string) {
+    super(`invalid file name ${JSON.stringify(echoName(fileName))}: a plain name without a directory is expected`);
+    this.fileName = fileName;
   }
 }

@@ -16,6 +16,8 @@ export * from './discovery.js';
 export * from './selector.js';
 export * from './breaker.js';
 export * from './plugins.js';
+export * from './server-interceptor.js';
+export * from './client-interceptor.js';
 export * from './lifecycle.js';
 export * from './logger.js';
 export * from './options.js';

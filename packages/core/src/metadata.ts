@@ -56,7 +56,7 @@ export function queryUnescape(s: string): string {
 
 /** Go `url.ParseQuery`: every value of every key; pairs with a bad escape or a `;` are skipped. */
 export function parseQuery(query: string): Map<string, string[]> {
-  return parseQueryReportingErrors(query).values;
+  return parseQueryWithError(query).values;
 }
 
 /**
@@ -65,16 +65,29 @@ export function parseQuery(query: string): Map<string, string[]> {
  * query parsed, so a server with one bad escape keeps weight 1 and is never dropped by group.
  */
 export function parseQueryStrict(query: string): Map<string, string[]> | undefined {
-  const { values, failed } = parseQueryReportingErrors(query);
-  return failed ? undefined : values;
+  const { values, error } = parseQueryWithError(query);
+  return error === undefined ? values : undefined;
 }
 
-function parseQueryReportingErrors(query: string): { values: Map<string, string[]>; failed: boolean } {
+/** Go's cap on the number of pairs `url.ParseQuery` accepts (GODEBUG `urlmaxqueryparams`). */
+const MAX_QUERY_PARAMS = 10_000;
+
+/**
+ * Go `url.ParseQuery`: the pairs that parse, and Go's error text when it returns one: past
+ * 10 000 pairs nothing is parsed; otherwise `invalid semicolon separator in query` when any
+ * pair has a `;`, else the first bad escape (`invalid URL escape "%zz"`). The pairs that parse
+ * are kept either way, as Go keeps them.
+ */
+export function parseQueryWithError(query: string): { values: Map<string, string[]>; error?: string } {
   const values = new Map<string, string[]>();
-  let failed = false;
+  let pairs = 1;
+  for (let i = query.indexOf('&'); i >= 0; i = query.indexOf('&', i + 1)) pairs++;
+  if (pairs > MAX_QUERY_PARAMS) return { values, error: 'number of URL query parameters exceeded limit' };
+  let semicolon = false;
+  let badEscape: string | undefined;
   for (const part of query.split('&')) {
     if (part.includes(';')) {
-      failed = true;
+      semicolon = true;
       continue;
     }
     if (part === '') continue;
@@ -84,15 +97,16 @@ function parseQueryReportingErrors(query: string): { values: Map<string, string[
     try {
       key = queryUnescape(eq < 0 ? part : part.slice(0, eq));
       value = eq < 0 ? '' : queryUnescape(part.slice(eq + 1));
-    } catch {
-      failed = true;
+    } catch (err) {
+      badEscape ??= (err as Error).message;
       continue;
     }
     const list = values.get(key);
     if (list) list.push(value);
     else values.set(key, [value]);
   }
-  return { values, failed };
+  const error = semicolon ? 'invalid semicolon separator in query' : badEscape;
+  return error === undefined ? { values } : { values, error };
 }
 
 /** The first value of `key` in a query string, as Go's `url.Values.Get`. */

@@ -1,6 +1,8 @@
 import type { Connection } from './transport.js';
 import type { RpcMessage } from './message.js';
 import type { RequestContext } from './context.js';
+import type { ClientAttempt } from './client-interceptor.js';
+import type { SelectRequest } from './selector.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -10,9 +12,11 @@ type MaybePromise<T> = T | Promise<T>;
  * plugins in the order they were added.
  *
  * Order for one request: connAccept (once per connection) → preReadRequest →
- * postReadRequest → (auth) → preHandleRequest → preCall → method → postCall →
- * preWriteResponse → write → postWriteResponse. A heartbeat runs heartbeat instead of the
- * call hooks. connClose runs once when the connection is gone.
+ * postReadRequest → (auth) → [server interceptors →] preHandleRequest → preCall → method →
+ * postCall → preWriteResponse → write → postWriteResponse. A heartbeat runs heartbeat instead
+ * of the call hooks. connClose runs once when the connection is gone. A plugin that is also
+ * `Startable` is started when the server first listens (or when added later) and stopped
+ * when it shuts down.
  */
 export interface ServerPlugin {
   /** A plugin's name, for logs. */
@@ -39,9 +43,16 @@ export interface ServerPlugin {
   postReadRequest?(connection: Connection, message: RpcMessage | undefined, error: Error | undefined): MaybePromise<void>;
   /** Before dispatch. Errors are logged and ignored, as in Go's TCP path. */
   preHandleRequest?(ctx: RequestContext): MaybePromise<void>;
-  /** Before the method runs: return replacement args, or throw to fail the call. */
+  /**
+   * Before the method runs: return replacement args, or nothing (`undefined`) to keep them;
+   * throw to fail the call. (Go's hook always returns the args; in JavaScript a forgotten
+   * `return` is the common mistake, so it cannot replace them with `undefined`.)
+   */
   preCall?(ctx: RequestContext, serviceName: string, methodName: string, args: unknown): MaybePromise<unknown>;
-  /** After the method ran: return the reply to send, or throw to fail the call. */
+  /**
+   * After the method ran: return the reply to send, or nothing (`undefined`) to keep it;
+   * throw to fail the call.
+   */
   postCall?(
     ctx: RequestContext,
     serviceName: string,
@@ -62,24 +73,32 @@ export interface ServerPlugin {
   heartbeat?(connection: Connection, message: RpcMessage): MaybePromise<void>;
 }
 
-/** What a client plugin may inspect about the call being made. */
-export interface ClientCallInfo {
-  servicePath: string;
-  serviceMethod: string;
-  args: unknown;
-  metadata: Record<string, string>;
-}
+/** Chooses a server key for a call; `wrapSelect` plugins decorate it. */
+export type SelectFunction = (request: SelectRequest) => string | undefined;
 
-/** Chooses a server key; `wrapSelect` plugins decorate it. */
-export type SelectFunction = (info: ClientCallInfo) => string | undefined;
-
-/** Client plugins: the hook points of Go rpcx's client. */
+/**
+ * Client plugins: the hook points of Go rpcx's client, in Go's order for one request:
+ * wrapSelect (the server is chosen) → connCreated / connCreateFailed → clientConnected (a new
+ * connection) → preCall → beforeEncode → (the request is written) → afterDecode → postCall.
+ * clientConnectionClose runs once when a connection closes.
+ *
+ * As in Go, preCall and postCall run for each request to a server (each retry, backup request
+ * and fan-out target), inside the client's interceptors (see `ClientInterceptor`): to wrap a
+ * whole call (timing, retries, tracing), write an interceptor.
+ */
 export interface ClientPlugin {
   readonly name?: string;
-  /** Before each call; throwing fails the call. */
-  preCall?(info: ClientCallInfo): MaybePromise<void>;
-  /** After each call, with its reply or error. */
-  postCall?(info: ClientCallInfo, reply: unknown, error: Error | undefined): MaybePromise<void>;
+  /**
+   * Before each request to a server. It may change `attempt.args` and `attempt.metadata`
+   * (that request is sent with them); throwing fails the request with that error.
+   */
+  preCall?(attempt: ClientAttempt): MaybePromise<void>;
+  /**
+   * After each request to a server, with its reply or error. On success, returning a value
+   * other than undefined replaces the reply; returning nothing keeps it. Errors thrown here
+   * are logged and ignored, as Go ignores PostCall's error.
+   */
+  postCall?(attempt: ClientAttempt, reply: unknown, error: Error | undefined): MaybePromise<unknown>;
   /** Right after a dial succeeded; may wrap the connection. */
   connCreated?(connection: Connection): Connection | void;
   /** A dial failed. */

@@ -1,4 +1,4 @@
-import { encodeQuery, parseQuery, queryEscape, queryGet, queryUnescape } from '@rpcx/core';
+import { encodeQuery, parseQuery, parseQueryStrict, parseQueryWithError, queryEscape, queryGet, queryUnescape } from '@rpcx/core';
 
 describe('URL-query metadata, as Go net/url', () => {
   test('queryEscape matches url.QueryEscape', () => {
@@ -22,5 +22,15 @@ describe('URL-query metadata, as Go net/url', () => {
     expect(q.has('state')).toBe(false); // Go rejects pairs with ';'
     expect(queryGet('latitude=39.9&longitude=116.3', 'longitude')).toBe('116.3');
     expect(queryGet('', 'x')).toBeUndefined();
+  });
+
+  test('parseQueryWithError gives the pairs that parse and Go url.ParseQuery\'s error', () => {
+    expect(parseQueryWithError('a=1&a=2')).toEqual({ values: new Map([['a', ['1', '2']]]) });
+    // Go keeps the first bad escape, but any `;` wins.
+    expect(parseQueryWithError('a=1&b=%zz&c=%yy')).toEqual({ values: new Map([['a', ['1']]]), error: 'invalid URL escape "%zz"' });
+    expect(parseQueryWithError('b=%zz&x;y&a=1')).toEqual({ values: new Map([['a', ['1']]]), error: 'invalid semicolon separator in query' });
+    expect(parseQueryWithError('k=v&'.repeat(10_001))).toEqual({ values: new Map(), error: 'number of URL query parameters exceeded limit' });
+    expect(parseQueryStrict('a=1&b=%zz')).toBeUndefined();
+    expect(parseQueryStrict('a=1')).toEqual(new Map([['a', ['1']]]));
   });
 });

@@ -6,14 +6,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ConfigError,
   FailMode,
   MessageStatus,
   MetaKey,
   SelectMode,
   SerializeType,
   ServerBufferFullError,
+  ServerClosedError,
   WriteTimeoutError,
-  newMetadata,
+  silentLogger,
   type Codec,
   type Logger,
   type Selector,
@@ -34,8 +36,14 @@ import {
   requestPath,
   textHeaderValue,
   type CorsOptions,
-} from '@rpcx/server/http';
-import { XClient, type XClientOptions } from '@rpcx/xclient';
+} from '@rpcx/http-kit';
+import { XClient, selectorFor, type XClientOptions } from '@rpcx/xclient';
+
+/** The gateway's `selector` option as the factory an XClient takes (a number through `selectorFor`). */
+function selectorFactory(selector: Selector | number | undefined): (() => Selector) | undefined {
+  if (selector === undefined) return undefined;
+  return typeof selector === 'number' ? () => selectorFor(selector) : () => selector;
+}
 
 /** rpcx-gateway's header names (its `converter.go`), including the three-s `MesssageType`. */
 export const GatewayHeader = {
@@ -55,7 +63,7 @@ export const GatewayHeader = {
 export type GatewayMode = 'gateway' | 'agent';
 
 export interface GatewayHttpOptions {
-  /** CORS (rs/cors options, as `@rpcx/server`'s); none when absent. */
+  /** CORS (rs/cors options, as `@rpcx/server-http`'s); none when absent. `allowAllCors()` is Go's `AllowAllCORSOptions()`. */
   cors?: CorsOptions;
   /** Path prefix the gateway answers under; the rest of the path is the service path. @default '/' */
   basePath?: string;
@@ -152,7 +160,6 @@ const ALLOWED = 'GET, OPTIONS, POST, PUT';
 const GZIP = 1;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 const VALID_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
@@ -166,25 +173,24 @@ type Converted = { message: Message; error?: undefined } | { message?: undefined
  */
 async function convert(req: IncomingMessage, servicePath: string, body: Buffer, compressors: CompressorRegistry, maxBody: number): Promise<Converted> {
   const m = new Message();
-  try {
-    const seq = rawHeader(req, 'x-rpcx-messageid');
-    if (seq !== '') {
-      const n = parseUint64(bytes(seq));
-      m.seq = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
-    }
-    if (rawHeader(req, 'x-rpcx-heartbeat') !== '') m.heartbeat = true;
-    if (rawHeader(req, 'x-rpcx-oneway') !== '') m.oneway = true;
-    if (rawHeader(req, 'content-encoding') === 'gzip') m.compressType = GZIP;
-    const st = rawHeader(req, 'x-rpcx-serializetype');
-    if (st === '') return { error: 'empty serialized type' };
-    // protocol.SerializeType is a byte and the header keeps its low four bits.
-    m.serializeType = Number(BigInt.asUintN(4, atoi(bytes(st))));
-  } catch (err) {
-    return { error: (err as Error).message };
+  const seq = rawHeader(req, 'x-rpcx-messageid');
+  if (seq !== '') {
+    const n = parseUint64(bytes(seq));
+    if (typeof n === 'string') return { error: n };
+    m.seq = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
   }
+  if (rawHeader(req, 'x-rpcx-heartbeat') !== '') m.heartbeat = true;
+  if (rawHeader(req, 'x-rpcx-oneway') !== '') m.oneway = true;
+  if (rawHeader(req, 'content-encoding') === 'gzip') m.compressType = GZIP;
+  const st = rawHeader(req, 'x-rpcx-serializetype');
+  if (st === '') return { error: 'empty serialized type' };
+  const serializeType = atoi(bytes(st));
+  if (typeof serializeType === 'string') return { error: serializeType };
+  // protocol.SerializeType is a byte and the header keeps its low four bits.
+  m.serializeType = Number(BigInt.asUintN(4, serializeType));
   const meta = rawHeader(req, 'x-rpcx-meta');
   if (meta !== '') {
-    const parsed = parseMetaQuery(headerText(meta), newMetadata());
+    const parsed = parseMetaQuery(headerText(meta));
     if (parsed.error !== undefined) return { error: parsed.error };
     m.metadata = parsed.metadata;
   }
@@ -267,7 +273,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const maxBuffered = httpOptions.maxBufferedBytes ?? 256 * 1024 * 1024;
   /** Bytes of request bodies being received, over all connections. */
   let buffered = 0;
-  const logger = options.logger ?? silent;
+  const logger = options.logger ?? silentLogger;
   const failMode = options.failMode ?? FailMode.Failover;
   const compressors = new CompressorRegistry();
   const clients = new Map<string, XClient>();
@@ -292,7 +298,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // sendRaw keeps each request's own serialize type; raw (0) is always registered.
       serializeType: options.xclientOptions?.serializeType ?? SerializeType.None,
       failMode,
-      selector: options.selector ?? options.xclientOptions?.selector ?? SelectMode.RoundRobin,
+      selector: selectorFactory(options.selector) ?? options.xclientOptions?.selector ?? (() => selectorFor(SelectMode.RoundRobin)),
     });
     clients.set(servicePath, xc);
     return xc;
@@ -424,9 +430,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     server,
     handle,
     async listen(host, port = 9981) {
-      if (closed) throw new Error('rpcx-gateway: closed');
+      if (closed) throw new ServerClosedError();
       const h = host ?? (mode === 'agent' ? '127.0.0.1' : '0.0.0.0');
-      if (mode === 'agent' && !LOOPBACK.test(h)) throw new Error(`rpcx-gateway: agent mode listens on loopback only, not ${h}`);
+      if (mode === 'agent' && !LOOPBACK.test(h)) throw new ConfigError(`rpcx-gateway: agent mode listens on loopback only, not ${h}`);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, h, () => {

@@ -14,3 +14,4 @@ export {
   type GatewayMode,
   type GatewayOptions,
 } from './gateway.js';
+export { allowAllCors, type CorsOptions } from '@rpcx/http-kit';

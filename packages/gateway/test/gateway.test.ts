@@ -5,10 +5,9 @@ import { gzipSync } from 'node:zlib';
 import { FailMode, ServiceError, type RequestContext } from '@rpcx/core';
 import { jsonCodec } from '@rpcx/codec-json';
 import { Server } from '@rpcx/server';
-import { allowAllCors } from '@rpcx/server/http';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { peer2peer } from '@rpcx/xclient';
-import { createGateway, type Gateway, type GatewayOptions } from '../src/index.js';
+import { allowAllCors, createGateway, type Gateway, type GatewayOptions } from '../src/index.js';
 
 interface Answer {
   status: number;

@@ -3,7 +3,6 @@
 // the cap on bodies being received, maxConnections, and the defaults it starts with. Another
 // client must keep being served meanwhile.
 import http from 'node:http';
-import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Server } from '@rpcx/server';
@@ -11,24 +10,24 @@ import { tcpTransport } from '@rpcx/transport-tcp';
 import { peer2peer } from '@rpcx/xclient';
 import { createGateway, type Gateway, type GatewayHttpOptions } from '../src/index.js';
 import {
+  destroyRawClients,
   flood,
   nonReadingSocket,
-  probeWith,
+  rawClient,
   sleep,
   startProcess,
   stopAllTargets,
+  trickle,
   waitUntil,
-  type ProbeResult,
+  whileServed as whileServedBy,
 } from '../../server/test/hostile.js';
 
 const TIMEOUT = 60_000;
 const here = path.dirname(fileURLToPath(import.meta.url));
-const LATENCY_BOUND_MS = 1000;
 
 let backend: Server;
 let backendKey: string;
 const gateways: Gateway[] = [];
-const sockets: Socket[] = [];
 
 beforeAll(async () => {
   backend = new Server({ transports: [tcpTransport()] });
@@ -37,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
+  destroyRawClients();
   await Promise.all(gateways.splice(0).map((g) => g.close()));
   stopAllTargets();
 });
@@ -70,41 +69,12 @@ function echoOnce(port: number): Promise<boolean> {
   });
 }
 
-function raw(port: number) {
-  const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
-  socket.on('error', () => {});
-  let text = '';
-  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-  let closed = false;
-  socket.on('close', () => (closed = true));
-  return { socket, text: () => text, closed: () => closed };
-}
-
-async function trickle(socket: Socket, pieces: (string | Buffer)[], everyMs: number): Promise<number> {
-  let sent = 0;
-  for (const piece of pieces) {
-    if (socket.destroyed) break;
-    socket.write(piece);
-    sent++;
-    await sleep(everyMs);
-  }
-  return sent;
-}
-
-async function whileServed(port: number, attack: () => Promise<void>): Promise<void> {
-  const calls = probeWith(() => echoOnce(port));
-  await attack();
-  const r: ProbeResult = await calls.stop();
-  expect(r.failures).toBe(0);
-  expect(r.calls).toBeGreaterThan(3);
-  expect(r.maxMs).toBeLessThan(LATENCY_BOUND_MS);
-}
+const whileServed = (port: number, attack: () => Promise<void>) => whileServedBy(() => echoOnce(port), attack);
 
 test('an HTTP head that never ends, a line every 100 ms, gets 408 and is closed', async () => {
   const { port } = await gateway({ headersTimeoutMs: 400 });
   await whileServed(port, async () => {
-    const c = raw(port);
+    const c = rawClient(port);
     const lines = ['POST /Echo HTTP/1.1\r\nHost: x\r\n', ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
     const sent = await trickle(c.socket, lines, 100);
     expect(await waitUntil(c.closed, 3000)).toBe(true);
@@ -116,7 +86,7 @@ test('an HTTP head that never ends, a line every 100 ms, gets 408 and is closed'
 test('a body trickled 100 bytes every 100 ms gets 408 and is closed at the request deadline', async () => {
   const { port } = await gateway({ headersTimeoutMs: 300, requestTimeoutMs: 800 });
   await whileServed(port, async () => {
-    const c = raw(port);
+    const c = rawClient(port);
     const sent = await trickle(c.socket, [echoHeaders(100_000), ...Array.from({ length: 60 }, () => Buffer.alloc(100, 0x61))], 100);
     expect(await waitUntil(c.closed, 3000)).toBe(true);
     expect(sent).toBeLessThan(61);
@@ -132,7 +102,6 @@ test('requests pipelined by a client that never reads: bounded memory, then the 
   await echoOnce(target.port);
   const before = await target.memory();
   const socket = await nonReadingSocket(target.port);
-  sockets.push(socket);
   await whileServed(target.port, async () => {
     const sending = flood(socket, batch);
     await sleep(1500);
@@ -149,11 +118,11 @@ test('requests pipelined by a client that never reads: bounded memory, then the 
 
 test('bodies being received over maxBufferedBytes close the connection that passes it', async () => {
   const { port } = await gateway({ maxBufferedBytes: 1 << 20 });
-  const a = raw(port);
+  const a = rawClient(port);
   a.socket.write(echoHeaders(2 << 20));
   a.socket.write(Buffer.alloc(700 * 1024));
   await sleep(200);
-  const b = raw(port);
+  const b = rawClient(port);
   b.socket.write(echoHeaders(2 << 20));
   b.socket.write(Buffer.alloc(700 * 1024));
   expect(await waitUntil(b.closed, 3000)).toBe(true);
@@ -163,9 +132,9 @@ test('bodies being received over maxBufferedBytes close the connection that pass
 
 test('maxConnections: connections over the limit are dropped', async () => {
   const { port } = await gateway({ maxConnections: 1 });
-  const a = raw(port);
+  const a = rawClient(port);
   await sleep(100);
-  const b = raw(port);
+  const b = rawClient(port);
   expect(await waitUntil(b.closed, 3000)).toBe(true);
   expect(a.closed()).toBe(false);
 }, TIMEOUT);
@@ -175,7 +144,7 @@ test('the defaults: 60 s head and 300 s request deadlines, heads up to 1 MiB as 
   expect(gw.server.headersTimeout).toBe(60_000);
   expect(gw.server.requestTimeout).toBe(300_000);
   // 100 KiB of headers: over Node's 16 KiB default, under Go's 1 MiB.
-  const c = raw(port);
+  const c = rawClient(port);
   c.socket.write(`POST /Echo HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(100 * 1024)}\r\nX-RPCX-ServiceMethod: Say\r\nX-RPCX-SerializeType: 0\r\nContent-Length: 2\r\n\r\nhi`);
   expect(await waitUntil(() => c.text().includes('\r\n\r\nhi'), 3000)).toBe(true);
   expect(c.text()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { Backoff, RETRY_MAX_MS, RegistryDiscovery, servicesUnder, sleep, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
+import { Backoff, RETRY_MAX_MS, RegistryDiscovery, RegistryKeyNotFoundError, servicesUnder, sleep, type RawEntry, type RegistryDiscoveryOptions, type VersionedEntry } from '@rpcx/registry-kit';
 import {
   DEFAULT_TIMEOUT_MS,
+  LOCK_FLAG_VALUE,
   RequestContext,
   SharedClient,
   calls,
@@ -86,6 +87,25 @@ export class ConsulDiscovery extends RegistryDiscovery {
   protected async listServices(): Promise<Map<string, RawEntry[]>> {
     const pairs = (await calls(this.shared.client).kv.get({ key: this.basePrefix, recurse: true, buffer: true, timeout: this.timeoutMs })) as KvPair[] | undefined;
     return servicesUnder(this.basePrefix, (pairs ?? []).map((pair) => ({ key: pair.Key, value: pair.Value })));
+  }
+
+  /** The node `<basePath>/<service>/<serverKey>`, with its ModifyIndex. */
+  protected override async readEntry(servicePath: string, serverKey: string): Promise<VersionedEntry> {
+    const key = `${this.basePrefix}${servicePath}/${serverKey}`;
+    const pair = (await calls(this.shared.client).kv.get({ key, buffer: true, timeout: this.timeoutMs })) as KvPair | undefined;
+    if (!pair) throw new RegistryKeyNotFoundError(key);
+    return { value: pair.Value, location: key, version: pair.ModifyIndex };
+  }
+
+  /**
+   * `PUT ?cas=<ModifyIndex>`: written only if unchanged. A put that neither acquires nor
+   * releases keeps the node's session (Consul changes `Session` only on acquire/release), so
+   * the node is still deleted with it. Flags are rpcx-consul's, as on every key it writes.
+   */
+  protected override async writeEntry(servicePath: string, serverKey: string, value: string, version: VersionedEntry['version']): Promise<boolean> {
+    const key = `${this.basePrefix}${servicePath}/${serverKey}`;
+    const ok = await calls(this.shared.client).kv.set({ key, value, cas: String(version), flags: LOCK_FLAG_VALUE, timeout: this.timeoutMs });
+    return ok === true;
   }
 
   /** The blocking-query loop (libkv `WatchTree`), for as long as the discovery is open. */

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { keys, killChild, nextList, recordingLogger, registryCompliance, sleep, startChild, waitFor } from '@rpcx/registry-kit/testing';
+import { keys, killChild, metadataUpdateCompliance, nextList, recordingLogger, registryCompliance, sleep, startChild, waitFor, type RegistryComplianceSetup } from '@rpcx/registry-kit/testing';
 import {
   LOCK_FLAG_VALUE,
   consulDiscovery,
@@ -97,7 +97,7 @@ function discovery(base: string, servicePath = 'Arith', extra: Partial<ConsulDis
 /** Consul's answer to a write, compact or pretty-printed (`-dev` mode adds a newline). */
 const answer = (res: { text: string }) => res.text.trim();
 
-registryCompliance({
+const setup: RegistryComplianceSetup = {
   name: 'consul agent v1.14.11',
   plugin: ({ basePath, serviceAddress, logger, updateIntervalMs }) =>
     // The session TTL is (updateIntervalMs + expiredMs) / 2: at least 1 s, the agent's minimum here.
@@ -108,6 +108,11 @@ registryCompliance({
     expect(answer(await http('PUT', `/v1/kv/${encodeKey(dir)}`, servicePath))).toBe('true');
     for (const { key, value } of entries) expect(answer(await http('PUT', `/v1/kv/${encodeKey(`${dir}/${key}`)}`, value))).toBe('true');
   },
+};
+registryCompliance(setup);
+metadataUpdateCompliance({
+  ...setup,
+  nodeOwner: async ({ basePath, servicePath, serverKey }) => (await listRaw(`${kvKey(basePath)}/${servicePath}/${serverKey}`))[0]?.Session ?? '',
 });
 
 describe('consul register plugin + discovery', () => {

@@ -1,5 +1,5 @@
 import type { IWatchResponse, Watcher } from 'etcd3';
-import { RegistryDiscovery, RegistryKeyNotFoundError, servicesUnder, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
+import { RegistryDiscovery, RegistryKeyNotFoundError, servicesUnder, type RawEntry, type RegistryDiscoveryOptions, type VersionedEntry } from '@rpcx/registry-kit';
 import { DEFAULT_TIMEOUT_MS, SharedClient, deadline, type EtcdConnectionOptions } from './client.js';
 
 export interface EtcdDiscoveryOptions extends EtcdConnectionOptions, RegistryDiscoveryOptions {
@@ -140,6 +140,26 @@ export class EtcdDiscovery extends RegistryDiscovery {
     const prefix = `${this.basePath}/`;
     const kvs = await this.shared.client.getAll().prefix(prefix).options(deadline(this.timeoutMs)).buffers();
     return servicesUnder(prefix, Object.entries(kvs).map(([key, value]) => ({ key, value })));
+  }
+
+  /** The node at `<basePath>/<service>/<serverKey>`, with its mod revision. */
+  protected override async readEntry(servicePath: string, serverKey: string): Promise<VersionedEntry> {
+    const key = `${this.basePath}/${servicePath}/${serverKey}`;
+    const { kvs } = await this.shared.client.get(key).options(deadline(this.timeoutMs)).exec();
+    if (kvs.length === 0) throw new RegistryKeyNotFoundError(key);
+    return { value: kvs[0].value, location: key, version: kvs[0].mod_revision };
+  }
+
+  /** One transaction: put only if the key's mod revision is the one read, keeping its lease. */
+  protected override async writeEntry(servicePath: string, serverKey: string, value: string, version: VersionedEntry['version']): Promise<boolean> {
+    const key = `${this.basePath}/${servicePath}/${serverKey}`;
+    const client = this.shared.client;
+    const result = await client
+      .if(key, 'Mod', '==', String(version))
+      .then(client.put(key).value(value).ignoreLease())
+      .options(deadline(this.timeoutMs))
+      .commit();
+    return result.succeeded;
   }
 }
 

@@ -5,7 +5,7 @@
 import { Etcd3 } from 'etcd3';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { keys, killChild, nextList, recordingLogger, registryCompliance, sleep, startChild, waitFor } from '@rpcx/registry-kit/testing';
+import { keys, killChild, metadataUpdateCompliance, nextList, recordingLogger, registryCompliance, sleep, startChild, waitFor, type RegistryComplianceSetup } from '@rpcx/registry-kit/testing';
 import { etcdDiscovery, etcdRegisterPlugin, RegistryKeyNotFoundError, type EtcdRegisterPlugin, type EtcdDiscovery } from '../src/index.js';
 import { EtcdServer } from './etcd-server.js';
 
@@ -53,7 +53,7 @@ function discovery(base: string, servicePath = 'Arith', extra: Partial<Parameter
   return d;
 }
 
-registryCompliance({
+const setup: RegistryComplianceSetup = {
   name: 'etcd',
   plugin: ({ basePath, serviceAddress, logger, updateIntervalMs }) =>
     etcdRegisterPlugin({
@@ -70,6 +70,14 @@ registryCompliance({
   writeRaw: async ({ basePath, servicePath, entries }) => {
     await admin.put(`${basePath}/${servicePath}`).value(servicePath);
     for (const { key, value } of entries) await admin.put(`${basePath}/${servicePath}/${key}`).value(Buffer.from(value));
+  },
+};
+registryCompliance(setup);
+metadataUpdateCompliance({
+  ...setup,
+  nodeOwner: async ({ basePath, servicePath, serverKey }) => {
+    const { kvs } = await admin.get(`${basePath}/${servicePath}/${serverKey}`).exec();
+    return kvs[0] && kvs[0].lease !== '0' ? String(kvs[0].lease) : '';
   },
 });
 

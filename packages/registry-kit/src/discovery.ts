@@ -1,4 +1,15 @@
-import { RegistryError, silentLogger, type Logger, type RegisteredService, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
+import {
+  ConfigError,
+  RegistryError,
+  UnsupportedError,
+  encodeQuery,
+  parseQuery,
+  silentLogger,
+  type Logger,
+  type RegisteredService,
+  type ServiceDiscovery,
+  type ServiceEntry,
+} from '@rpcx/core';
 import { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, sortEntries } from './entries.js';
 import { RegistryKeyNotFoundError } from './errors.js';
 import { Backoff } from './util.js';
@@ -26,6 +37,21 @@ export interface RawEntry {
   /** Where it is stored (full key, znode path…), for warnings; should contain `key`. Default: `key`. */
   location?: string;
 }
+
+/**
+ * One server's node as read for an update: its value and the backend's version of it (etcd
+ * mod revision, ZooKeeper data version, Consul ModifyIndex), so the write can be refused
+ * when the node changed in between.
+ */
+export interface VersionedEntry {
+  value: Uint8Array | string | null | undefined;
+  /** Where it is stored, for error messages. */
+  location: string;
+  version: number | bigint | string;
+}
+
+/** Attempts of `updateMetadata` when the node keeps changing under it (a refresh racing it). */
+const UPDATE_ATTEMPTS = 5;
 
 /**
  * The part of a registry discovery that does not depend on the backend: the current list,
@@ -98,6 +124,38 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
       .map(([servicePath, raw]) => ({ servicePath, servers: this.#check(raw, new Set(), new Set()) }));
   }
 
+  /**
+   * Set (or, with `null`, delete) keys of one server's metadata, keeping the rest, and resolve
+   * with the value written (`url.Values.Encode`: keys sorted, as Go's refresh writes it). The
+   * node is read, changed and written back only if it did not change in between (retried
+   * when it did), and only if it exists: a missing one rejects with
+   * `RegistryKeyNotFoundError` and nothing is created. The write keeps the node's lease or
+   * session, so it still vanishes with its server. Backends that cannot do this reject with
+   * `UnsupportedError`.
+   */
+  async updateMetadata(servicePath: string, serverKey: string, changes: Readonly<Record<string, string | null>>): Promise<string> {
+    if (this.#closed) throw new RegistryError(`${this.label}: discovery is closed`);
+    if (servicePath === '' || servicePath.includes('/')) throw new ConfigError(`${this.label}: invalid service name ${JSON.stringify(servicePath)}`);
+    const keyIssue = keyProblem(serverKey, this.networks);
+    if (keyIssue) throw new ConfigError(`${this.label}: invalid server key ${JSON.stringify(serverKey)}: ${keyIssue}`);
+    const names = Object.keys(changes);
+    if (names.length === 0 || names.some((name) => name === '')) throw new ConfigError(`${this.label}: updateMetadata needs at least one non-empty key`);
+    for (let attempt = 1; ; attempt++) {
+      const entry = await this.readEntry(servicePath, serverKey);
+      const current = typeof entry.value === 'string' ? entry.value : decodeUtf8(entry.value);
+      if (current === undefined) throw new RegistryError(`${this.label}: ${entry.location}: metadata is not UTF-8`);
+      const values = parseQuery(current);
+      for (const name of names) {
+        const value = changes[name];
+        if (value === null) values.delete(name);
+        else values.set(name, [value]);
+      }
+      const next = encodeQuery(values);
+      if (await this.writeEntry(servicePath, serverKey, next, entry.version)) return next;
+      if (attempt === UPDATE_ATTEMPTS) throw new RegistryError(`${this.label}: ${entry.location} kept changing; not updated after ${attempt} attempts`);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -135,6 +193,23 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
 
   /** Read every service where this discovery looks once: service name → its raw entries. */
   protected abstract listServices(): Promise<Map<string, RawEntry[]>>;
+
+  /**
+   * One server's node of `servicePath` (any service under the base path, not only this
+   * discovery's); reject with `RegistryKeyNotFoundError` when it does not exist. For
+   * `updateMetadata`; the default rejects with `UnsupportedError`.
+   */
+  protected readEntry(_servicePath: string, _serverKey: string): Promise<VersionedEntry> {
+    return Promise.reject(new UnsupportedError(`${this.label}: this registry cannot update a server's metadata`));
+  }
+
+  /**
+   * Write `value` into the node read with `version`, keeping its lease or session. Resolve
+   * false, writing nothing, when the node changed or vanished since. For `updateMetadata`.
+   */
+  protected writeEntry(_servicePath: string, _serverKey: string, _value: string, _version: VersionedEntry['version']): Promise<boolean> {
+    return Promise.reject(new UnsupportedError(`${this.label}: this registry cannot update a server's metadata`));
+  }
 
   /** Errors that are final answers rather than outages: not retried. Default: key not found. */
   protected isFinal(error: unknown): boolean {

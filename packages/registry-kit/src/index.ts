@@ -13,7 +13,7 @@
  *
  * The registry compliance suite is in `@rpcx/registry-kit/testing`.
  */
-export { RegistryDiscovery, RETRY_MAX_MS, type RegistryDiscoveryOptions, type RawEntry } from './discovery.js';
+export { RegistryDiscovery, RETRY_MAX_MS, type RegistryDiscoveryOptions, type RawEntry, type VersionedEntry } from './discovery.js';
 export { RegistryRegisterPlugin, type RegistryRegisterPluginOptions } from './register-plugin.js';
 export { RegistryKeyNotFoundError } from './errors.js';
 export { DEFAULT_NETWORKS, decodeUtf8, keyProblem, metadataProblem, sameEntries, servicesUnder, sortEntries } from './entries.js';

@@ -1,8 +1,37 @@
 // RegistryDiscovery and RegistryRegisterPlugin on their own, over the in-memory store.
-import { ConfigError } from '@rpcx/core';
+import { ConfigError, RegistryError, UnsupportedError } from '@rpcx/core';
 import { nextList, recordingLogger, sleep, waitFor } from '../src/testing/index.js';
-import { RegistryKeyNotFoundError } from '../src/index.js';
-import { MemoryDiscovery, MemoryRegisterPlugin, MemoryStore } from './memory-registry.js';
+import { RegistryKeyNotFoundError, type VersionedEntry } from '../src/index.js';
+import { MemoryDiscovery, MemoryRegisterPlugin, MemoryStore, type MemoryDiscoveryOptions } from './memory-registry.js';
+
+/**
+ * The memory discovery with `updateMetadata`'s hooks, compare-and-set on the value itself;
+ * `conflicts` writes in a row are refused first, as if the node changed under each.
+ */
+class UpdatableMemoryDiscovery extends MemoryDiscovery {
+  writes = 0;
+  constructor(
+    private readonly store: MemoryStore,
+    options: MemoryDiscoveryOptions,
+    private conflicts = 0,
+  ) {
+    super(options);
+  }
+  protected override async readEntry(servicePath: string, serverKey: string): Promise<VersionedEntry> {
+    const location = `/b/${servicePath}/${serverKey}`;
+    const value = await this.store.get(location);
+    if (value === undefined) throw new RegistryKeyNotFoundError(location);
+    return { value, location, version: String(value) };
+  }
+  protected override async writeEntry(servicePath: string, serverKey: string, value: string, version: VersionedEntry['version']): Promise<boolean> {
+    this.writes++;
+    if (this.conflicts > 0) return (this.conflicts--, false);
+    const location = `/b/${servicePath}/${serverKey}`;
+    if (String(await this.store.get(location)) !== version) return false;
+    await this.store.put(location, value);
+    return true;
+  }
+}
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -226,5 +255,55 @@ describe('RegistryRegisterPlugin', () => {
     await expect(p.start()).rejects.toThrow('memory store is down');
     await p.stop();
     expect(p.closed).toBe(1);
+  });
+});
+
+describe('RegistryDiscovery.updateMetadata', () => {
+  const options = (store: MemoryStore): MemoryDiscoveryOptions => ({ store, basePath: '/b', servicePath: 'Arith' });
+
+  test('sets and deletes keys, keeps the others, writes them sorted as Go encodes them', async () => {
+    const { store, plugin } = setup();
+    await plugin().register('Arith', {}, 'weight=10&group=g1&b=%2F');
+    const d = new UpdatableMemoryDiscovery(store, options(store));
+    cleanups.push(() => d.close());
+    expect(await d.updateMetadata('Arith', 'tcp@127.0.0.1:1001', { state: 'inactive', group: null, weight: '5' })).toBe('b=%2F&state=inactive&weight=5');
+    expect(store.data.get('/b/Arith/tcp@127.0.0.1:1001')).toBe('b=%2F&state=inactive&weight=5');
+    expect(await d.getServices()).toEqual([{ key: 'tcp@127.0.0.1:1001', value: 'b=%2F&state=inactive&weight=5' }]);
+  });
+
+  test('a node that changed in between is read again; one that keeps changing is a RegistryError', async () => {
+    const { store, plugin } = setup();
+    await plugin().register('Arith', {}, 'weight=1');
+    const twice = new UpdatableMemoryDiscovery(store, options(store), 2);
+    const always = new UpdatableMemoryDiscovery(store, options(store), Infinity);
+    cleanups.push(() => twice.close(), () => always.close());
+    expect(await twice.updateMetadata('Arith', 'tcp@127.0.0.1:1001', { weight: '2' })).toBe('weight=2');
+    expect(twice.writes).toBe(3);
+    await expect(always.updateMetadata('Arith', 'tcp@127.0.0.1:1001', { weight: '3' })).rejects.toThrow(
+      new RegistryError('memory: /b/Arith/tcp@127.0.0.1:1001 kept changing; not updated after 5 attempts'),
+    );
+    expect(always.writes).toBe(5);
+    expect(store.data.get('/b/Arith/tcp@127.0.0.1:1001')).toBe('weight=2');
+  });
+
+  test('bad arguments are a ConfigError before the registry is touched; no backend support is UnsupportedError', async () => {
+    const { store, discovery } = setup();
+    const d = new UpdatableMemoryDiscovery(store, options(store));
+    cleanups.push(() => d.close());
+    for (const [service, key, changes] of [
+      ['', 'tcp@127.0.0.1:1', { a: '1' }],
+      ['A/B', 'tcp@127.0.0.1:1', { a: '1' }],
+      ['Arith', 'pigeon@127.0.0.1:1', { a: '1' }],
+      ['Arith', 'tcp@nohost', { a: '1' }],
+      ['Arith', 'tcp@127.0.0.1:1', {}],
+      ['Arith', 'tcp@127.0.0.1:1', { '': '1' }],
+    ] as const) {
+      await expect(d.updateMetadata(service, key, changes)).rejects.toBeInstanceOf(ConfigError);
+    }
+    expect(d.writes).toBe(0);
+    await expect(d.updateMetadata('Arith', 'tcp@127.0.0.1:1', { a: '1' })).rejects.toBeInstanceOf(RegistryKeyNotFoundError);
+    await expect(discovery().updateMetadata('Arith', 'tcp@127.0.0.1:1', { a: '1' })).rejects.toThrow(
+      new UnsupportedError("memory: this registry cannot update a server's metadata"),
+    );
   });
 });

@@ -1,5 +1,5 @@
-import { RegistryDiscovery, RegistryKeyNotFoundError, type RawEntry, type RegistryDiscoveryOptions } from '@rpcx/registry-kit';
-import { ZkConnection, constants, isNoNode, type ZooKeeperConnectionOptions } from './session.js';
+import { RegistryDiscovery, RegistryKeyNotFoundError, type RawEntry, type RegistryDiscoveryOptions, type VersionedEntry } from '@rpcx/registry-kit';
+import { ZkConnection, ZooKeeperError, constants, isNoNode, type ZooKeeperConnectionOptions } from './session.js';
 
 export interface ZooKeeperDiscoveryOptions extends ZooKeeperConnectionOptions, RegistryDiscoveryOptions {
   /** The register plugin's basePath (a leading `/` is optional, as in Go). Required. */
@@ -176,6 +176,32 @@ export class ZooKeeperDiscovery extends RegistryDiscovery {
       services.set(service, servers.filter((entry): entry is RawEntry => entry !== undefined));
     }
     return services;
+  }
+  /** The node `/<basePath>/<service>/<serverKey>`, with its data version. */
+  protected override async readEntry(servicePath: string, serverKey: string): Promise<VersionedEntry> {
+    const path = `${this.basePath}/${servicePath}/${serverKey}`;
+    try {
+      const [stat, data] = (await this.conn.run(`get ${path}`, (zk) => zk.get(path, false))) as [{ version: number }, Buffer | null];
+      return { value: data, location: path, version: stat.version };
+    } catch (error) {
+      if (isNoNode(error)) throw new RegistryKeyNotFoundError(path);
+      throw error;
+    }
+  }
+
+  /**
+   * `setData` at the version read. Any session may set an ephemeral node's data; the node
+   * stays owned by its server's session.
+   */
+  protected override async writeEntry(servicePath: string, serverKey: string, value: string, version: VersionedEntry['version']): Promise<boolean> {
+    const path = `${this.basePath}/${servicePath}/${serverKey}`;
+    try {
+      await this.conn.run(`set ${path}`, (zk) => zk.set(path, value, Number(version)));
+      return true;
+    } catch (error) {
+      if (isNoNode(error) || (error instanceof ZooKeeperError && error.rc === constants.ZBADVERSION)) return false;
+      throw error;
+    }
   }
 }
 

@@ -6,7 +6,7 @@
 import ZooKeeper from 'zookeeper';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { keys, killChild, nextList, recordingLogger, registryCompliance, sleep, startChild, waitFor } from '@rpcx/registry-kit/testing';
+import { keys, killChild, metadataUpdateCompliance, nextList, recordingLogger, registryCompliance, sleep, startChild, waitFor, type RegistryComplianceSetup } from '@rpcx/registry-kit/testing';
 import {
   zookeeperDiscovery,
   zookeeperRegisterPlugin,
@@ -101,7 +101,7 @@ function discovery(base: string, servicePath = 'Arith', extra: Partial<Parameter
   return d;
 }
 
-registryCompliance({
+const setup: RegistryComplianceSetup = {
   name: 'zookeeper',
   plugin: ({ basePath, serviceAddress, logger, updateIntervalMs }) =>
     zookeeperRegisterPlugin({
@@ -125,6 +125,14 @@ registryCompliance({
     await ensure(basePath, 'rpcx_path');
     await ensure(`${basePath}/${servicePath}`, servicePath);
     for (const { key, value } of entries) await client.create(`${basePath}/${servicePath}/${key}`, Buffer.from(value), constants.ZOO_PERSISTENT);
+  },
+};
+registryCompliance(setup);
+metadataUpdateCompliance({
+  ...setup,
+  nodeOwner: async ({ basePath, servicePath, serverKey }) => {
+    const stat = await (await adminClient()).exists(`${basePath}/${servicePath}/${serverKey}`, false);
+    return stat && stat.ephemeralOwner !== '0' ? stat.ephemeralOwner : '';
   },
 });
 

@@ -1,6 +1,7 @@
 import { ConfigError, type SelectRequest, type Selector } from '@rpcx/core';
 import { parseQueryStrict } from '@rpcx/core';
 import { parseCoordinate } from './metadata.js';
+import { randomOf } from './simple.js';
 
 /** Earth radius in metres used by Go rpcx's geo selector. */
 export const EARTH_RADIUS_M = 6378100;
@@ -49,11 +50,7 @@ export function closestSelector(options: ClosestOptions): Selector {
   let nearest: string[] = [];
   return {
     select(_request: SelectRequest): string | undefined {
-      const n = nearest.length;
-      if (n === 0) return undefined;
-      if (n === 1) return nearest[0];
-      const i = Math.floor(random() * n);
-      return nearest[i < n ? i : n - 1];
+      return randomOf(nearest, random);
     },
     updateServers(servers: ReadonlyMap<string, string>): void {
       let best: string[] = [];

@@ -1,4 +1,4 @@
-import type { SelectRequest, Selector } from '@rpcx/core';
+import { ConfigError, type SelectRequest, type Selector } from '@rpcx/core';
 import { fmix32, fnv1a64Into, jumpHashHalves, rendezvousScore, type U64 } from './hash.js';
 import { defaultHashKey } from './hash-key.js';
 
@@ -34,7 +34,7 @@ export function consistentHashSelector(options: ConsistentHashOptions = {}): Sel
   const keyOf = options.key ?? defaultHashKey;
   const algorithm = options.algorithm ?? 'rendezvous';
   if (algorithm !== 'rendezvous' && algorithm !== 'jump') {
-    throw new TypeError(`consistentHashSelector: unknown algorithm ${JSON.stringify(algorithm)}`);
+    throw new ConfigError(`consistentHashSelector: unknown algorithm ${JSON.stringify(algorithm)}`);
   }
   let servers: string[] = [];
   // Rendezvous: each server's own mixed hash, precomputed on update.

@@ -3,6 +3,7 @@
  * runs on four 16-bit limbs and jump hash multiplies two 32-bit halves, with every
  * intermediate exact in a double. The `bigint` forms are for users and tests.
  */
+import { ConfigError } from '@rpcx/core';
 
 /** An unsigned 64-bit value as two unsigned 32-bit halves. Reused by callers to avoid allocation. */
 export interface U64 {
@@ -120,11 +121,11 @@ export function jumpHashHalves(hi: number, lo: number, buckets: number): number 
 /**
  * Google's jump consistent hash (Lamping & Veach 2014): a bucket in `[0, buckets)` for a
  * 64-bit key. `buckets` is an integer in `[1, 2^31 − 1]` (Go's helper takes an int32 and
- * turns ≤ 0 into 1; here that is a RangeError, because 0 buckets has no valid answer).
+ * turns ≤ 0 into 1; here that is a ConfigError, because 0 buckets has no valid answer).
  */
 export function jumpHash(key: bigint, buckets: number): number {
   if (!Number.isInteger(buckets) || buckets < 1 || buckets > 0x7fffffff) {
-    throw new RangeError(`jumpHash: buckets must be an integer in [1, 2^31-1], got ${buckets}`);
+    throw new ConfigError(`jumpHash: buckets must be an integer in [1, 2^31-1], got ${buckets}`);
   }
   const k = BigInt.asUintN(64, key);
   return jumpHashHalves(Number(k >> 32n), Number(k & 0xffffffffn), buckets);

@@ -2,7 +2,8 @@
 import { connect, isIP, type NetConnectOpts } from '#net';
 import {
   ConfigError,
-  TimeoutError,
+  DialError,
+  DialTimeoutError,
   parseServerKey,
   splitHostPort,
   type SelectRequest,
@@ -45,7 +46,8 @@ const TCP_NETWORKS = new Set(['tcp', 'tcp4', 'tcp6', 'http', 'ws', 'wss']);
  * The default probe: the time a TCP handshake with the server's own listener takes (for
  * `unix@` servers, a socket connect). The server sees a connection open and close at once.
  * DNS lookup time is excluded. Networks without a TCP listener (kcp, quic, …) resolve
- * `undefined`: they are not measurable this way.
+ * `undefined`: they are not measurable this way. A failed connect rejects with `DialError` (the
+ * socket error as `cause`); an aborted one with the signal's reason.
  *
  * Why not ICMP like Go: raw ICMP sockets need root or a native addon in Node, and a TCP
  * handshake costs one round trip, so it measures the same thing through the port in use.
@@ -92,7 +94,7 @@ export const tcpConnectProbe: Probe = (target, signal) => {
     });
     socket.once('error', (err) => {
       done();
-      reject(err);
+      reject(new DialError(`probe ${target.network} ${target.address}: ${err.message}`, { cause: err }));
     });
   });
 };
@@ -162,7 +164,7 @@ export function networkQualitySelector(options: NetworkQualityOptions = {}): Net
 
   async function probeOnce(target: ProbeTarget): Promise<number | undefined> {
     const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(new TimeoutError('probe timeout')), timeoutMs);
+    const t = setTimeout(() => ac.abort(new DialTimeoutError('probe timeout')), timeoutMs);
     t.unref();
     try {
       // Race the signal too, so a probe that ignores it still counts as lost after timeoutMs.

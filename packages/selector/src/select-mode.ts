@@ -18,8 +18,10 @@ export interface SelectorForOptions {
 }
 
 /**
- * The selector for one of Go's `SelectMode` numbers (for configs and CLIs that use them).
- * Unknown numbers give the random selector, as Go's `newSelector` does.
+ * The selector for one of Go's `SelectMode` numbers (for configs and CLIs that use them): the
+ * one place where the numbers are mapped. `Closest` needs `options.closest` and
+ * `SelectByUser` needs `options.selector`. An unknown number is a `ConfigError` (Go's
+ * `newSelector` silently falls back to random, which hides a typo in a config).
  */
 export function selectorFor(mode: SelectMode | number, options: SelectorForOptions = {}): Selector {
   switch (mode) {
@@ -40,6 +42,8 @@ export function selectorFor(mode: SelectMode | number, options: SelectorForOptio
       if (!options.selector) throw new ConfigError('SelectMode.SelectByUser needs options.selector');
       return options.selector;
     default:
-      return randomSelector(options.random);
+      throw new ConfigError(
+        `unknown select mode ${String(mode)}: use a SelectMode (RandomSelect 0, RoundRobin 1, WeightedRoundRobin 2, WeightedICMP 3, ConsistentHash 4, Closest 5, SelectByUser 1000)`,
+      );
   }
 }

@@ -5,17 +5,22 @@ export interface RandomSelectorOptions {
   random?: () => number;
 }
 
+/** A uniformly random element of `keys` (undefined when empty). */
+export function randomOf(keys: readonly string[], random: () => number): string | undefined {
+  const n = keys.length;
+  if (n <= 1) return keys[0];
+  // Clamp guards a user-supplied random() that returns exactly 1.
+  const i = Math.floor(random() * n);
+  return keys[i < n ? i : n - 1];
+}
+
 /** Go's `RandomSelect` (SelectMode 0): a uniformly random server for every call. */
 export function randomSelector(options: RandomSelectorOptions = {}): Selector {
   const random = options.random ?? Math.random;
   let keys: string[] = [];
   return {
     select(_request: SelectRequest): string | undefined {
-      const n = keys.length;
-      if (n === 0) return undefined;
-      // Clamp guards a user-supplied random() that returns exactly 1.
-      const i = Math.floor(random() * n);
-      return keys[i < n ? i : n - 1];
+      return randomOf(keys, random);
     },
     updateServers(servers: ReadonlyMap<string, string>): void {
       keys = [...servers.keys()];

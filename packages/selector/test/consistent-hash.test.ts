@@ -1,3 +1,4 @@
+import { ConfigError } from '@rpcx/core';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -130,6 +131,6 @@ describe('consistentHashSelector: movement when servers change', () => {
   });
 
   it('rejects an unknown algorithm', () => {
-    expect(() => consistentHashSelector({ algorithm: 'ring' as 'jump' })).toThrow(TypeError);
+    expect(() => consistentHashSelector({ algorithm: 'ring' as 'jump' })).toThrow(ConfigError);
   });
 });

@@ -1,3 +1,4 @@
+import { ConfigError } from '@rpcx/core';
 import { defaultHashKey, fnv1a64, jumpHash, stableStringify } from '../src/index.js';
 import { seeded } from './helpers.js';
 
@@ -89,9 +90,9 @@ describe('jumpHash', () => {
   });
 
   it('rejects bucket counts with no valid answer', () => {
-    expect(() => jumpHash(1n, 0)).toThrow(RangeError);
-    expect(() => jumpHash(1n, 1.5)).toThrow(RangeError);
-    expect(() => jumpHash(1n, 2 ** 31)).toThrow(RangeError);
+    expect(() => jumpHash(1n, 0)).toThrow(ConfigError);
+    expect(() => jumpHash(1n, 1.5)).toThrow(ConfigError);
+    expect(() => jumpHash(1n, 2 ** 31)).toThrow(ConfigError);
   });
 
   it('moves only about 1/(n+1) of keys, all to the new bucket, when a bucket is added', () => {

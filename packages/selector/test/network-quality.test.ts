@@ -216,7 +216,7 @@ describe('tcpConnectProbe', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const freePort = (closed.address() as { port: number }).port;
     await new Promise((r) => closed.close(r));
-    await expect(tcpConnectProbe(target(`tcp@127.0.0.1:${freePort}`), signal)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(tcpConnectProbe(target(`tcp@127.0.0.1:${freePort}`), signal)).rejects.toMatchObject({ name: 'DialError', cause: { code: 'ECONNREFUSED' } });
   });
 
   it('cannot measure networks without a TCP listener, or bad addresses', async () => {

@@ -315,10 +315,9 @@ describe('selectorFor', () => {
     expect(typeof (nq as { refresh?: unknown }).refresh).toBe('function');
   });
 
-  it('falls back to random for unknown modes, as Go does', () => {
-    const s = selectorFor(77, { random: { random: () => 0 } });
-    s.updateServers(three);
-    expect(s.select(req())).toBe('a');
+  it('rejects unknown modes with a ConfigError (Go falls back to random)', () => {
+    expect(() => selectorFor(77)).toThrow(ConfigError);
+    expect(() => selectorFor(-1)).toThrow('unknown select mode -1');
   });
 
   it('asks for what Closest and SelectByUser need', () => {

@@ -1,245 +1,30 @@
+/**
+ * Connection I/O: one accepted connection read frame by frame, its responses written, and the
+ * server's limits kept on it (back-pressure, deadlines, pre-auth limits, inflation off the
+ * event loop). What a request does once read is `dispatch.ts`'s.
+ */
 import {
-  COMPRESS_THRESHOLD,
   FrameTimeoutError,
   IdleTimeoutError,
   MAGIC_NUMBER,
   MessageStatus,
   MessageTooLongError,
   MetaKey,
-  GoErrorText,
   RateLimitError,
   ServerBufferFullError,
-  ServiceError,
   ShutdownError,
   UnauthenticatedMessageTooLongError,
   WriteTimeoutError,
   newMetadata,
-  type Codec,
   type Connection,
-  type Logger,
   type Metadata,
-  type RequestContext,
 } from '@rpcx/core';
-import {
-  FrameDecoder,
-  Message,
-  decompressPayload,
-  encodeMessage,
-  type CodecRegistry,
-  type CompressorRegistry,
-} from '@rpcx/protocol';
-import { CallContext, type ContextOwner, type HandlerContext } from './context.js';
-import type { BufferBudget, ServerLimits } from './limits.js';
-import type { Handler } from './service.js';
-import type { PluginContainer } from './plugins.js';
-import type { ServiceTable } from './service.js';
-
-/**
- * Where a connection goes whose first byte is not rpcx's magic (the HTTP gateway and
- * JSON-RPC, see `http/front.ts`).
- */
-export interface ForeignProtocols {
-  /** Take `connection` over when its first chunk is for this; undefined leaves it to rpcx. */
-  adopt(connection: Connection, first: Uint8Array, outlet: ConnectionOutlet): ForeignConnectionSink | undefined;
-}
-
-/**
- * How the reader of a taken-over connection writes and paces reading, so that the server's
- * back-pressure and write timeout cover it as they cover rpcx.
- */
-export interface ConnectionOutlet {
-  /** Send bytes (counted for the write timeout). */
-  write(bytes: Uint8Array): void;
-  /** Unsent bytes are over the server's `writeHighWaterMark`: wait for `drained()` before writing more. */
-  readonly congested: boolean;
-  /** Hold (true) or release (false) reading on this reader's behalf. */
-  holdReading(held: boolean): void;
-}
-
-/** What receives the bytes and the close of a connection taken over by `ForeignProtocols`. */
-export interface ForeignConnectionSink {
-  data(chunk: Uint8Array): void;
-  /** The connection's unsent bytes went back under the high-water mark. */
-  drained(): void;
-  /** A request is being received or answered: the connection is not idle. */
-  readonly busy: boolean;
-  closed(error?: Error): void;
-}
-
-/** What a connection needs from its server. */
-export interface ServerCore {
-  readonly services: ServiceTable;
-  readonly codecs: CodecRegistry;
-  readonly compressors: CompressorRegistry;
-  readonly plugins: PluginContainer;
-  readonly logger: Logger;
-  readonly auth: ((ctx: RequestContext, token: string | undefined) => unknown) | undefined;
-  readonly errorText: ((response: Message, error: Error) => string) | undefined;
-  readonly limits: ServerLimits;
-  /** Bytes held for incomplete requests, over every connection. */
-  readonly budget: BufferBudget;
-  /** Connections not starting with rpcx's magic byte go here when set. */
-  readonly http: ForeignProtocols | undefined;
-  /** Shutdown has begun: take no new requests. */
-  readonly shuttingDown: boolean;
-  /** Called when a request starts and ends, for graceful shutdown. */
-  callStarted(): void;
-  callEnded(): void;
-  connectionClosed(conn: ServerConnection): void;
-  sendMessage(connection: Connection, servicePath: string, serviceMethod: string, metadata: Metadata | undefined, payload: Uint8Array | string): Promise<void>;
-}
-
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
-
-const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
-
-/** Compress like Go: only above 1024 bytes and only when the request was compressed. */
-function setPayload(res: Message, req: Message, payload: Uint8Array): void {
-  res.payload = payload;
-  if (req.compressType !== 0 && payload.length > COMPRESS_THRESHOLD) res.compressType = req.compressType;
-}
-
-type ErrorText = ((response: Message, error: Error) => string) | undefined;
-
-/** Go's handleError: status Error and `__rpcx_error__`, on top of the response metadata. */
-function errorResponse(req: Message, error: Error, responseMetadata: Metadata | undefined, errorText: ErrorText): Message {
-  const res = req.toResponse();
-  res.status = MessageStatus.Error;
-  res.metadata = responseMetadata ?? newMetadata();
-  res.metadata[MetaKey.ServiceError] = errorText ? errorText(res, error) : error.message;
-  return res;
-}
-
-/** The context handed to a reflection-free handler: the call context plus bind / write. */
-class HandlerCallContext extends CallContext implements HandlerContext {
-  response: Message | undefined;
-  error: Error | undefined;
-
-  constructor(
-    req: Message,
-    owner: ContextOwner,
-    receivedAt: number,
-    private readonly codec: Codec | undefined,
-    private readonly errorText: ErrorText,
-  ) {
-    super(req, owner, receivedAt);
-  }
-
-  get payload(): Uint8Array {
-    return this.message.payload;
-  }
-
-  bind<T = unknown>(schema?: unknown): T {
-    if (!this.codec) throw new ServiceError(GoErrorText.codecNotFound(this.message.serializeType));
-    return this.codec.decode(this.message.payload, schema) as T;
-  }
-
-  write(reply: unknown, schema?: unknown): void {
-    if (this.response) return;
-    const req = this.message;
-    const res = req.toResponse();
-    res.metadata = this.responseMetadata;
-    if (reply !== undefined) {
-      if (!this.codec) return this.writeError(new ServiceError(GoErrorText.codecNotFound(req.serializeType)));
-      setPayload(res, req, this.codec.encode(reply, schema));
-    }
-    this.response = res;
-  }
-
-  writeError(error: Error | string): void {
-    if (this.response) return;
-    this.error = typeof error === 'string' ? new Error(error) : error;
-    this.response = errorResponse(this.message, this.error, this.responseMetadata, this.errorText);
-  }
-}
-
-/**
- * The context for `req`: a handler's (bind / write) when a reflection-free handler is
- * registered for it, else the plain call context.
- */
-export function callContext(
-  server: ServerCore,
-  req: Message,
-  owner: ContextOwner,
-  receivedAt: number,
-): { ctx: CallContext; handler: Handler | undefined } {
-  const handler = server.services.handler(req.servicePath, req.serviceMethod);
-  const ctx = handler
-    ? new HandlerCallContext(req, owner, receivedAt, server.codecs.get(req.serializeType), server.errorText)
-    : new CallContext(req, owner, receivedAt);
-  return { ctx, handler };
-}
-
-/**
- * Run one request past auth: the handler, or find, decode, preCall, method, postCall and
- * encode. Gives the response Go would send (the error response on failure) and the error.
- * Every entry point (rpcx frames, the HTTP gateway, JSON-RPC) dispatches through here.
- */
-export function invoke(server: ServerCore, req: Message, ctx: CallContext, handler: Handler | undefined): Promise<{ res: Message; error?: Error }> {
-  return handler ? runHandler(handler, ctx as HandlerCallContext) : callService(server, req, ctx);
-}
-
-/** Find, decode, run, encode: the response, or the error response Go would send. */
-async function callService(server: ServerCore, req: Message, ctx: CallContext): Promise<{ res: Message; error?: Error }> {
-  const failed = (error: Error) => ({ res: errorResponse(req, error, ctx.responseMetadata, server.errorText), error });
-  const entry = server.services.lookup(req.servicePath, req.serviceMethod);
-  if (typeof entry === 'string') return failed(new ServiceError(entry));
-  const codec = server.codecs.get(req.serializeType);
-  if (!codec) return failed(new ServiceError(GoErrorText.codecNotFound(req.serializeType)));
-
-  let args: unknown;
-  let reply: unknown;
-  let error: Error | undefined;
-  try {
-    args = codec.decode(req.payload, entry.schema?.args);
-    for (const p of server.plugins.with('preCall')) {
-      args = await p.preCall(ctx, req.servicePath, req.serviceMethod, args);
-    }
-  } catch (err) {
-    return failed(toError(err));
-  }
-  try {
-    reply = entry.fn(args, ctx);
-    if (isThenable(reply)) reply = await reply;
-  } catch (err) {
-    error = toError(err);
-  }
-  for (const p of server.plugins.with('postCall')) {
-    try {
-      reply = await p.postCall(ctx, req.servicePath, req.serviceMethod, args, reply, error);
-    } catch (err) {
-      error = toError(err);
-    }
-  }
-  if (req.oneway) return { res: req.toResponse(), error };
-  try {
-    if (error) {
-      const res = errorResponse(req, error, ctx.responseMetadata, server.errorText);
-      // Go still sends a reply returned together with an error.
-      if (error instanceof ServiceError && error.reply !== undefined) setPayload(res, req, codec.encode(error.reply, entry.schema?.reply));
-      return { res, error };
-    }
-    const res = req.toResponse();
-    res.metadata = ctx.responseMetadata;
-    setPayload(res, req, codec.encode(reply, entry.schema?.reply));
-    return { res };
-  } catch (err) {
-    return failed(toError(err));
-  }
-}
-
-async function runHandler(handler: Handler, ctx: HandlerCallContext): Promise<{ res: Message; error?: Error }> {
-  try {
-    const r = handler(ctx);
-    if (isThenable(r)) await r;
-  } catch (err) {
-    ctx.writeError(toError(err));
-  }
-  // A handler that wrote nothing still answers, so the caller is never left waiting.
-  if (!ctx.response) ctx.write(undefined);
-  return { res: ctx.response!, error: ctx.error };
-}
+import { FrameDecoder, Message, decompressPayload, encodeMessage } from '@rpcx/protocol';
+import { ConnectionWatchers, type CallOrigin, type ConnectionWatcher } from './context.js';
+import { asError, type Call } from './dispatch.js';
+import type { ServerLimits } from './limits.js';
+import type { ConnectionOutlet, ForeignConnectionSink } from './protocol.js';
+import type { ServerCore } from './server-core.js';
 
 /** Why reading from a connection is held; reading goes on only when nothing holds it. */
 type Hold =
@@ -247,8 +32,8 @@ type Hold =
   | 'writes'
   /** A frame is being admitted (inflated, read hooks, first auth); the next one waits. */
   | 'admit'
-  /** The HTTP side's parser takes no more for now. */
-  | 'http'
+  /** The foreign protocol (HTTP) takes no more for now. */
+  | 'foreign'
   /** Graceful shutdown: nothing new is read. */
   | 'shutdown';
 
@@ -263,10 +48,10 @@ const tighter = (a: number, b: number): number => (a <= 0 ? b : b <= 0 ? a : Mat
  * replies, a frame must complete in time, an idle connection is closed, a connection that has
  * not passed `auth` gets small frames and is read one call at a time.
  */
-export class ServerConnection implements ContextOwner {
+export class ServerConnection implements CallOrigin {
   private readonly decoder: FrameDecoder;
   private readonly limits: ServerLimits;
-  private readonly watched = new Set<CallContext>();
+  private readonly watchers = new ConnectionWatchers();
   private readonly holds = new Set<Hold>();
   /** Passed `auth` once (or the server has none): frames may be as large as `maxMessageLength`. */
   private authenticated: boolean;
@@ -294,7 +79,7 @@ export class ServerConnection implements ContextOwner {
   private lastWriteProgress = 0;
   /** Pushes waiting for the peer to take the replies before them. */
   private writableWaiters: { resolve(): void; reject(error: Error): void }[] = [];
-  /** Gets each chunk: first `sniff`, then the rpcx decoder or the HTTP side. */
+  /** Gets each chunk: first `sniff`, then the rpcx decoder or the foreign protocol. */
   private receive: (chunk: Uint8Array) => void = (chunk) => this.sniff(chunk);
   private foreign: ForeignConnectionSink | undefined;
 
@@ -304,7 +89,7 @@ export class ServerConnection implements ContextOwner {
   ) {
     const limits = server.limits;
     this.limits = limits;
-    this.authenticated = !server.auth;
+    this.authenticated = !server.authRequired;
     this.decoder = new FrameDecoder({
       maxMessageLength: this.authenticated ? limits.maxMessageLength : tighter(limits.maxPreAuthLength, limits.maxMessageLength),
       maxMetadataKeys: limits.maxMetadataKeys,
@@ -330,16 +115,16 @@ export class ServerConnection implements ContextOwner {
   }
 
   /**
-   * The first chunk decides, as Go's cmux does: rpcx's magic byte (or no HTTP side) keeps
-   * the connection rpcx; anything else that starts like an HTTP request is handed over.
+   * The first chunk decides, as Go's cmux does: rpcx's magic byte (or no foreign protocol)
+   * keeps the connection rpcx; anything else the foreign protocol (HTTP) adopts goes there.
    */
   private sniff(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    const http = this.server.http;
-    const sink = http && chunk[0] !== MAGIC_NUMBER ? http.adopt(this.connection, chunk, this.outlet()) : undefined;
+    const foreign = this.server.foreign;
+    const sink = foreign && chunk[0] !== MAGIC_NUMBER ? foreign.adopt(this.connection, chunk, this.outlet()) : undefined;
     if (sink) {
       this.foreign = sink;
-      // The HTTP side keeps its own deadlines from here.
+      // The foreign protocol keeps its own deadlines from here.
       this.frameStartedAt = 0;
       this.receive = (c) => {
         this.idleTimer?.refresh();
@@ -358,7 +143,7 @@ export class ServerConnection implements ContextOwner {
       get congested() {
         return holds.has('writes');
       },
-      holdReading: (held) => (held ? this.hold('http') : this.release('http')),
+      holdReading: (held) => (held ? this.hold('foreign') : this.release('foreign')),
     };
   }
 
@@ -389,7 +174,7 @@ export class ServerConnection implements ContextOwner {
       });
     } catch (err) {
       // A malformed frame ends this connection only; the stream cannot be resynchronised.
-      this.readFailed(toError(err));
+      this.readFailed(asError(err));
       return;
     }
     this.account();
@@ -467,7 +252,7 @@ export class ServerConnection implements ContextOwner {
     this.hold('admit');
     void this.admit(req, hooks).then(
       (readOn) => readOn && this.endAdmit(),
-      (err) => this.fail(toError(err)),
+      (err) => this.fail(asError(err)),
     );
     return false;
   }
@@ -485,7 +270,7 @@ export class ServerConnection implements ContextOwner {
       try {
         await decompressPayload(req, this.server.compressors, limit);
       } catch (err) {
-        this.readFailed(toError(err));
+        this.readFailed(asError(err));
         return false;
       }
     }
@@ -496,15 +281,14 @@ export class ServerConnection implements ContextOwner {
       return true;
     }
     // The first call: nothing more is read until it has passed auth.
-    const { ctx, handler } = callContext(this.server, req, this, Date.now());
-    this.callStarted();
-    if (!(await this.authorize(req, ctx))) {
-      this.callEnded(ctx);
+    const call = this.startCall(req);
+    if (!(await this.authorize(call))) {
+      this.endCall(call);
       return false;
     }
     this.authenticated = true;
     this.decoder.maxMessageLength = this.limits.maxMessageLength;
-    void this.run(req, ctx, handler).finally(() => this.callEnded(ctx));
+    void this.run(call).finally(() => this.endCall(call));
     return true;
   }
 
@@ -522,17 +306,12 @@ export class ServerConnection implements ContextOwner {
 
   /** Go's PreReadRequest / PostReadRequest: an error closes the connection, a rate limit is answered. */
   private async readHooks(req: Message): Promise<boolean> {
-    try {
-      for (const p of this.server.plugins.with('preReadRequest')) await p.preReadRequest(this.connection);
-      for (const p of this.server.plugins.with('postReadRequest')) await p.postReadRequest(this.connection, req, undefined);
-      return true;
-    } catch (err) {
-      if (err instanceof RateLimitError) {
-        if (!req.oneway) this.write(errorResponse(req, err, undefined, this.server.errorText));
-        return false;
-      }
-      throw err;
-    }
+    const dispatcher = this.server.dispatcher;
+    const error = (await dispatcher.preReadRequest(this.connection)) ?? (await dispatcher.postReadRequest(this.connection, req));
+    if (!error) return true;
+    if (!(error instanceof RateLimitError)) throw error;
+    if (!req.oneway) this.write(dispatcher.errorResponse(req, error));
+    return false;
   }
 
   /** A heartbeat, or a call of a connection past its first auth. */
@@ -541,20 +320,18 @@ export class ServerConnection implements ContextOwner {
       void this.heartbeat(req);
       return;
     }
-    const { ctx, handler } = callContext(this.server, req, this, Date.now());
-    this.callStarted();
-    void this.serve(req, ctx, handler).finally(() => this.callEnded(ctx));
+    const call = this.startCall(req);
+    void this.serve(call).finally(() => this.endCall(call));
   }
 
-  private callStarted(): void {
+  private startCall(req: Message): Call {
     this.calls++;
-    this.server.callStarted();
+    return this.server.dispatcher.startCall(req, this, 'rpcx');
   }
 
-  private callEnded(ctx: CallContext): void {
-    ctx.finish();
+  private endCall(call: Call): void {
     this.calls--;
-    this.server.callEnded();
+    this.server.dispatcher.endCall(call);
   }
 
   /** Heartbeats skip auth, run the heartbeat hooks, and are echoed as they came. */
@@ -562,62 +339,35 @@ export class ServerConnection implements ContextOwner {
     try {
       for (const p of this.server.plugins.with('heartbeat')) await p.heartbeat(this.connection, req);
     } catch (err) {
-      this.server.logger.warn(`rpcx: heartbeat plugin: ${toError(err).message}`);
+      this.server.logger.warn(`rpcx: heartbeat plugin: ${asError(err).message}`);
     }
     const res = new Message(req);
     res.isResponse = true;
     this.write(res);
   }
 
-  private async serve(req: Message, ctx: CallContext, handler: Handler | undefined): Promise<void> {
-    if (this.server.auth && !(await this.authorize(req, ctx))) return;
-    await this.run(req, ctx, handler);
+  private async serve(call: Call): Promise<void> {
+    if (this.server.authRequired && !(await this.authorize(call))) return;
+    await this.run(call);
   }
 
   /** The server's auth on this request. Go answers a refusal (unless oneway), then closes the connection. */
-  private async authorize(req: Message, ctx: CallContext): Promise<boolean> {
-    try {
-      const r = this.server.auth!(ctx, req.metadata[MetaKey.Auth]);
-      if (isThenable(r)) await r;
-      return true;
-    } catch (err) {
-      if (!req.oneway) this.write(errorResponse(req, toError(err), undefined, this.server.errorText));
-      void this.connection.close();
-      return false;
-    }
+  private async authorize(call: Call): Promise<boolean> {
+    const refused = await this.server.dispatcher.authorize(call);
+    if (!refused) return true;
+    if (!call.oneway) this.write(this.server.dispatcher.errorResponse(call.message, refused));
+    void this.connection.close();
+    return false;
   }
 
-  /** Past auth: preHandleRequest, the call, the response. */
-  private async run(req: Message, ctx: CallContext, handler: Handler | undefined): Promise<void> {
-    const server = this.server;
-    for (const p of server.plugins.with('preHandleRequest')) {
-      try {
-        await p.preHandleRequest(ctx);
-      } catch (err) {
-        server.logger.warn(`rpcx: preHandleRequest: ${toError(err).message}`); // ignored, as Go does
-      }
-    }
-    const { res, error } = await invoke(server, req, ctx, handler);
-    await this.respond(ctx, req, req.oneway ? undefined : res, error);
-  }
-
-  private async respond(ctx: CallContext, req: Message, res: Message | undefined, error: Error | undefined): Promise<void> {
-    const plugins = this.server.plugins;
-    for (const p of plugins.with('preWriteResponse')) {
-      try {
-        await p.preWriteResponse(ctx, req, res, error);
-      } catch (err) {
-        this.server.logger.warn(`rpcx: preWriteResponse: ${toError(err).message}`);
-      }
-    }
+  /** Past auth: the call through the interceptors to the method, then the response. */
+  private async run(call: Call): Promise<void> {
+    const dispatcher = this.server.dispatcher;
+    const result = await dispatcher.handle(call);
+    const res = call.oneway ? undefined : dispatcher.response(call, result);
+    await dispatcher.preWriteResponse(call, res, result.error);
     if (res) this.write(res);
-    for (const p of plugins.with('postWriteResponse')) {
-      try {
-        await p.postWriteResponse(ctx, req, res, error);
-      } catch (err) {
-        this.server.logger.warn(`rpcx: postWriteResponse: ${toError(err).message}`);
-      }
-    }
+    await dispatcher.postWriteResponse(call, res, result.error);
   }
 
   private write(res: Message): void {
@@ -627,7 +377,7 @@ export class ServerConnection implements ContextOwner {
       frame = encodeMessage(res, this.server.compressors);
     } catch (err) {
       // An unencodable response becomes an error response rather than a silent drop.
-      const fallback = res.status === MessageStatus.Error ? undefined : this.errorResponseFrom(res, toError(err));
+      const fallback = res.status === MessageStatus.Error ? undefined : this.errorResponseFrom(res, asError(err));
       if (!fallback) return;
       frame = encodeMessage(fallback, this.server.compressors);
     }
@@ -730,12 +480,12 @@ export class ServerConnection implements ContextOwner {
     return this.server.sendMessage(this.connection, servicePath, serviceMethod, metadata, payload);
   }
 
-  watch(ctx: CallContext): void {
-    this.watched.add(ctx);
+  watch(watcher: ConnectionWatcher): void {
+    this.watchers.watch(watcher);
   }
 
-  unwatch(ctx: CallContext): void {
-    this.watched.delete(ctx);
+  unwatch(watcher: ConnectionWatcher): void {
+    this.watchers.unwatch(watcher);
   }
 
   /** Close the connection for `error` (logged; `onClose` and the connClose hooks follow). */
@@ -758,8 +508,7 @@ export class ServerConnection implements ContextOwner {
     const waiters = this.writableWaiters;
     this.writableWaiters = [];
     for (const w of waiters) w.reject(new ShutdownError({ cause: error }));
-    for (const ctx of this.watched) ctx.connectionLost(error);
-    this.watched.clear();
+    this.watchers.lost(error);
     this.server.connectionClosed(this);
   }
 }

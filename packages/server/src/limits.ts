@@ -34,10 +34,10 @@ export const SERVER_DEFAULTS: ServerLimits = {
 };
 
 export function resolveLimits(options: Partial<ServerLimits>): ServerLimits {
-  const limits: ServerLimits = { ...SERVER_DEFAULTS };
+  const limits: { -readonly [K in keyof ServerLimits]: number } = { ...SERVER_DEFAULTS };
   for (const key of Object.keys(SERVER_DEFAULTS) as (keyof ServerLimits)[]) {
     const value = options[key];
-    if (value !== undefined) (limits as { -readonly [K in keyof ServerLimits]: number })[key] = value;
+    if (value !== undefined) limits[key] = value;
   }
   // Transports promise onDrain only from DRAIN_NOTICE_BYTES on: a lower mark could wait forever.
   return { ...limits, writeHighWaterMark: Math.max(limits.writeHighWaterMark, DRAIN_NOTICE_BYTES) };

@@ -1,4 +1,5 @@
 import { MultiError, type ServerPlugin } from '@rpcx/core';
+import { asError } from './dispatch.js';
 
 type HookName = Exclude<keyof ServerPlugin, 'name'>;
 
@@ -12,12 +13,6 @@ export class PluginContainer {
 
   add(plugin: ServerPlugin): void {
     this.all.push(plugin);
-    this.byHook.clear();
-  }
-
-  remove(plugin: ServerPlugin): void {
-    const i = this.all.indexOf(plugin);
-    if (i >= 0) this.all.splice(i, 1);
     this.byHook.clear();
   }
 
@@ -48,7 +43,7 @@ export class PluginContainer {
       try {
         await call(p);
       } catch (err) {
-        errors.push(err instanceof Error ? err : new Error(String(err)));
+        errors.push(asError(err));
       }
     }
     if (errors.length === 1) throw errors[0];

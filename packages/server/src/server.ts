@@ -1,8 +1,6 @@
 import {
   ConfigError,
   ServerClosedError,
-  ShutdownError,
-  TooManyConnectionsError,
   isStartable,
   silentLogger,
   type Codec,
@@ -10,15 +8,16 @@ import {
   type Listener,
   type Logger,
   type Metadata,
-  type RequestContext,
+  type ServerInterceptor,
   type ServerPlugin,
   type Transport,
 } from '@rpcx/core';
-import { CodecRegistry, CompressorRegistry, Message, encodeMessage, type Compressor } from '@rpcx/protocol';
-import { ServerConnection, type ServerCore } from './connection.js';
-import { HttpFront, type HttpOptions } from './http/front.js';
-import { BufferBudget, resolveLimits } from './limits.js';
+import { CodecRegistry, CompressorRegistry, type Compressor } from '@rpcx/protocol';
+import { Dispatcher, asError, type AuthFunction, type ErrorTextFunction } from './dispatch.js';
+import { resolveLimits } from './limits.js';
 import { PluginContainer } from './plugins.js';
+import type { ForeignProtocol } from './protocol.js';
+import { ServerCore } from './server-core.js';
 import {
   ServiceTable,
   metadataString,
@@ -35,16 +34,26 @@ export interface ServerOptions {
   codecs?: Codec[];
   /** Extra compressors by compress type (gzip, type 1, is built in). */
   compressors?: Record<number, Compressor>;
+  /** Go's plugins (hooks at each step of a connection and a call), run in the order given. */
   plugins?: ServerPlugin[];
+  /**
+   * Functions wrapping every call, whichever way it came in (rpcx, the HTTP gateway, JSON-RPC):
+   * rate limits, access control, metrics, tracing. The first is the outermost; see
+   * `ServerInterceptor` in `@rpcx/core`. @default none
+   */
+  interceptors?: ServerInterceptor[];
   /**
    * Check the `__AUTH` token of every request but heartbeats; throw to refuse. A refused
    * request is answered with the error and the connection is closed, as in Go. Until a
    * connection's first call has passed, its frames are held to `maxPreAuthLength` and it is
    * read one frame at a time.
    */
-  auth?: (ctx: RequestContext, token: string | undefined) => void | Promise<void>;
-  /** Rewrite the `__rpcx_error__` text (Go `ServerErrorFunc`). Default: the error's message. */
-  errorText?: (response: Message, error: Error) => string;
+  auth?: AuthFunction;
+  /**
+   * Rewrite the `__rpcx_error__` text of rpcx error responses (Go `ServerErrorFunc`). The HTTP
+   * gateway and JSON-RPC send the error's message, as Go does. Default: the error's message.
+   */
+  errorText?: ErrorTextFunction;
   /**
    * Close a connection that has sent nothing for this long while none of its calls runs and
    * nothing waits to be sent (`IdleTimeoutError`). 0 = never. Go: `WithReadTimeout`, none by
@@ -100,11 +109,11 @@ export interface ServerOptions {
   /** @default silent */
   logger?: Logger;
   /**
-   * The HTTP gateway and JSON-RPC 2.0 on the same port as rpcx, as Go's server has them: a
-   * TCP connection whose first byte is not rpcx's magic is read as HTTP. Both are on by
-   * default; `false` (or both switched off) keeps the port rpcx-only. See the README.
+   * A protocol served on the rpcx port for connections whose first byte is not rpcx's magic:
+   * the HTTP gateway and JSON-RPC 2.0, as Go's server has them, are
+   * `http: httpGateway()` from `@rpcx/server-http`. @default none (the port speaks rpcx only)
    */
-  http?: HttpOptions | false;
+  http?: ForeignProtocol;
 }
 
 export interface ShutdownOptions {
@@ -112,6 +121,11 @@ export interface ShutdownOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
 }
+
+/** A registration, kept to announce it to plugins added later. */
+type Registration =
+  | { kind: 'service'; name: string; service: object; metadata: string }
+  | { kind: 'function'; servicePath: string; name: string; fn: ServiceMethod; metadata: string };
 
 /**
  * An rpcx server. Register services, listen on one or more addresses, and shut down
@@ -129,72 +143,48 @@ export class Server {
   private readonly plugins = new PluginContainer();
   private readonly transports: Transport[];
   private readonly listeners: Listener[] = [];
-  private readonly connections = new Set<ServerConnection>();
-  private readonly byConnection = new WeakMap<Connection, ServerConnection>();
-  private readonly serviceMetadata = new Map<string, string>();
+  private readonly registrations: Registration[] = [];
   private readonly logger: Logger;
-  private pushSeq = 0;
-  private inFlight = 0;
-  private drained: (() => void) | undefined;
-  private state: 'open' | 'shutting-down' | 'closed' = 'open';
+  /** Startable plugins started by this server. */
+  private readonly started = new Set<ServerPlugin>();
+  /** `listen` was called: plugins added from now on are started when added. */
+  private listening = false;
 
   constructor(options: ServerOptions = {}) {
     this.transports = options.transports ?? [];
-    const limits = resolveLimits(options);
     this.logger = options.logger ?? silentLogger;
-    const codecs = new CodecRegistry(options.codecs);
     const compressors = new CompressorRegistry();
     for (const [type, c] of Object.entries(options.compressors ?? {})) compressors.register(Number(type), c);
     for (const p of options.plugins ?? []) this.plugins.add(p);
-    const self = this;
-    this.core = {
+    const dispatcher = new Dispatcher({
       services: this.services,
-      codecs,
-      compressors,
+      codecs: new CodecRegistry(options.codecs),
       plugins: this.plugins,
       logger: this.logger,
       auth: options.auth,
       errorText: options.errorText,
-      limits,
-      budget: new BufferBudget(limits.maxBufferedBytes),
-      http: undefined,
-      get shuttingDown() {
-        return self.state !== 'open';
-      },
-      callStarted() {
-        self.inFlight++;
-      },
-      callEnded() {
-        if (--self.inFlight === 0 && self.drained) self.drained();
-      },
-      connectionClosed(conn) {
-        self.connections.delete(conn);
-        for (const p of self.plugins.with('connClose')) {
-          try {
-            if (p.connClose(conn.connection) === false) break;
-          } catch (err) {
-            self.logger.warn(`rpcx: connClose plugin: ${(err as Error).message}`);
-          }
-        }
-      },
-      sendMessage: (connection, servicePath, serviceMethod, metadata, payload) =>
-        this.sendMessage(connection, servicePath, serviceMethod, metadata, payload),
-    };
-    if (options.http !== false) {
-      const front = new HttpFront(this.core, options.http ?? {});
-      if (front.enabled) (this.core as { http: ServerCore['http'] }).http = front;
-    }
+      interceptors: options.interceptors ?? [],
+    });
+    this.core = new ServerCore({
+      dispatcher,
+      plugins: this.plugins,
+      compressors,
+      logger: this.logger,
+      limits: resolveLimits(options),
+      authRequired: options.auth !== undefined,
+      foreign: options.http,
+    });
   }
 
   /**
    * Register an object's methods as a service, under `options.name` or its class name.
-   * Every own or inherited method not starting with `_` becomes callable; a method
-   * receives `(args, ctx)` and returns the reply (or a Promise of it).
+   * Every own or inherited method not starting with `_` becomes callable (only `methods`, when
+   * given); a method receives `(args, ctx)` and returns the reply (or a Promise of it).
    */
   async register(service: object, options: RegisterOptions = {}): Promise<string> {
     const { name } = this.services.addService(service, options);
     const metadata = metadataString(options.metadata);
-    this.serviceMetadata.set(name, metadata);
+    this.registrations.push({ kind: 'service', name, service, metadata });
     await this.plugins.runAll('register', (p) => p.register(name, service, metadata));
     return name;
   }
@@ -203,7 +193,7 @@ export class Server {
   async registerFunction(servicePath: string, fn: ServiceMethod, options: RegisterFunctionOptions = {}): Promise<string> {
     const name = this.services.addFunction(servicePath, fn, options);
     const metadata = metadataString(options.metadata);
-    this.serviceMetadata.set(servicePath, metadata);
+    this.registrations.push({ kind: 'function', servicePath, name, fn, metadata });
     await this.plugins.runAll('registerFunction', (p) => p.registerFunction(servicePath, name, fn, metadata));
     return name;
   }
@@ -214,13 +204,17 @@ export class Server {
   }
 
   /**
-   * Add a plugin. Services registered earlier are announced to its `register` hook, so a
-   * registry plugin created after `listen` (when the port is known) publishes them all.
+   * Add a plugin. A `Startable` plugin is started now when the server listens already (else
+   * when it first listens). Services and functions registered earlier are announced to its
+   * `register` / `registerFunction` hooks as they were registered, so a registry plugin created
+   * after `listen` (when the port is known) publishes them all.
    */
   async use(plugin: ServerPlugin): Promise<void> {
     this.plugins.add(plugin);
-    if (plugin.register) {
-      for (const [name, metadata] of this.serviceMetadata) await plugin.register(name, undefined, metadata);
+    if (this.listening) await this.start(plugin);
+    for (const r of this.registrations) {
+      if (r.kind === 'service') await plugin.register?.(r.name, r.service, r.metadata);
+      else await plugin.registerFunction?.(r.servicePath, r.name, r.fn, r.metadata);
     }
   }
 
@@ -237,12 +231,15 @@ export class Server {
    * the transport's (`tcpTransport({ serverTls })`).
    */
   async listen(network: string, address: string): Promise<Listener> {
-    if (this.state !== 'open') throw new ServerClosedError();
+    if (!this.core.open) throw new ServerClosedError();
     const transport = this.transports.find((t) => t.networks.includes(network));
     if (!transport) {
       throw new ConfigError(`no transport for network "${network}": install and pass the @rpcx/transport-* package that serves it`);
     }
-    const listener = await transport.listen(network, address, (c) => this.accept(c));
+    // Startable plugins start with the server's first listen, before it takes connections.
+    this.listening = true;
+    for (const p of this.plugins.list()) await this.start(p);
+    const listener = await transport.listen(network, address, (c) => this.core.accept(c));
     this.listeners.push(listener);
     return listener;
   }
@@ -254,7 +251,7 @@ export class Server {
 
   /** Connections currently open. */
   activeConnections(): Connection[] {
-    return [...this.connections].map((c) => c.connection);
+    return this.core.activeConnections();
   }
 
   /**
@@ -269,31 +266,7 @@ export class Server {
     metadata: Metadata | undefined,
     payload: Uint8Array | string,
   ): Promise<void> {
-    const m = new Message({
-      oneway: true,
-      seq: ++this.pushSeq,
-      servicePath,
-      serviceMethod,
-      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-    });
-    if (metadata) m.metadata = metadata;
-    for (const p of this.plugins.with('preWriteRequest')) await p.preWriteRequest(connection, m);
-    let error: Error | undefined;
-    try {
-      if (connection.closed) throw new ShutdownError();
-      const owner = this.byConnection.get(connection);
-      const frame = encodeMessage(m, this.core.compressors);
-      if (owner) {
-        await owner.writable();
-        owner.send(frame);
-      } else {
-        connection.write(frame);
-      }
-    } catch (err) {
-      error = err as Error;
-    }
-    for (const p of this.plugins.with('postWriteRequest')) await p.postWriteRequest(connection, m, error);
-    if (error) throw error;
+    return this.core.sendMessage(connection, servicePath, serviceMethod, metadata, payload);
   }
 
   /**
@@ -301,84 +274,41 @@ export class Server {
    * stop reading new requests, let in-flight calls answer, then close everything.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (this.state !== 'open') return;
-    this.state = 'shutting-down';
+    if (!this.core.open) return;
+    this.core.beginShutdown();
     await this.unregisterAll();
     await this.closeListeners();
-    for (const c of this.connections) c.stopReading();
-    if (this.inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, options.timeoutMs ?? 30_000);
-        const onAbort = () => done();
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-        function done() {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }
-        this.drained = done;
-      });
-      this.drained = undefined;
-    }
-    await Promise.all([...this.connections].map((c) => c.connection.close()));
+    this.core.stopReading();
+    await this.core.dispatcher.whenIdle(options.timeoutMs ?? 30_000, options.signal);
+    await this.core.closeConnections(true);
     await this.stopPlugins();
-    this.state = 'closed';
   }
 
   /** Close at once (Go `Close`): listeners and connections, without waiting for calls. */
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    await this.closeListeners();
-    for (const c of this.connections) c.connection.destroy();
+    if (this.core.closed) return;
+    await Promise.all([this.core.closeConnections(false), this.closeListeners()]);
     await this.stopPlugins();
   }
 
-  private accept(connection: Connection): void {
-    if (this.state !== 'open') {
-      connection.destroy();
-      return;
-    }
-    const max = this.core.limits.maxConnections;
-    if (max > 0 && this.connections.size >= max) {
-      const error = new TooManyConnectionsError(max);
-      this.logger.warn(`rpcx: refusing ${connection.remoteAddress}: ${error.message}`);
-      connection.destroy(error);
-      return;
-    }
-    const hooks = this.plugins.with('connAccept');
-    if (hooks.length === 0) {
-      this.track(new ServerConnection(this.core, connection));
-      return;
-    }
-    void (async () => {
-      let conn = connection;
-      for (const p of hooks) {
-        const r = await p.connAccept(conn);
-        if (r === false) {
-          conn.destroy();
-          return;
-        }
-        if (r && typeof r === 'object') conn = r;
-      }
-      this.track(new ServerConnection(this.core, conn));
-    })().catch((err) => {
-      this.logger.warn(`rpcx: connAccept plugin: ${(err as Error).message}`);
-      connection.destroy();
-    });
+  /** Start a `Startable` plugin once. */
+  private async start(plugin: ServerPlugin): Promise<void> {
+    if (!isStartable(plugin) || this.started.has(plugin)) return;
+    await plugin.start();
+    this.started.add(plugin);
   }
 
-  private track(conn: ServerConnection): void {
-    this.connections.add(conn);
-    this.byConnection.set(conn.connection, conn);
+  /** Each registered service path, once. */
+  private registeredNames(): Set<string> {
+    return new Set(this.registrations.map((r) => (r.kind === 'service' ? r.name : r.servicePath)));
   }
 
   private async unregisterAll(): Promise<void> {
-    for (const name of this.serviceMetadata.keys()) {
+    for (const name of this.registeredNames()) {
       try {
         await this.plugins.runAll('unregister', (p) => p.unregister(name));
       } catch (err) {
-        this.logger.warn(`rpcx: unregister ${name}: ${(err as Error).message}`);
+        this.logger.warn(`rpcx: unregister ${name}: ${asError(err).message}`);
       }
     }
   }
@@ -388,14 +318,16 @@ export class Server {
     await Promise.all(ls.map((l) => l.close()));
   }
 
+  /** Stop every `Startable` plugin (the server was given them to run), started here or not. */
   private async stopPlugins(): Promise<void> {
     for (const p of this.plugins.list()) {
       if (!isStartable(p)) continue;
       try {
         await p.stop();
       } catch (err) {
-        this.logger.warn(`rpcx: stopping plugin ${p.name ?? ''}: ${(err as Error).message}`);
+        this.logger.warn(`rpcx: stopping plugin ${p.name ?? ''}: ${asError(err).message}`);
       }
     }
+    this.started.clear();
   }
 }

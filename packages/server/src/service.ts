@@ -102,10 +102,6 @@ export class ServiceTable {
     return table.get(serviceMethod) ?? GoErrorText.methodNotFound(serviceMethod);
   }
 
-  remove(servicePath: string): boolean {
-    return this.services.delete(servicePath);
-  }
-
   names(): string[] {
     return [...this.services.keys()];
   }

@@ -1,22 +1,20 @@
 // Server-wide limits and what error replies may echo, over real TCP: maxConnections,
-// maxBufferedBytes across connections (rpcx frames and HTTP bodies), the pre-auth frame limit
+// maxBufferedBytes across connections (HTTP bodies: packages/server-http), the pre-auth frame limit
 // (its typed error, and frames pipelined behind the first call), and an unknown-service reply
 // that does not double its request.
-import { connect, type Socket } from 'node:net';
 import { MAX_ECHOED_NAME_LENGTH, MetaKey, type ProtocolError } from '@rpcx/core';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { FrameDecoder, type Message } from '@rpcx/protocol';
 import { Server, type ServerOptions } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { XClient, peer2peer } from '@rpcx/xclient';
-import { frame, sleep, waitUntil } from './hostile.js';
+import { destroyRawClients, frame, rawClient, sleep, waitUntil } from './hostile.js';
 
 const codec = msgpackCodec();
 
-const sockets: Socket[] = [];
 let server: Server | undefined;
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
+  destroyRawClients();
   await server?.close();
   server = undefined;
 });
@@ -36,26 +34,15 @@ async function serve(options: ServerOptions = {}) {
   return { server, address, port: Number(address.split(':')[1]), warnings, codes };
 }
 
-function raw(port: number) {
-  const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
-  socket.on('error', () => {});
-  const chunks: Buffer[] = [];
-  socket.on('data', (d: Buffer) => chunks.push(d));
-  let closed = false;
-  socket.on('close', () => (closed = true));
-  return { socket, data: () => Buffer.concat(chunks), closed: () => closed };
-}
-
 const mul = (seq = 1, metadata: Record<string, string> = {}) =>
   frame({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq, metadata, payload: codec.encode({ A: 6, B: 7 }) });
 
 test('maxConnections: the connection over the limit is closed at once, the others are served', async () => {
   const { port, address, warnings } = await serve({ maxConnections: 2 });
-  const a = raw(port);
-  const b = raw(port);
+  const a = rawClient(port);
+  const b = rawClient(port);
   expect(await waitUntil(() => server!.activeConnections().length === 2, 3000)).toBe(true);
-  const c = raw(port);
+  const c = rawClient(port);
   expect(await waitUntil(c.closed, 3000)).toBe(true);
   expect(warnings.join('\n')).toContain('too many connections: the server allows 2');
   a.socket.write(mul());
@@ -75,11 +62,11 @@ test('maxBufferedBytes: the partial frame that would pass the cap closes its con
     const f = frame({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq: 1, payload: Buffer.alloc(2 << 20, fill) });
     return f.subarray(0, 700 * 1024);
   };
-  const a = raw(port);
+  const a = rawClient(port);
   a.socket.write(partial(1));
   expect(await waitUntil(() => server!.activeConnections().length === 1, 3000)).toBe(true);
   await sleep(100);
-  const b = raw(port);
+  const b = rawClient(port);
   b.socket.write(partial(2));
   expect(await waitUntil(b.closed, 3000)).toBe(true);
   expect(a.closed()).toBe(false);
@@ -87,24 +74,10 @@ test('maxBufferedBytes: the partial frame that would pass the cap closes its con
   // With a's bytes released, a new connection fits again.
   a.socket.destroy();
   await waitUntil(() => server!.activeConnections().length === 0, 3000);
-  const c = raw(port);
+  const c = rawClient(port);
   c.socket.write(partial(3));
   await sleep(200);
   expect(c.closed()).toBe(false);
-});
-
-test('maxBufferedBytes counts HTTP bodies being received too', async () => {
-  const { port, warnings } = await serve({ maxBufferedBytes: 1 << 20 });
-  const head = (n: number) =>
-    `POST /Arith HTTP/1.1\r\nHost: x\r\nX-RPCX-ServiceMethod: Mul\r\nX-RPCX-SerializeType: 3\r\nContent-Length: ${n}\r\n\r\n`;
-  const a = raw(port);
-  a.socket.write(Buffer.concat([Buffer.from(head(2 << 20)), Buffer.alloc(700 * 1024)]));
-  await sleep(200);
-  const b = raw(port);
-  b.socket.write(Buffer.concat([Buffer.from(head(2 << 20)), Buffer.alloc(700 * 1024)]));
-  expect(await waitUntil(b.closed, 3000)).toBe(true);
-  expect(a.closed()).toBe(false);
-  expect(warnings.join('\n')).toContain('server buffer full');
 });
 
 test('with auth, a frame over maxPreAuthLength before the first call passed is UnauthenticatedMessageTooLongError', async () => {
@@ -115,12 +88,12 @@ test('with auth, a frame over maxPreAuthLength before the first call passed is U
     },
   });
   const big = frame({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq: 1, metadata: { [MetaKey.Auth]: 'ok' }, payload: Buffer.alloc(100 * 1024) });
-  const a = raw(port);
+  const a = rawClient(port);
   a.socket.write(big.subarray(0, 16));
   expect(await waitUntil(a.closed, 3000)).toBe(true);
   expect(codes).toEqual(['RPCX_ERR_UNAUTHENTICATED_MESSAGE_TOO_LONG']);
   // After a first call has passed, the same frame is an ordinary (if useless) call.
-  const b = raw(port);
+  const b = rawClient(port);
   b.socket.write(Buffer.concat([mul(1, { [MetaKey.Auth]: 'ok' }), big]));
   expect(await waitUntil(() => replies(b.data()).length === 2, 3000)).toBe(true);
   expect(b.closed()).toBe(false);
@@ -135,7 +108,7 @@ test('frames pipelined behind the first call wait for its auth, then go on at fu
     },
   });
   const big = frame({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq: 2, metadata: { [MetaKey.Auth]: 'ok' }, payload: Buffer.alloc(200 * 1024) });
-  const a = raw(port);
+  const a = rawClient(port);
   // One write: the big frame's prefix arrives before the first call is authorised.
   a.socket.write(Buffer.concat([mul(1, { [MetaKey.Auth]: 'ok' }), big, mul(3, { [MetaKey.Auth]: 'ok' })]));
   expect(await waitUntil(() => replies(a.data()).length === 3, 3000)).toBe(true);
@@ -146,7 +119,7 @@ test('an unknown 256 KiB service path: the error text is cut, the reply not larg
   const { port } = await serve();
   const path = 'x'.repeat(256 * 1024);
   const request = frame({ servicePath: path, serviceMethod: 'Mul', serializeType: 3, seq: 7, payload: codec.encode({}) });
-  const a = raw(port);
+  const a = rawClient(port);
   a.socket.write(request);
   expect(await waitUntil(() => replies(a.data()).length === 1, 3000)).toBe(true);
   const [reply] = replies(a.data());

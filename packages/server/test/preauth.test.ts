@@ -15,8 +15,15 @@ afterEach(stopAllTargets);
 const TIMEOUT = 60_000;
 const TOKEN = 'secret';
 const codec = msgpackCodec();
-/** The slowest call the probe may see (it saw 15-80 ms here; a blocked event loop shows 400+). */
+/**
+ * Bounds on what the probe sees: it saw 15-80 ms here on a quiet machine, while a blocked
+ * event loop (the same floods without these limits) holds most calls made during the attack
+ * at 400 ms to seconds. On a loaded machine a few calls are delayed at random (one at 976 ms
+ * was seen with the machine running other jobs), so the 90th percentile carries the tight
+ * bound and the slowest call only a loose one.
+ */
 const LATENCY_BOUND_MS = 400;
+const SLOWEST_BOUND_MS = 2000;
 const ATTACK_MS = 3000;
 
 /** A frame for Arith.Mul whose metadata is `pairs` copies of the key "k" with an empty value. */
@@ -80,7 +87,8 @@ async function flood(port: number, address: string, payload: Buffer, attackers =
 function expectServed(p: ProbeResult): void {
   expect(p.failures).toBe(0);
   expect(p.calls).toBeGreaterThan(10);
-  expect(p.maxMs).toBeLessThan(LATENCY_BOUND_MS);
+  expect(p.p90Ms).toBeLessThan(LATENCY_BOUND_MS);
+  expect(p.maxMs).toBeLessThan(SLOWEST_BOUND_MS);
 }
 
 test('64 MiB frames of 7.4 M metadata keys without a token are refused from their prefix', async () => {

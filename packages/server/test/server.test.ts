@@ -7,19 +7,13 @@ import {
   type Codec,
   type RequestContext,
   type ServerPlugin,
+  type Startable,
 } from '@rpcx/core';
 import { Message, encodeMessage } from '@rpcx/protocol';
 import { Server } from '@rpcx/server';
 import { memoryTransport } from '@rpcx/transport-memory';
 import { XClient, peer2peer, type XClientOptions } from '@rpcx/xclient';
-
-// A minimal JSON codec keeps this file independent of the codec packages.
-const json: Codec = {
-  serializeType: 1,
-  name: 'json',
-  encode: (v) => Buffer.from(JSON.stringify(v ?? null)),
-  decode: (b) => JSON.parse(Buffer.from(b).toString() || 'null'),
-};
+import { json } from './json.js';
 
 interface Args {
   A: number;
@@ -315,12 +309,121 @@ describe('plugins', () => {
     await t.stop();
   });
 
+  test('preCall and postCall that return nothing leave the args and the reply as they were', async () => {
+    const seen: unknown[] = [];
+    const t = await setup({
+      plugins: [
+        {
+          // A forgotten `return`: Go's hooks always return the value, here undefined keeps it.
+          preCall: (_c, _s, _m, args) => void seen.push(args),
+          postCall: (_c, _s, _m, _a, reply) => void seen.push(reply),
+        },
+        { preCall: async () => undefined, postCall: async () => undefined },
+      ],
+    });
+    expect(await t.client.call('Mul', { A: 2, B: 3 })).toEqual({ C: 6 });
+    expect(seen).toEqual([{ A: 2, B: 3 }, { C: 6 }]);
+    await t.stop();
+  });
+
   test('register hooks see every service, including ones registered before use()', async () => {
     const t = await setup();
     const seen: string[] = [];
     await t.server.use({ register: (name, _svc, meta) => void seen.push(`${name}?${meta}`) });
     await t.server.register({ Ping: () => 'pong' }, { name: 'Pinger', metadata: { weight: '5', group: 'a b' } });
     expect(seen).toEqual(['Arith?', 'Pinger?group=a+b&weight=5']);
+    await t.stop();
+  });
+
+  test('use() announces earlier services with their object and functions through registerFunction', async () => {
+    const t = await setup();
+    const echo = (a: unknown) => a;
+    await t.server.registerFunction('Tools', echo, { name: 'Echo', metadata: 'group=t' });
+    const seen: unknown[][] = [];
+    await t.server.use({
+      register: (name, service, meta) => void seen.push(['register', name, service, meta]),
+      registerFunction: (servicePath, name, fn, meta) => void seen.push(['registerFunction', servicePath, name, fn, meta]),
+    });
+    expect(seen).toEqual([
+      ['register', 'Arith', t.arith, ''],
+      ['registerFunction', 'Tools', 'Echo', echo, 'group=t'],
+    ]);
+    await t.stop();
+  });
+
+  test('Startable plugins are started when the server listens (or when added later) and stopped on shutdown', async () => {
+    const log: string[] = [];
+    const startable = (name: string) => ({
+      name,
+      start: async () => void log.push(`start ${name}`),
+      stop: async () => void log.push(`stop ${name}`),
+    });
+    const transport = memoryTransport();
+    const server = new Server({ transports: [transport], plugins: [startable('early')] });
+    expect(log).toEqual([]);
+    await server.listen('memu', `startable-${++n}`);
+    await server.listen('memu', `startable-${++n}`);
+    expect(log).toEqual(['start early']);
+    await server.use(startable('late'));
+    expect(log).toEqual(['start early', 'start late']);
+    await server.shutdown();
+    expect(log).toEqual(['start early', 'start late', 'stop early', 'stop late']);
+  });
+
+  test('a Startable plugin that fails to start fails listen, and nothing listens', async () => {
+    const transport = memoryTransport();
+    const failing: ServerPlugin & Startable = { start: () => Promise.reject(new Error('registry down')), stop: () => undefined };
+    const server = new Server({ transports: [transport], plugins: [failing] });
+    const address = `startable-${++n}`;
+    await expect(server.listen('memu', address)).rejects.toThrow('registry down');
+    expect(server.addresses()).toEqual([]);
+    await expect(transport.dial('memu', address, {})).rejects.toThrow();
+    await server.close();
+  });
+});
+
+describe('options', () => {
+  test('errorText rewrites __rpcx_error__ of rpcx error responses (Go ServerErrorFunc)', async () => {
+    const t = await setup({ errorText: (res, err) => `[${res.servicePath}.${res.serviceMethod}] ${err.message}` });
+    await expect(t.client.call('Error', { A: 4, B: 0 })).rejects.toThrow('[Arith.Error] boom 4');
+    await expect(t.client.call('Nope', {})).rejects.toThrow("[Arith.Nope] rpcx: can't find method Nope");
+    expect(await t.client.call('Mul', { A: 2, B: 2 })).toEqual({ C: 4 });
+    await t.stop();
+  });
+
+  test('a codec of your own at serialize type 5 (the seed registers gob there), on both sides', async () => {
+    // JSON, then base64: bytes no built-in codec makes. The Go client with the same codec:
+    // interop/test/go-client.test.ts.
+    const seen: string[] = [];
+    const base64Json: Codec = {
+      serializeType: 5,
+      name: 'base64-json',
+      encode: (v) => Buffer.from(Buffer.from(JSON.stringify(v ?? null)).toString('base64'), 'latin1'),
+      decode: (b) => {
+        seen.push(Buffer.from(b).toString('latin1'));
+        return JSON.parse(Buffer.from(Buffer.from(b).toString('latin1'), 'base64').toString('utf8'));
+      },
+    };
+    const t = await setup({ codecs: [json, base64Json] }, { codecs: [base64Json], serializeType: 5 });
+    expect(await t.client.call('Mul', { A: 6, B: 7 })).toEqual({ C: 42 });
+    // The request went as base64 (decoded by the server); the reply came back as base64 (decoded here).
+    expect(seen).toEqual([Buffer.from('{"A":6,"B":7}').toString('base64'), Buffer.from('{"C":42}').toString('base64')]);
+    await t.stop();
+  });
+
+  test('register({ methods }) serves only the methods listed (Go RegisterWithMethods)', async () => {
+    const t = await setup();
+    await t.server.register(new Arith(), { name: 'Some', methods: ['Add'] });
+    expect(t.server.listServices().Some).toEqual(['Add']);
+    const some = new XClient({ servicePath: 'Some', discovery: peer2peer(`memu@${t.address}`), transports: [t.transport], codecs: [json], serializeType: 1 });
+    try {
+      expect(await some.call('Add', { A: 2, B: 2 })).toEqual({ C: 4 });
+      await expect(some.call('Mul', { A: 2, B: 2 })).rejects.toThrow("rpcx: can't find method Mul");
+    } finally {
+      await some.close();
+    }
+    await expect(t.server.register(new Arith(), { name: 'Bad', methods: ['Mul', 'Div'] })).rejects.toThrow('rpcx.Register: method "Div" not found on Bad');
+    await expect(t.server.register(new Arith(), { name: 'Empty', methods: [] })).rejects.toThrow('empty methods whitelist');
     await t.stop();
   });
 });

@@ -1,16 +1,17 @@
 import {
-  AbortError,
   CodecError,
   COMPRESS_THRESHOLD,
   MessageStatus,
   MetaKey,
   ServiceError,
   ShutdownError,
-  TimeoutError,
   CallTimeoutError,
+  ConnectionError,
   ConnectionLostError,
   HeartbeatError,
+  RpcxError,
   UnsupportedCodecError,
+  type ClientCallResult,
   type ClientPlugin,
   type Connection,
   type Logger,
@@ -26,6 +27,7 @@ import {
   type CodecRegistry,
   type CompressorRegistry,
 } from '@rpcx/protocol';
+import { abortError } from './abort.js';
 import { Emitter, events } from './emitter.js';
 
 /** Per-call settings. Every field is optional; client options give the defaults. */
@@ -60,6 +62,11 @@ export interface RpcClientConfig {
   /** Send a heartbeat this often (0 = never) and close the connection if one is not answered in `heartbeatTimeoutMs`. */
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /**
+   * Close the connection once nothing was sent or received for this long and no call is
+   * waiting (Go `IdleTimeout`); 0 = never.
+   */
+  idleTimeoutMs?: number;
   maxMessageLength?: number;
   maxDecompressedLength?: number;
   plugins: readonly ClientPlugin[];
@@ -71,6 +78,8 @@ interface Pending {
   reject(error: Error): void;
   codecSchema: unknown;
   responseMetadata: Metadata | undefined;
+  /** Resolve with `{ reply, metadata }` instead of the reply alone. */
+  withMetadata: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -102,6 +111,9 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** `performance.now()` of the last frame sent or bytes received, kept only with an idle timeout. */
+  private lastActivity = 0;
   private closing = false;
   private closeError: Error | undefined;
   private _closed = false;
@@ -120,6 +132,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     });
     connection.setHandler({ onData: (c) => this.onData(c), onClose: (e) => this.onClose(e) });
     if (config.heartbeatIntervalMs > 0) this.startHeartbeat();
+    if (config.idleTimeoutMs) this.armIdleTimer(config.idleTimeoutMs);
   }
 
   /** True once the connection is closed or closing; the xclient then drops and re-dials. */
@@ -134,12 +147,20 @@ export class RpcClient extends Emitter<RpcClientEvents> {
 
   /** Call `servicePath.serviceMethod` and resolve with the decoded reply. */
   call<R = unknown>(servicePath: string, serviceMethod: string, args: unknown, options: CallOptions = {}): Promise<R> {
-    return this.send(servicePath, serviceMethod, args, options, false) as Promise<R>;
+    return this.send(servicePath, serviceMethod, args, options, false, false) as Promise<R>;
+  }
+
+  /**
+   * Like `call`, but resolves with the reply and the reply's metadata (with `__ServerAddress`).
+   * A `ServiceError` carries the error reply's metadata too.
+   */
+  request(servicePath: string, serviceMethod: string, args: unknown, options: CallOptions = {}): Promise<ClientCallResult> {
+    return this.send(servicePath, serviceMethod, args, options, false, true) as Promise<ClientCallResult>;
   }
 
   /** Send without waiting for any reply (Go `Oneshot`); resolves once the frame is queued. */
   async oneway(servicePath: string, serviceMethod: string, args: unknown, options: CallOptions = {}): Promise<void> {
-    await this.send(servicePath, serviceMethod, args, options, true);
+    await this.send(servicePath, serviceMethod, args, options, true, false);
   }
 
   /**
@@ -151,11 +172,15 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     const seq = this.nextSeq();
     message.seq = seq;
     if (message.oneway) {
-      this.connection.write(encodeMessage(message, this.config.compressors));
+      try {
+        this.write(message);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       return Promise.resolve(message);
     }
     return new Promise<Message>((resolve, reject) => {
-      this.track(seq, resolve as (v: unknown) => void, reject, RAW_REPLY, undefined, options);
+      this.track(seq, resolve as (v: unknown) => void, reject, RAW_REPLY, undefined, false, options);
       this.writeOrFail(seq, message);
     });
   }
@@ -178,7 +203,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   async close(): Promise<void> {
     if (this._closed) return;
     this.closing = true;
-    this.stopHeartbeat();
+    this.stopTimers();
     await this.connection.close();
   }
 
@@ -189,7 +214,14 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     return s;
   }
 
-  private send(servicePath: string, serviceMethod: string, args: unknown, options: CallOptions, oneway: boolean): Promise<unknown> {
+  private send(
+    servicePath: string,
+    serviceMethod: string,
+    args: unknown,
+    options: CallOptions,
+    oneway: boolean,
+    withMetadata: boolean,
+  ): Promise<unknown> {
     if (this.closed) return Promise.reject(this.closeError ? new ShutdownError({ cause: this.closeError }) : new ShutdownError());
     const serializeType = options.serializeType ?? this.config.serializeType;
     const codec = this.config.codecs.get(serializeType);
@@ -208,31 +240,24 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     try {
       m.payload = codec.encode(args, options.schema?.args);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof RpcxError ? err : new CodecError(`${codec.name}: ${(err as Error).message}`, { cause: err }));
     }
     const compressType = options.compressType ?? this.config.compressType;
     if (compressType !== 0 && m.payload.length > COMPRESS_THRESHOLD) m.compressType = compressType;
 
     const seq = this.nextSeq();
     m.seq = seq;
-    for (const p of this.config.plugins) {
-      if (!p.beforeEncode) continue;
-      try {
-        p.beforeEncode(m);
-      } catch (err) {
-        this.config.logger.warn(`rpcx: beforeEncode plugin: ${(err as Error).message}`);
-      }
-    }
+    this.runFrameHooks('beforeEncode', m);
     if (oneway) {
       try {
-        this.connection.write(encodeMessage(m, this.config.compressors));
+        this.write(m);
       } catch (err) {
         return Promise.reject(err);
       }
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      this.track(seq, resolve, reject, options.schema?.reply, options.responseMetadata, { ...options, timeoutMs });
+      this.track(seq, resolve, reject, options.schema?.reply, options.responseMetadata, withMetadata, { signal: options.signal, timeoutMs });
       this.writeOrFail(seq, m);
     });
   }
@@ -243,9 +268,10 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     reject: (e: Error) => void,
     codecSchema: unknown,
     responseMetadata: Metadata | undefined,
+    withMetadata: boolean,
     options: Pick<CallOptions, 'signal' | 'timeoutMs'>,
   ): void {
-    const p: Pending = { resolve, reject, codecSchema, responseMetadata, timer: undefined, signal: undefined, onAbort: undefined };
+    const p: Pending = { resolve, reject, codecSchema, responseMetadata, withMetadata, timer: undefined, signal: undefined, onAbort: undefined };
     const signal = options.signal;
     if (signal) {
       if (signal.aborted) return reject(abortError(signal));
@@ -261,10 +287,21 @@ export class RpcClient extends Emitter<RpcClientEvents> {
 
   private writeOrFail(seq: number, m: Message): void {
     try {
-      this.connection.write(encodeMessage(m, this.config.compressors));
+      this.write(m);
     } catch (err) {
       this.settle(seq)?.reject(err as Error);
     }
+  }
+
+  /** Encode and queue one frame; a transport's own write error becomes a `ConnectionError`. */
+  private write(m: Message): void {
+    const frame = encodeMessage(m, this.config.compressors);
+    try {
+      this.connection.write(frame);
+    } catch (err) {
+      throw err instanceof RpcxError ? err : new ConnectionError(`write to ${this.serverKey}: ${(err as Error).message}`, { cause: err });
+    }
+    if (this.idleTimer) this.lastActivity = performance.now();
   }
 
   /** Remove a pending call and release its timer and abort listener. */
@@ -278,6 +315,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   }
 
   private onData(chunk: Uint8Array): void {
+    if (this.idleTimer) this.lastActivity = performance.now();
     try {
       this.decoder.push(chunk, (m) => this.onMessage(m));
     } catch (err) {
@@ -287,14 +325,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   }
 
   private onMessage(m: Message): void {
-    for (const p of this.config.plugins) {
-      if (!p.afterDecode) continue;
-      try {
-        p.afterDecode(m);
-      } catch (err) {
-        this.config.logger.warn(`rpcx: afterDecode plugin: ${(err as Error).message}`);
-      }
-    }
+    this.runFrameHooks('afterDecode', m);
     if (isServerPush(m)) {
       this.emit('message', {
         servicePath: m.servicePath,
@@ -315,6 +346,8 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       for (const k in m.metadata) p.responseMetadata[k] = m.metadata[k];
       p.responseMetadata[MetaKey.ServerAddress] = this.serverKey;
     }
+    // The frame was decoded for this reply alone, so its metadata map is handed on as is.
+    if (p.withMetadata) m.metadata[MetaKey.ServerAddress] = this.serverKey;
     const codec = this.config.codecs.get(m.serializeType);
     if (m.status === MessageStatus.Error) {
       let reply: unknown;
@@ -326,12 +359,14 @@ export class RpcClient extends Emitter<RpcClientEvents> {
         }
       }
       const text = m.metadata[MetaKey.ServiceError] ?? 'unknown service error';
-      return p.reject(new ServiceError(text, reply === undefined ? undefined : { reply }));
+      const metadata = p.withMetadata ? m.metadata : { ...m.metadata, [MetaKey.ServerAddress]: this.serverKey };
+      return p.reject(new ServiceError(text, reply === undefined ? { metadata } : { reply, metadata }));
     }
     if (m.heartbeat) return p.resolve(m.payload);
     if (!codec) return p.reject(new ServiceError(`unsupported codec ${m.serializeType}`));
     try {
-      p.resolve(codec.decode(m.payload, p.codecSchema));
+      const reply = codec.decode(m.payload, p.codecSchema);
+      p.resolve(p.withMetadata ? { reply, metadata: m.metadata } : reply);
     } catch (err) {
       // Go turns a reply decode failure into a ServiceError, which is never retried. Our codecs
       // throw a CodecError (over a limit, or malformed), which the xclient does not retry
@@ -340,12 +375,24 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     }
   }
 
+  /** Plugins' frame hooks; as in Go, their errors are logged only. */
+  private runFrameHooks(hook: 'beforeEncode' | 'afterDecode', m: Message): void {
+    for (const p of this.config.plugins) {
+      if (!p[hook]) continue;
+      try {
+        p[hook](m);
+      } catch (err) {
+        this.config.logger.warn(`rpcx: ${hook} plugin: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private startHeartbeat(): void {
     const { heartbeatIntervalMs: every, heartbeatTimeoutMs: within } = this.config;
     this.heartbeatTimer = setInterval(() => {
       if (this.closed) return this.stopHeartbeat();
       const seq = this.nextSeq();
-      const beat = new Promise((resolve, reject) => this.track(seq, resolve, reject, undefined, undefined, { timeoutMs: within }));
+      const beat = new Promise((resolve, reject) => this.track(seq, resolve, reject, undefined, undefined, false, { timeoutMs: within }));
       this.writeOrFail(seq, heartbeatRequest(seq));
       beat.catch((err: Error) => {
         // Go closes the client when a heartbeat fails or times out.
@@ -362,10 +409,38 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     this.heartbeatTimer = undefined;
   }
 
+  /**
+   * One timer per connection, re-armed for what is left of the idle time rather than reset on
+   * every frame. A connection with calls waiting is never idle (unlike Go, whose read deadline
+   * also fails a call whose reply takes longer than the idle timeout).
+   */
+  private armIdleTimer(idleMs: number): void {
+    this.lastActivity = performance.now();
+    const check = (): void => {
+      if (this.closed) return;
+      const quiet = performance.now() - this.lastActivity;
+      if (this.pending.size === 0 && quiet >= idleMs) {
+        this.config.logger.debug(`rpcx: closing the connection to ${this.serverKey}: idle for ${idleMs} ms`);
+        void this.close();
+        return;
+      }
+      this.idleTimer = setTimeout(check, this.pending.size > 0 ? idleMs : idleMs - quiet);
+      (this.idleTimer as { unref?: () => void }).unref?.();
+    };
+    this.idleTimer = setTimeout(check, idleMs);
+    (this.idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  private stopTimers(): void {
+    this.stopHeartbeat();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
   private onClose(error?: Error): void {
     this._closed = true;
     this.closeError = error;
-    this.stopHeartbeat();
+    this.stopTimers();
     const reason = this.closing
       ? new ShutdownError({ cause: error })
       : new ConnectionLostError(`connection to ${this.serverKey} lost${error ? `: ${error.message}` : ''}`, { cause: error });
@@ -377,11 +452,3 @@ export class RpcClient extends Emitter<RpcClientEvents> {
 
 /** Marks a pending `sendRaw` call: resolve with the frame instead of decoding. */
 const RAW_REPLY = Symbol('raw reply');
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason;
-  if (reason instanceof TimeoutError) return reason;
-  if (reason instanceof DOMException && reason.name === 'TimeoutError') return new CallTimeoutError('call timeout', { cause: reason });
-  return new AbortError({ cause: reason });
-}
-

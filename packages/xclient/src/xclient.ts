@@ -1,24 +1,21 @@
 import {
   AbortError,
-  BreakerOpenError,
   ClientClosedError,
   CodecError,
   ConfigError,
-  ConnectionError,
   FailMode,
   MetaKey,
-  MultiError,
-  NoServerError,
   SerializeType,
   ServiceError,
-  parseServerKey,
+  isStartable,
   silentLogger,
-  CallTimeoutError,
   type Breaker,
-  type ClientCallInfo,
+  type ClientAttempt,
+  type ClientCall,
+  type ClientCallKind,
+  type ClientCallResult,
   type ClientPlugin,
   type Codec,
-  type Connection,
   type Logger,
   type SelectFunction,
   type Selector,
@@ -26,16 +23,26 @@ import {
   type ServiceEntry,
   type Transport,
 } from '@rpcx/core';
-import { CodecRegistry, CompressorRegistry, type Compressor, type Message } from '@rpcx/protocol';
-import { filterServers, selectorFor } from '@rpcx/selector';
-import { RpcClient, type CallOptions, type RpcClientConfig, type ServerMessage } from './rpc-client.js';
+import { CodecRegistry, CompressorRegistry, Message, type Compressor } from '@rpcx/protocol';
+import { randomSelector } from '@rpcx/selector';
+import { ConnectionPool } from './connection-pool.js';
 import { Emitter, events } from './emitter.js';
+import { failModeStrategy, type AttemptRunner, type FailModeStrategy } from './fail-modes.js';
+import { fanOut, type FanOutRunner, type Receipt } from './fan-out.js';
+import { buildChains, pluginCallHooks, type InterceptorList } from './interceptors.js';
+import { RpcClient, type CallOptions, type RpcClientConfig, type ServerMessage } from './rpc-client.js';
+import { ServerSelection } from './selection.js';
 
 export interface XClientOptions {
   /** The service every call of this client goes to (Go: one XClient per servicePath). */
   servicePath: string;
-  /** Where the servers are: `peer2peer(...)`, `multipleServers(...)` or a registry package. */
+  /**
+   * Where the servers are: `peer2peer(...)`, `multipleServers(...)` or a registry package.
+   * The client watches it but does not close it unless `ownDiscovery` is set.
+   */
   discovery: ServiceDiscovery;
+  /** `close()` closes the discovery too. @default false (you gave it; you close it) */
+  ownDiscovery?: boolean;
   /** Transports to dial with, chosen by the network of each server key. */
   transports: Transport[];
   /**
@@ -44,18 +51,42 @@ export interface XClientOptions {
    */
   codecs?: Codec[];
   compressors?: Record<number, Compressor>;
-  /** @default FailMode.Failfast */
+  /** A Go `FailMode` number; any other number is a ConfigError. @default FailMode.Failfast */
   failMode?: FailMode;
-  /** A Go `SelectMode` number, or your own `Selector`. @default random */
-  selector?: Selector | number;
+  /**
+   * Makes the selector (from `@rpcx/selector`, or your own object). The client calls it once
+   * and owns the result: a `Startable` selector is started and stopped with the client. For a
+   * Go `SelectMode` number: `() => selectorFor(mode, options)`. @default random
+   */
+  selector?: () => Selector;
+  /** Interceptors around every call and every attempt (see README); the first is outermost. */
+  interceptors?: InterceptorList;
   /** Attempts after the first for Failover / Failtry. @default 3 */
   retries?: number;
   /** Pause between attempts. @default 0 */
   retryIntervalMs?: number;
   /** Failbackup: send a second request if the first has not answered in this long. @default 10 */
   backupLatencyMs?: number;
-  /** @default 1000 */
+  /**
+   * Time limit of each dial. @default the transport's own connect timeout (1000 in every
+   * `@rpcx/transport-*`, as Go's `ConnectTimeout`)
+   */
   connectTimeoutMs?: number;
+  /**
+   * Close a connection once nothing was sent or received on it for this long and no call
+   * waits on it (Go `IdleTimeout`); the next call dials again. 0 = never. @default 0
+   */
+  idleTimeoutMs?: number;
+  /**
+   * After a failed dial, pass that server over in selection for this long while others are
+   * available (Go declares `TimeToDisallow`, 1 min, but never applies it). 0 = never. @default 0
+   */
+  timeToDisallowMs?: number;
+  /**
+   * Time limit of a whole `broadcast` / `fork` / `inform` (Go's fixed one-minute guard);
+   * 0 = none. @default 60000
+   */
+  fanOutTimeoutMs?: number;
   /** Default per-call timeout, 0 = none. @default 0 */
   timeoutMs?: number;
   /** @default SerializeType.MsgPack (Go's default) */
@@ -68,7 +99,7 @@ export interface XClientOptions {
   group?: string;
   /** Send heartbeats and close a connection whose heartbeat is not answered. */
   heartbeat?: { intervalMs: number; timeoutMs?: number };
-  /** A circuit breaker per server (Go `GenBreaker`). */
+  /** Makes a circuit breaker per server (Go `GenBreaker`). */
   breaker?: () => Breaker;
   /** Feed call failures (not only dial failures, as Go does) to the breaker. @default false */
   breakerCountsCallErrors?: boolean;
@@ -86,18 +117,21 @@ export interface XClientOptions {
   logger?: Logger;
 }
 
-/** One server's outcome in `inform()`. */
-export interface Receipt<R = unknown> {
-  /** The server's address, without `network@` (as Go). */
-  address: string;
-  reply?: R;
-  error?: Error;
-}
-
 /** A typed view of a service: `client.typed<Arith>().Mul({A: 1, B: 2})`. */
 export type ServiceClient<S> = {
   [K in keyof S]: S[K] extends (args: infer A, ...rest: any[]) => infer R ? (args: A, options?: CallOptions) => Promise<Awaited<R>> : never;
 };
+
+const replyOf = (result: ClientCallResult): unknown => result.reply;
+
+/** `start()`'s promise, with a synchronous throw turned into a rejection. */
+function settle<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
 
 export interface XClientEvents {
   /** A server pushed a message on one of this client's connections. */
@@ -110,40 +144,39 @@ export interface XClientEvents {
  * The service-governance client (Go `XClient`): finds servers through discovery, picks one
  * per call with a selector, keeps one connection per server, and handles failures according
  * to the fail mode.
+ *
+ * It is a facade over four parts: the server list and selection (`ServerSelection`), the
+ * connections (`ConnectionPool`), the fail modes (`failModeStrategy`) and fan-out
+ * (`fanOut`); interceptors wrap the calls and attempts that pass between them.
  */
 export class XClient extends Emitter<XClientEvents> {
   readonly servicePath: string;
   private readonly options: XClientOptions;
   private readonly config: RpcClientConfig;
   private readonly selector: Selector;
-  private readonly select: SelectFunction;
-  private readonly failMode: FailMode;
-  private readonly clients = new Map<string, RpcClient>();
-  private readonly dialing = new Map<string, Promise<RpcClient>>();
-  private readonly breakers = new Map<string, Breaker>();
-  private servers = new Map<string, string>();
+  private readonly selection: ServerSelection;
+  private readonly pool: ConnectionPool;
+  private readonly strategy: FailModeStrategy;
+  private readonly handleCall: (call: ClientCall) => Promise<ClientCallResult>;
+  private readonly handleAttempt: (attempt: ClientAttempt) => Promise<ClientCallResult>;
+  private readonly callHooks: ReturnType<typeof pluginCallHooks>;
+  /** Whether attempts need their own copy of the call's metadata (something may change it). */
+  private readonly copyMetadata: boolean;
+  /** Aborts when the client closes: pauses between attempts end. */
+  private readonly closing = new AbortController();
   private ready: Promise<void> | undefined;
   private unwatch: (() => void) | undefined;
-  private stickyKey: string | undefined;
-  private closed = false;
   /** The server list has been loaded once; calls skip the start-up await from then on. */
   private started = false;
-  /** Whether any plugin has preCall / postCall, so plain calls skip both loops. */
-  private readonly hasCallHooks: boolean;
 
   constructor(options: XClientOptions) {
     super();
     if (!options.servicePath) throw new ConfigError('servicePath is required');
     this.options = options;
     this.servicePath = options.servicePath;
-    this.failMode = options.failMode ?? FailMode.Failfast;
-    this.selector =
-      typeof options.selector === 'object' ? options.selector : selectorFor(options.selector ?? 0);
     const plugins = options.plugins ?? [];
-    let select: SelectFunction = (info) => this.selector.select(info);
-    for (const p of plugins) if (p.wrapSelect) select = p.wrapSelect(select);
-    this.select = select;
-    this.hasCallHooks = plugins.some((p) => p.preCall || p.postCall);
+    const logger = options.logger ?? silentLogger;
+
     const compressors = new CompressorRegistry();
     for (const [t, c] of Object.entries(options.compressors ?? {})) compressors.register(Number(t), c);
     const codecs = new CodecRegistry(options.codecs);
@@ -158,93 +191,88 @@ export class XClient extends Emitter<XClientEvents> {
       timeoutMs: options.timeoutMs ?? 0,
       heartbeatIntervalMs: options.heartbeat?.intervalMs ?? 0,
       heartbeatTimeoutMs: options.heartbeat?.timeoutMs ?? 30_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 0,
       maxMessageLength: options.maxMessageLength,
       maxDecompressedLength: options.maxDecompressedLength,
       plugins,
-      logger: options.logger ?? silentLogger,
+      logger,
     };
+    this.strategy = failModeStrategy(options.failMode ?? FailMode.Failfast, {
+      retries: options.retries ?? 3,
+      retryIntervalMs: options.retryIntervalMs ?? 0,
+      backupLatencyMs: options.backupLatencyMs ?? 10,
+      closed: this.closing.signal,
+    });
+    this.callHooks = pluginCallHooks(plugins, logger);
+    const chains = buildChains(
+      options.interceptors ?? [],
+      (call) => this.dispatch(call),
+      (attempt) => this.send(attempt),
+    );
+    this.handleCall = chains.call;
+    this.handleAttempt = chains.attempt;
+    this.copyMetadata = chains.hasAttemptInterceptors || this.callHooks !== undefined;
+
+    // Made last, once every option was accepted: the client owns it from here on.
+    this.selector = options.selector ? options.selector() : randomSelector();
+    let select: SelectFunction = (request) => this.selector.select(request);
+    for (const p of plugins) if (p.wrapSelect) select = p.wrapSelect(select);
+    this.pool = new ConnectionPool({
+      transports: options.transports,
+      config: this.config,
+      connectTimeoutMs: options.connectTimeoutMs,
+      breaker: options.breaker,
+      onDialFailed: (key) => this.selection.disallow(key),
+      onMessage: (m) => this.emit('message', m),
+      onDisconnect: (key, error) => this.emit('disconnect', key, error),
+    });
+    this.selection = new ServerSelection({
+      selector: this.selector,
+      select,
+      group: options.group,
+      sticky: options.sticky ?? false,
+      isOpen: (key) => this.pool.isOpen(key),
+      timeToDisallowMs: options.timeToDisallowMs ?? 0,
+    });
   }
 
   /** Call `method` with the fail mode's retries; resolves with the decoded reply. */
-  async call<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
-    if (!this.started) await this.start();
-    const info = this.callInfo(method, args, options);
-    if (!this.hasCallHooks) return this.withFailMode(info, options) as Promise<R>;
-    await this.preCall(info);
-    let reply: unknown;
-    let error: Error | undefined;
-    try {
-      reply = await this.withFailMode(info, options);
-      return reply as R;
-    } catch (err) {
-      error = err as Error;
-      throw err;
-    } finally {
-      await this.postCall(info, reply, error);
-    }
+  call<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
+    return this.run('call', method, args, options).then(replyOf) as Promise<R>;
   }
 
   /** Send oneway to one selected server (Go `Oneshot`): resolves once sent, no reply. */
   async oneshot(method: string, args: unknown, options: CallOptions = {}): Promise<void> {
-    await this.start();
-    const info = this.callInfo(method, args, options);
-    const key = this.pick(info);
-    const client = await this.client(key);
-    await client.oneway(this.servicePath, method, args, this.withAuth(options));
-  }
-
-  /** Send a ready-made frame to a selected server with the fail mode's retries (Go `SendRaw`). */
-  async sendRaw(message: Message, options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {}): Promise<Message> {
-    await this.start();
-    const info = this.callInfo(message.serviceMethod, message.payload, { metadata: message.metadata });
-    return this.withFailMode(info, options, (client) => client.sendRaw(message, options)) as Promise<Message>;
-  }
-
-  /** Call every server; succeed only if all do (Go `Broadcast`). Rejects with the first failure. */
-  async broadcast<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
-    const keys = await this.allServers();
-    const results = keys.map((k) => this.callOn(k, method, args, options));
-    let first: R | undefined;
-    let got = false;
-    await new Promise<void>((resolve, reject) => {
-      let left = results.length;
-      for (const r of results) {
-        r.then(
-          (v) => {
-            if (!got) {
-              got = true;
-              first = v as R;
-            }
-            if (--left === 0) resolve();
-          },
-          (e) => reject(new MultiError([e as Error])),
-        );
-      }
-    });
-    return first as R;
-  }
-
-  /** Call every server; resolve with the first success (Go `Fork`), else reject with all errors. */
-  async fork<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
-    const keys = await this.allServers();
-    try {
-      return (await Promise.any(keys.map((k) => this.callOn(k, method, args, options)))) as R;
-    } catch (err) {
-      throw new MultiError((err as AggregateError).errors as Error[]);
-    }
+    await this.run('oneshot', method, args, options);
   }
 
   /**
-   * Call every server and report each one's reply or error (Go `Inform`). Unlike Go, each
-   * receipt carries its own server's error, not the shared list.
+   * Send a ready-made frame to a selected server with the fail mode's retries (Go `SendRaw`).
+   * The frame is not changed: each attempt sends a copy with its own seq.
+   */
+  async sendRaw(message: Message, options: Pick<CallOptions, 'signal' | 'timeoutMs'> = {}): Promise<Message> {
+    return (await this.run('sendRaw', message.serviceMethod, message, { ...options, metadata: message.metadata })).reply as Message;
+  }
+
+  /**
+   * Call every server that can be connected to; succeed only if all do (Go `Broadcast`).
+   * Resolves with the first reply; rejects with the first failure in a `MultiError`.
+   */
+  async broadcast<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
+    return (await this.run('broadcast', method, args, options)).reply as R;
+  }
+
+  /** Call every server that can be connected to; the first success wins (Go `Fork`), else a `MultiError`. */
+  async fork<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
+    return (await this.run('fork', method, args, options)).reply as R;
+  }
+
+  /**
+   * Call every server that can be connected to and report each one's reply or error (Go
+   * `Inform`). Unlike Go, each receipt carries its own server's error, not the shared list.
    */
   async inform<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<Receipt<R>[]> {
-    const keys = await this.allServers();
-    const settled = await Promise.allSettled(keys.map((k) => this.callOn(k, method, args, options)));
-    return settled.map((s, i) => {
-      const address = parseServerKey(keys[i]).address;
-      return s.status === 'fulfilled' ? { address, reply: s.value as R } : { address, error: s.reason as Error };
-    });
+    return (await this.run('inform', method, args, options)).reply as Receipt<R>[];
   }
 
   /** Typed calls through a shared interface: `client.typed<ArithService>().Mul({A, B})`. */
@@ -264,24 +292,29 @@ export class XClient extends Emitter<XClientEvents> {
 
   /** The servers this client currently sees (after state / group filtering). */
   get serverList(): ReadonlyMap<string, string> {
-    return this.servers;
+    return this.selection.servers;
   }
 
-  /** Close every connection and stop watching discovery. Later calls fail with "xClient is shut down". */
+  /**
+   * Close every connection, stop watching discovery and stop the selector (which the client
+   * made); close the discovery only with `ownDiscovery`. Later calls fail with "xClient is
+   * shut down".
+   */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
     this.unwatch?.();
-    const clients = [...this.clients.values()];
-    this.clients.clear();
-    await Promise.all(clients.map((c) => c.close()));
+    await this.pool.close();
+    if (isStartable(this.selector)) await this.selector.stop();
+    if (this.options.ownDiscovery) await this.options.discovery.close();
   }
 
   /** Load the server list once and follow discovery afterwards. */
   private start(): Promise<void> {
-    if (this.closed) return Promise.reject(new ClientClosedError());
+    if (this.closing.signal.aborted) return Promise.reject(new ClientClosedError());
     if (!this.ready) {
       this.ready = (async () => {
+        if (isStartable(this.selector)) await this.selector.start();
         this.unwatch = this.options.discovery.watch((entries) => this.updateServers(entries));
         this.updateServers(await this.options.discovery.getServices());
         this.started = true;
@@ -292,270 +325,142 @@ export class XClient extends Emitter<XClientEvents> {
   }
 
   private updateServers(entries: ServiceEntry[]): void {
-    const map = new Map<string, string>();
-    for (const e of [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) map.set(e.key, e.value);
-    this.servers = filterServers(map, { group: this.options.group });
-    this.selector.updateServers(this.servers);
-    // Unlike Go, connections to servers that left are closed now rather than on their next error.
-    for (const [key, client] of this.clients) {
-      if (!this.servers.has(key)) {
-        this.clients.delete(key);
-        void client.close();
-      }
-    }
-    if (this.stickyKey && !this.servers.has(this.stickyKey)) this.stickyKey = undefined;
-  }
-
-  private callInfo(method: string, args: unknown, options: CallOptions): ClientCallInfo {
-    return { servicePath: this.servicePath, serviceMethod: method, args, metadata: options.metadata ?? {} };
-  }
-
-  private withAuth(options: CallOptions): CallOptions {
-    if (this.options.auth === undefined) return options;
-    return { ...options, metadata: { ...options.metadata, [MetaKey.Auth]: this.options.auth } };
-  }
-
-  private pick(info: ClientCallInfo): string {
-    if (this.options.sticky && this.stickyKey) {
-      const c = this.clients.get(this.stickyKey);
-      if (c && !c.closed) return this.stickyKey;
-    }
-    const key = this.servers.size === 0 ? undefined : this.select(info);
-    if (!key) throw new NoServerError();
-    if (this.options.sticky) this.stickyKey = key;
-    return key;
+    this.pool.retain(this.selection.update(entries));
   }
 
   /**
-   * Failover's re-select. Unlike Go, which may pick the server that just failed again, ask
-   * the selector a few times for one that has not failed in this call, then take any such
-   * server; only when every server has failed is a failed one retried.
+   * One call from the public methods through the call interceptors. The path of a plain call
+   * is kept free of extra async frames: each costs a promise and microtask turns per call.
    */
-  private pickAvoiding(info: ClientCallInfo, failed: ReadonlySet<string>): string {
-    for (let i = 0; i < 3; i++) {
-      const key = this.pick(info);
-      if (!failed.has(key)) return key;
-    }
-    for (const key of this.servers.keys()) if (!failed.has(key)) return key;
-    return this.pick(info);
+  private run(kind: ClientCallKind, method: string, args: unknown, options: CallOptions): Promise<ClientCallResult> {
+    if (this.closing.signal.aborted) return Promise.reject(new ClientClosedError());
+    if (!this.started) return this.start().then(() => this.run(kind, method, args, options));
+    const call = this.newCall(kind, method, args, options);
+    const result = settle(() => this.handleCall(call));
+    const sink = options.responseMetadata;
+    if (!sink) return result;
+    return result.then(
+      (r) => {
+        Object.assign(sink, r.metadata);
+        return r;
+      },
+      (err: unknown) => {
+        if (err instanceof ServiceError && err.metadata) Object.assign(sink, err.metadata);
+        throw err;
+      },
+    );
   }
 
-  private async allServers(): Promise<string[]> {
-    await this.start();
-    const keys = [...this.servers.keys()];
-    if (keys.length === 0) throw new NoServerError();
-    return keys;
-  }
-
-  /** The open cached connection to `key` when there is one and its breaker lets calls through. */
-  private cached(key: string): RpcClient | undefined {
-    const c = this.clients.get(key);
-    if (!c || c.closed || this.closed) return undefined;
-    const breaker = this.options.breaker ? this.breakerFor(key) : undefined;
-    return breaker && !breaker.ready() ? undefined : c;
-  }
-
-  /** The cached connection to `key`, dialling once however many callers wait for it. */
-  private async client(key: string): Promise<RpcClient> {
-    if (this.closed) throw new ClientClosedError();
-    // As Go's getCachedClient: an open breaker refuses even when a connection is cached.
-    const breaker = this.breakerFor(key);
-    if (breaker && !breaker.ready()) throw new BreakerOpenError();
-    const cached = this.clients.get(key);
-    if (cached && !cached.closed) return cached;
-    let dial = this.dialing.get(key);
-    if (!dial) {
-      dial = this.dial(key, breaker).finally(() => this.dialing.delete(key));
-      this.dialing.set(key, dial);
-    }
-    return dial;
-  }
-
-  private async dial(key: string, breaker: Breaker | undefined): Promise<RpcClient> {
-    const { network, address } = parseServerKey(key);
-    const transport = this.options.transports.find((t) => t.networks.includes(network));
-    if (!transport) throw new ConfigError(`no transport for network "${network}": install and pass the @rpcx/transport-* package that serves it`);
-    let connection;
-    try {
-      connection = await transport.dial(network, address, { timeoutMs: this.options.connectTimeoutMs ?? 1000 });
-    } catch (err) {
-      breaker?.fail();
-      for (const p of this.config.plugins) p.connCreateFailed?.(network, address, err as Error);
-      throw err;
-    }
-    for (const p of this.config.plugins) {
-      const wrapped: Connection | void = p.connCreated?.(connection);
-      if (wrapped) connection = wrapped;
-    }
-    const client = new RpcClient(connection, key, this.config);
-    client.on('message', (m) => this.emit('message', m));
-    client.once('close', (err) => {
-      if (this.clients.get(key) === client) this.clients.delete(key);
-      this.emit('disconnect', key, err);
-    });
-    if (this.closed) {
-      void client.close();
-      throw new ClientClosedError();
-    }
-    this.clients.set(key, client);
-    for (const p of this.config.plugins) p.clientConnected?.(connection);
-    return client;
-  }
-
-  private breakerFor(key: string): Breaker | undefined {
-    if (!this.options.breaker) return undefined;
-    let b = this.breakers.get(key);
-    if (!b) {
-      b = this.options.breaker();
-      this.breakers.set(key, b);
-    }
-    return b;
-  }
-
-  /** One call to one server, reporting the outcome to its breaker when asked to. */
-  private async callOn(key: string, method: string, args: unknown, options: CallOptions): Promise<unknown> {
-    const client = await this.client(key);
-    return this.observe(key, client.call(this.servicePath, method, args, this.withAuth(options)));
-  }
-
-  private observe<T>(key: string, call: Promise<T>): Promise<T> {
-    if (!this.options.breakerCountsCallErrors) return call;
-    return this.observed(key, call);
-  }
-
-  private async observed<T>(key: string, call: Promise<T>): Promise<T> {
-    const breaker = this.breakerFor(key);
-    try {
-      const r = await call;
-      breaker?.success();
-      return r;
-    } catch (err) {
-      // An answer, even one that does not decode, is no sign of a broken server.
-      if (!(err instanceof ServiceError || err instanceof CodecError)) breaker?.fail();
-      throw err;
-    }
-  }
-
-  private async withFailMode(
-    info: ClientCallInfo,
-    options: CallOptions,
-    send: (client: RpcClient) => Promise<unknown> = (client) =>
-      client.call(this.servicePath, info.serviceMethod, info.args, this.withAuth(options)),
-  ): Promise<unknown> {
-    const attempt = (key: string): Promise<unknown> => {
-      const cached = this.cached(key);
-      if (cached) return this.observe(key, send(cached));
-      return this.client(key).then((client) => this.observe(key, send(client)));
+  private newCall(kind: ClientCallKind, method: string, args: unknown, options: CallOptions): ClientCall {
+    const auth = kind === 'sendRaw' ? undefined : this.options.auth;
+    return {
+      kind,
+      servicePath: this.servicePath,
+      serviceMethod: method,
+      args,
+      metadata: auth === undefined ? { ...options.metadata } : { ...options.metadata, [MetaKey.Auth]: auth },
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? this.config.timeoutMs,
+      encoding: { serializeType: options.serializeType, compressType: options.compressType, schema: options.schema },
+      values: new Map(),
     };
-    const retries = this.options.retries ?? 3;
-    switch (this.failMode) {
-      case FailMode.Failfast:
-        return attempt(this.pick(info));
-      case FailMode.Failbackup:
-        return this.backup(info, options, attempt);
-      case FailMode.Failtry:
-      case FailMode.Failover: {
-        let key = this.pick(info);
-        const failed = new Set<string>();
-        let lastError: Error | undefined;
-        for (let i = 0; i <= retries; i++) {
-          try {
-            return await attempt(key);
-          } catch (err) {
-            lastError = err as Error;
-            if (!this.retryable(lastError, options)) throw lastError;
-            this.dropBroken(key, lastError);
-            failed.add(key);
-            if (i === retries) break;
-            if (this.options.retryIntervalMs) await sleep(this.options.retryIntervalMs, options.signal);
-            if (this.failMode === FailMode.Failover) {
-              try {
-                key = this.pickAvoiding(info, failed);
-              } catch (pickErr) {
-                throw pickErr instanceof NoServerError ? lastError : pickErr;
-              }
-            }
-          }
-        }
-        throw lastError!;
-      }
+  }
+
+  /** The end of the call chain: a fail mode, one oneway attempt, or a fan-out. */
+  private dispatch(call: ClientCall): Promise<ClientCallResult> {
+    switch (call.kind) {
+      case 'call':
+      case 'sendRaw':
+        return this.strategy(call, this.attemptRunner);
+      case 'oneshot':
+        return settle(() => this.attempt(call, this.selection.pick(call), 1, undefined, call.signal));
       default:
-        throw new ConfigError(`unknown fail mode ${String(this.failMode)}`);
+        return fanOut(call, this.fanOutRunner, this.options.fanOutTimeoutMs ?? 60_000);
     }
   }
 
-  /**
-   * Failbackup: if the first server has not answered within the backup latency, ask a
-   * second one; the first answer (even an error) wins, as in Go.
-   */
-  private backup(info: ClientCallInfo, options: CallOptions, attempt: (key: string) => Promise<unknown>): Promise<unknown> {
-    const first = attempt(this.pick(info));
-    const latency = this.options.backupLatencyMs ?? 10;
-    return new Promise((resolve, reject) => {
-      let done = false;
-      const finish = (ok: boolean, v: unknown) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        ok ? resolve(v) : reject(v);
-      };
-      first.then((v) => finish(true, v), (e) => finish(false, e));
-      const timer = setTimeout(() => {
-        let second: Promise<unknown>;
-        try {
-          second = attempt(this.pick(info));
-        } catch (e) {
-          return; // no second server: keep waiting for the first
-        }
-        second.then((v) => finish(true, v), (e) => finish(false, e));
-      }, latency);
-      options.signal?.addEventListener('abort', () => finish(false, new AbortError({ cause: options.signal!.reason })), { once: true });
+  private readonly attemptRunner: AttemptRunner = {
+    select: (call, avoid) => this.selection.pick(call, avoid),
+    send: (call, server, attempt, signal = call.signal) => this.attempt(call, server, attempt, undefined, signal),
+  };
+
+  private readonly fanOutRunner: FanOutRunner = {
+    servers: () => [...this.selection.servers.keys()],
+    connect: async (server, signal) => this.pool.acquire(server, signal),
+    send: (call, server, index, count, signal) => this.attempt(call, server, 1, { index, count }, signal),
+  };
+
+  /** One attempt through the attempt interceptors. */
+  private attempt(
+    call: ClientCall,
+    server: string,
+    attempt: number,
+    target: ClientAttempt['target'],
+    signal: AbortSignal | undefined,
+  ): Promise<ClientCallResult> {
+    return this.handleAttempt({
+      call,
+      servicePath: call.servicePath,
+      serviceMethod: call.serviceMethod,
+      server,
+      attempt,
+      target,
+      args: call.args,
+      metadata: this.copyMetadata ? { ...call.metadata } : call.metadata,
+      signal,
+      timeoutMs: call.timeoutMs,
     });
   }
 
-  /** Service errors and the caller's own cancellation are final; everything else may be retried. */
-  private retryable(error: Error, options: CallOptions): boolean {
-    if (error instanceof ServiceError || error instanceof CodecError) return false;
-    if (error instanceof AbortError || options.signal?.aborted) return false;
-    if (error instanceof CallTimeoutError) return false;
-    if (error instanceof ClientClosedError || error instanceof ConfigError) return false;
-    return true;
-  }
-
-  /** Go drops a connection after any "uncover" error so the next attempt re-dials. */
-  private dropBroken(key: string, error: Error): void {
-    if (!(error instanceof ConnectionError)) return;
-    const c = this.clients.get(key);
-    if (c && c.closed) this.clients.delete(key);
-  }
-
-  private async preCall(info: ClientCallInfo): Promise<void> {
-    for (const p of this.config.plugins) if (p.preCall) await p.preCall(info);
-  }
-
-  private async postCall(info: ClientCallInfo, reply: unknown, error: Error | undefined): Promise<void> {
-    for (const p of this.config.plugins) {
-      if (!p.postCall) continue;
-      try {
-        await p.postCall(info, reply, error);
-      } catch (err) {
-        this.config.logger.warn(`rpcx: postCall plugin: ${(err as Error).message}`);
-      }
+  /**
+   * The end of the attempt chain: the server's connection (dialled if needed), the plugins'
+   * preCall / postCall, the request.
+   */
+  private send(attempt: ClientAttempt): Promise<ClientCallResult> {
+    let acquired: RpcClient | Promise<RpcClient>;
+    try {
+      // A fan-out target's breaker was asked when it was connected to.
+      acquired = this.pool.acquire(attempt.server, attempt.signal, attempt.target === undefined);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    if (acquired instanceof RpcClient) return this.sendOn(acquired, attempt);
+    return acquired.then((client) => this.sendOn(client, attempt));
   }
-}
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortError({ cause: signal.reason }));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new AbortError({ cause: signal!.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  private sendOn(client: RpcClient, attempt: ClientAttempt): Promise<ClientCallResult> {
+    if (!this.callHooks) return this.observe(attempt.server, this.request(client, attempt));
+    return this.callHooks(attempt, (a) => this.observe(a.server, this.request(client, a)));
+  }
+
+  private request(client: RpcClient, attempt: ClientAttempt): Promise<ClientCallResult> {
+    const { call, signal, timeoutMs, metadata } = attempt;
+    if (call.kind === 'sendRaw') {
+      const frame = new Message({ ...(attempt.args as Message), metadata });
+      return client.sendRaw(frame, { signal, timeoutMs }).then((reply) => ({ reply, metadata: reply.metadata }));
+    }
+    const { serializeType, compressType, schema } = call.encoding;
+    const options: CallOptions = { signal, timeoutMs, metadata, serializeType, compressType, schema };
+    if (call.kind === 'oneshot') {
+      return client.oneway(call.servicePath, call.serviceMethod, attempt.args, options).then(() => ({ reply: undefined, metadata: {} }));
+    }
+    return client.request(call.servicePath, call.serviceMethod, attempt.args, options);
+  }
+
+  /** With `breakerCountsCallErrors`, report the outcome of a request to its server's breaker. */
+  private observe<T>(server: string, request: Promise<T>): Promise<T> {
+    const breaker = this.options.breakerCountsCallErrors ? this.pool.breaker(server) : undefined;
+    if (!breaker) return request;
+    return request.then(
+      (result) => {
+        breaker.success();
+        return result;
+      },
+      (err: unknown) => {
+        // An answer, even one that does not decode, is no sign of a broken server; nor is the caller's abort.
+        if (!(err instanceof ServiceError || err instanceof CodecError || err instanceof AbortError)) breaker.fail();
+        throw err;
+      },
+    );
+  }
 }

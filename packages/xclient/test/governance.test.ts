@@ -1,6 +1,6 @@
 import { consecutiveBreaker } from '@rpcx/breaker';
 import { BreakerOpenError, ConnectionError, FailMode, MultiError, SelectMode, ServiceError, type Selector } from '@rpcx/core';
-import { OneClient, XClient, XClientPool, multipleServers, peer2peer, type XClientOptions } from '@rpcx/xclient';
+import { OneClient, XClient, XClientPool, multipleServers, peer2peer, selectorFor, type XClientOptions } from '@rpcx/xclient';
 import { codec, sleep, startServer, transport, type TestServer } from './support.js';
 
 const entries = (servers: TestServer[], value = '') => servers.map((s) => ({ key: s.key, value }));
@@ -10,7 +10,7 @@ const make = (servers: TestServer[], options: Partial<XClientOptions> = {}) =>
 describe('Failover under a server crash', () => {
   test('3 servers, one killed and restarted mid-load: every call succeeds and the restarted one serves again', async () => {
     const servers = await Promise.all(['a', 'b', 'c'].map((n) => startServer(n)));
-    const client = make(servers, { failMode: FailMode.Failover, selector: SelectMode.RandomSelect, retries: 3 });
+    const client = make(servers, { failMode: FailMode.Failover, selector: () => selectorFor(SelectMode.RandomSelect), retries: 3 });
     const [, victim] = servers;
     let ok = 0;
     const failures: Error[] = [];
@@ -50,7 +50,7 @@ describe('Failbackup', () => {
     let n = 0;
     // the first choice is the slow server, the backup goes to the fast one
     const selector: Selector = { select: () => (n++ % 2 === 0 ? slow.key : fast.key), updateServers: () => {} };
-    const client = make([slow, fast], { failMode: FailMode.Failbackup, backupLatencyMs: 50, selector });
+    const client = make([slow, fast], { failMode: FailMode.Failbackup, backupLatencyMs: 50, selector: () => selector });
     const t0 = Date.now();
     expect(await client.call('Name', null)).toBe('fast');
     const elapsed = Date.now() - t0;
@@ -127,7 +127,7 @@ describe('discovery updates, filtering and connection management', () => {
     const [a, b] = await Promise.all([startServer('a'), startServer('b')]);
     const discovery = multipleServers(entries([a]));
     const disconnected: string[] = [];
-    const client = new XClient({ servicePath: 'Who', discovery, transports: [transport], codecs: [codec], selector: SelectMode.RoundRobin });
+    const client = new XClient({ servicePath: 'Who', discovery, transports: [transport], codecs: [codec], selector: () => selectorFor(SelectMode.RoundRobin) });
     client.on('disconnect', (s) => disconnected.push(s));
     expect(await client.call('Name', null)).toBe('a');
     discovery.update(entries([b]));
@@ -203,7 +203,8 @@ describe('discovery updates, filtering and connection management', () => {
       ],
     });
     expect(await client.call('Name', null)).toBe('a');
-    expect(seen).toEqual(['preCall Name', 'select', 'connCreated', 'clientConnected', 'beforeEncode Name', 'afterDecode true', 'postCall a']);
+    // Go's order (xclient.go: selectClient dials before wrapCall runs PreCall).
+    expect(seen).toEqual(['select', 'connCreated', 'clientConnected', 'preCall Name', 'beforeEncode Name', 'afterDecode true', 'postCall a']);
     await client.close();
     await a.kill();
   });
@@ -212,7 +213,7 @@ describe('discovery updates, filtering and connection management', () => {
 describe('sticky, Failtry and sendRaw', () => {
   test('sticky keeps the selected server until its connection closes', async () => {
     const [a, b] = await Promise.all([startServer('a'), startServer('b')]);
-    const client = make([a, b], { sticky: true, selector: SelectMode.RoundRobin });
+    const client = make([a, b], { sticky: true, selector: () => selectorFor(SelectMode.RoundRobin) });
     const first = await client.call<string>('Name', null);
     for (let i = 0; i < 5; i++) expect(await client.call('Name', null)).toBe(first);
     const stuck = first === 'a' ? a : b;
@@ -230,7 +231,7 @@ describe('sticky, Failtry and sendRaw', () => {
     let n = 0;
     const selector: Selector = { select: () => (n++ === 0 ? a.key : b.key), updateServers: () => {} };
     let failedDials = 0;
-    const client = make([a, b], { failMode: FailMode.Failtry, retries: 2, selector, plugins: [{ connCreateFailed: () => void failedDials++ }] });
+    const client = make([a, b], { failMode: FailMode.Failtry, retries: 2, selector: () => selector, plugins: [{ connCreateFailed: () => void failedDials++ }] });
     await expect(client.call('Name', null)).rejects.toBeInstanceOf(ConnectionError);
     expect(failedDials).toBe(3); // first attempt + 2 retries, all on a
     expect(n).toBe(1);

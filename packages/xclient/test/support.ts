@@ -2,6 +2,7 @@
 // with its own name and counts the calls it served; they can be killed and restarted on the
 // same port.
 import { msgpackCodec } from '@rpcx/codec-msgpack';
+import type { Metadata, RequestContext } from '@rpcx/core';
 import { Server } from '@rpcx/server';
 import { tcpTransport } from '@rpcx/transport-tcp';
 
@@ -12,6 +13,8 @@ export interface TestServer {
   name: string;
   key: string;
   calls: number;
+  /** The request metadata of every call served, in order. */
+  metadata: Metadata[];
   /** Close listener and connections at once, as a crash looks to clients. */
   kill(): Promise<void>;
   /** Listen again on the same port. */
@@ -24,6 +27,7 @@ export async function startServer(name: string, behaviour: { delayMs?: number; f
     name,
     key: '',
     calls: 0,
+    metadata: [],
     async kill() {
       await server.close();
     },
@@ -35,11 +39,18 @@ export async function startServer(name: string, behaviour: { delayMs?: number; f
     server = new Server({ transports: [transport], codecs: [codec] });
     await server.register(
       {
-        async Name() {
+        async Name(_args: unknown, ctx: RequestContext) {
           state.calls++;
+          state.metadata.push({ ...ctx.metadata });
+          ctx.responseMetadata.served_by = name;
           if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
           if (behaviour.fail) throw new Error(`${name} fails`);
           return name;
+        },
+        /** Replies with the args it got. */
+        Echo(args: unknown) {
+          state.calls++;
+          return args;
         },
       },
       { name: 'Who' },
@@ -52,3 +63,19 @@ export async function startServer(name: string, behaviour: { delayMs?: number; f
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `check` until it holds, failing after `timeoutMs` (a loaded machine gets the time it needs). */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A server key nobody listens on: a server that was started and killed. */
+export async function deadServerKey(): Promise<string> {
+  const s = await startServer('dead');
+  await s.kill();
+  return s.key;
+}

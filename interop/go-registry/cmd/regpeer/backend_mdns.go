@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	backends["mdns"] = backend{newRegisterPlugin: newMDNSPlugin, newDiscovery: newMDNSDiscovery}
+	backends["mdns"] = backend{newRegisterPlugin: newMDNSPlugin, newDiscovery: newMDNSDiscovery, startAfterRegister: true}
 }
 
 // mdnsBrowse is how long one browse of the Go discovery collects answers, and

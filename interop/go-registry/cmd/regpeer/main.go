@@ -109,6 +109,11 @@ type backend struct {
 	newDiscovery func(cfg registryConfig, servicePath string) (client.ServiceDiscovery, error)
 	// needsEndpoints is false for mDNS, which has no server to name.
 	needsEndpoints bool
+	// startAfterRegister: rpcx v1.9.4's MDNSRegisterPlugin.Start evaluates
+	// `defer p.server.Shutdown()` while p.server is still nil when it runs
+	// before the first Register (as Go's own example orders it), so Stop
+	// panics in that goroutine and races os.Exit. After Register the server exists.
+	startAfterRegister bool
 }
 
 // backends are the registries compiled into this binary (backend_*.go add

@@ -54,8 +54,14 @@ func cmdServe(args []string) int {
 		fmt.Fprintf(os.Stderr, "serve: %s plugin: %v\n", cfg.registry, err)
 		return 1
 	}
-	if err := plugin.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "serve: %s plugin Start: %v\n", cfg.registry, err)
+	start := func() bool {
+		if err := plugin.Start(); err != nil {
+			fmt.Fprintf(os.Stderr, "serve: %s plugin Start: %v\n", cfg.registry, err)
+			return false
+		}
+		return true
+	}
+	if !b.startAfterRegister && !start() {
 		return 1
 	}
 
@@ -63,6 +69,9 @@ func cmdServe(args []string) int {
 	s.Plugins.Add(plugin)
 	if err := s.RegisterName(*service, new(Arith), *metadata); err != nil {
 		fmt.Fprintf(os.Stderr, "serve: RegisterName: %v\n", err)
+		return 1
+	}
+	if b.startAfterRegister && !start() {
 		return 1
 	}
 

@@ -9,6 +9,8 @@
 //	peer golden       --out FILE
 //	peer bench-serve  --addr 127.0.0.1:0 [--network tcp|http|ws]
 //	peer bench-client --addr tcp@127.0.0.1:PORT --clients C --inflight N --duration 5s [--warmup 1s]
+//	peer transfer-serve  --addr 127.0.0.1:0 --dir DIR
+//	peer transfer-client --addr tcp@127.0.0.1:PORT --op upload|download|stream [--file F] [--name N] [--out F] [--bytes N] [--rate R] [--codec msgpack|json]
 //
 // stdout carries only the machine-readable output (the LISTENING line or one
 // JSON document); everything else goes to stderr.
@@ -40,6 +42,8 @@ commands:
   golden        write golden frames encoded by rpcx's protocol package
   bench-serve   run the benchmark server (Hello.Say)
   bench-client  run the benchmark client
+  transfer-serve   run a server with file transfer and an echoing stream service
+  transfer-client  upload, download or stream through rpcx's side channels
 
 run "peer <command> -h" for the flags of a command
 `)
@@ -63,6 +67,10 @@ func main() {
 		code = cmdGolden(args)
 	case "bench-client":
 		code = cmdBenchClient(args)
+	case "transfer-serve":
+		code = cmdTransferServe(args)
+	case "transfer-client":
+		code = cmdTransferClient(args)
 	case "-h", "--help", "help":
 		usage()
 	default:

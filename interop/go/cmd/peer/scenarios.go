@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -74,6 +75,7 @@ var scenarios = []scenario{
 // list above.
 var namedScenarios = []scenario{
 	{"raw-1mib", scRaw1MiB},
+	{"user-codec", scUserCodec},
 	{"idle-reconnect", scIdleReconnect},
 }
 
@@ -292,6 +294,43 @@ func scRaw(env *clientEnv) result {
 		return failed(err, nil)
 	}
 	return result{"ok": true, "sentHex": hex.EncodeToString(sent), "hex": hex.EncodeToString(got), "pass": bytes.Equal(sent, got)}
+}
+
+// userCodec is a codec an application brings itself, registered at serialize type 5 as the
+// seed registers its gob codec (share.Codecs[protocol.SerializeType(5)]): JSON, then base64,
+// so that its bytes are those of no built-in codec. The TS server registers the same codec.
+type userCodec struct{}
+
+const userSerializeType = protocol.SerializeType(5)
+
+func (userCodec) Encode(i any) ([]byte, error) {
+	b, err := json.Marshal(i)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, base64.StdEncoding.EncodedLen(len(b)))
+	base64.StdEncoding.Encode(out, b)
+	return out, nil
+}
+
+func (userCodec) Decode(data []byte, i any) error {
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(data)))
+	n, err := base64.StdEncoding.Decode(b, data)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b[:n], i)
+}
+
+// scUserCodec calls Arith.Mul with the user codec at serialize type 5 (named only: the server
+// must have the same codec registered).
+func scUserCodec(env *clientEnv) result {
+	share.Codecs[userSerializeType] = userCodec{}
+	c, err := arithCall(env, userSerializeType, "Mul", 10, 20)
+	if err != nil {
+		return failed(err, nil)
+	}
+	return result{"ok": true, "C": c, "pass": c == 200}
 }
 
 // scRaw1MiB echoes 1 MiB of raw bytes, uncompressed: one large frame each way.

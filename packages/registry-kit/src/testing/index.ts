@@ -14,6 +14,7 @@ export {
   type ComplianceDiscoveryInit,
   type ComplianceRawWrite,
 } from './compliance.js';
+export { metadataUpdateCompliance, METADATA_UPDATE_TESTS, type MetadataUpdateSetup } from './metadata-update.js';
 export { waitFor, waitForValue, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
 export { runNodeTestFile, type ChildTestResult, type NodeTestRun, type RunNodeTestFileOptions } from './node-runner.js';
 export { nodeTestRunner, type TestRunner } from '@rpcx/core/testing';

@@ -1,0 +1,340 @@
+/**
+ * Request dispatch: what happens to one request once it has been read, whichever way it came
+ * in (rpcx frames, the HTTP gateway, JSON-RPC). Connection I/O is in `connection.ts`.
+ */
+import {
+  COMPRESS_THRESHOLD,
+  ConfigError,
+  GoErrorText,
+  MessageStatus,
+  MetaKey,
+  ServiceError,
+  newMetadata,
+  type Codec,
+  type Connection,
+  type Logger,
+  type Metadata,
+  type RequestContext,
+  type ServerCall,
+  type ServerCallFn,
+  type ServerCallProtocol,
+  type ServerCallResult,
+  type ServerInterceptor,
+} from '@rpcx/core';
+import type { CodecRegistry, Message } from '@rpcx/protocol';
+import { CallContext, HandlerCallContext, type CallOrigin } from './context.js';
+import type { PluginContainer } from './plugins.js';
+import type { CallDispatcher } from './protocol.js';
+import type { Handler, MethodEntry, ServiceTable } from './service.js';
+
+/** `ServerOptions.auth`. */
+export type AuthFunction = (ctx: RequestContext, token: string | undefined) => void | Promise<void>;
+/** `ServerOptions.errorText`. */
+export type ErrorTextFunction = (response: Message, error: Error) => string;
+
+/** What calls are dispatched with; fixed when the Server is built. */
+export interface DispatcherOptions {
+  readonly services: ServiceTable;
+  readonly codecs: CodecRegistry;
+  readonly plugins: PluginContainer;
+  readonly logger: Logger;
+  readonly auth: AuthFunction | undefined;
+  readonly errorText: ErrorTextFunction | undefined;
+  readonly interceptors: readonly ServerInterceptor[];
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
+
+/**
+ * A thrown value as an Error. Go's methods and hooks return errors; JavaScript may throw
+ * anything, and a non-Error is taken as the service's error text.
+ */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new ServiceError(String(value), { cause: value });
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Compress like Go: only above 1024 bytes and only when the request was compressed. */
+function setPayload(res: Message, req: Message, payload: Uint8Array): void {
+  res.payload = payload;
+  if (req.compressType !== 0 && payload.length > COMPRESS_THRESHOLD) res.compressType = req.compressType;
+}
+
+/** What a call is for: a reflection-free handler, a service method, or Go's text saying what is missing. */
+type Target = Handler | MethodEntry | string;
+
+/** One call in flight: what interceptors see, and what the dispatcher runs it with. */
+export class Call implements ServerCall {
+  /** The args, once decoded or assigned. */
+  private chosenArgs: { value: unknown } | undefined;
+
+  constructor(
+    readonly protocol: ServerCallProtocol,
+    readonly context: CallContext,
+    readonly target: Target,
+    readonly codec: Codec | undefined,
+  ) {}
+
+  get message(): Message {
+    return this.context.message;
+  }
+  get servicePath(): string {
+    return this.context.message.servicePath;
+  }
+  get serviceMethod(): string {
+    return this.context.message.serviceMethod;
+  }
+  get metadata(): Metadata {
+    return this.context.message.metadata;
+  }
+  get remoteAddress(): string {
+    return this.context.remoteAddress;
+  }
+  get serializeType(): number {
+    return this.context.message.serializeType;
+  }
+  get oneway(): boolean {
+    return this.context.message.oneway;
+  }
+  get payload(): Uint8Array {
+    return this.context.message.payload;
+  }
+
+  get args(): unknown {
+    this.chosenArgs ??= { value: this.decodeArgs() };
+    return this.chosenArgs.value;
+  }
+
+  set args(value: unknown) {
+    this.chosenArgs = { value };
+    if (this.context instanceof HandlerCallContext) this.context.boundArgs = this.chosenArgs;
+  }
+
+  private decodeArgs(): unknown {
+    const target = this.target;
+    if (typeof target === 'string') throw new ServiceError(target);
+    if (!this.codec) throw new ServiceError(GoErrorText.codecNotFound(this.serializeType));
+    return this.codec.decode(this.payload, typeof target === 'function' ? undefined : target.schema?.args);
+  }
+}
+
+/**
+ * Runs calls: auth, the interceptor chain around `preHandleRequest`, decode, `preCall`, the
+ * method, `postCall` and encode, the write hooks, and the count of calls in flight that
+ * graceful shutdown waits for. One per Server.
+ */
+export class Dispatcher implements CallDispatcher {
+  private readonly chain: ServerCallFn;
+  private inFlight = 0;
+  /** Resolves the wait of `whenIdle`, when one is pending. */
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly options: DispatcherOptions) {
+    const last: ServerCallFn = (call) => this.invoke(call);
+    // Composed once: the first interceptor is the outermost.
+    this.chain = options.interceptors.reduceRight<ServerCallFn>((next, intercept) => intercept(next), last);
+  }
+
+  /** Calls started and not yet ended. */
+  get calls(): number {
+    return this.inFlight;
+  }
+
+  async preReadRequest(connection: Connection): Promise<Error | undefined> {
+    try {
+      for (const p of this.options.plugins.with('preReadRequest')) await p.preReadRequest(connection);
+      return undefined;
+    } catch (err) {
+      return asError(err);
+    }
+  }
+
+  async postReadRequest(connection: Connection, request: Message): Promise<Error | undefined> {
+    try {
+      for (const p of this.options.plugins.with('postReadRequest')) await p.postReadRequest(connection, request, undefined);
+      return undefined;
+    } catch (err) {
+      return asError(err);
+    }
+  }
+
+  startCall(request: Message, origin: CallOrigin, protocol: ServerCallProtocol, receivedAt = Date.now()): Call {
+    const { services, codecs } = this.options;
+    const codec = codecs.get(request.serializeType);
+    const handler = services.handler(request.servicePath, request.serviceMethod);
+    const call = handler
+      ? new Call(protocol, new HandlerCallContext(request, origin, receivedAt, codec), handler, codec)
+      : new Call(protocol, new CallContext(request, origin, receivedAt), services.lookup(request.servicePath, request.serviceMethod), codec);
+    this.inFlight++;
+    return call;
+  }
+
+  endCall(call: ServerCall): void {
+    (call as Call).context.finish();
+    if (--this.inFlight === 0) this.idle?.();
+  }
+
+  /** Resolves once no call is in flight, or after `timeoutMs`, or when `signal` aborts. */
+  whenIdle(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.idle = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      this.idle = done;
+    });
+  }
+
+  async authorize(call: ServerCall): Promise<Error | undefined> {
+    const auth = this.options.auth;
+    if (!auth) return undefined;
+    try {
+      const r = auth(call.context, call.metadata[MetaKey.Auth]);
+      if (isThenable(r)) await r;
+      return undefined;
+    } catch (err) {
+      return asError(err);
+    }
+  }
+
+  async handle(call: ServerCall): Promise<ServerCallResult> {
+    try {
+      return await this.chain(call);
+    } catch (err) {
+      return failed(call, asError(err));
+    }
+  }
+
+  response(call: ServerCall, result: ServerCallResult): Message {
+    const req = (call as Call).message;
+    if (result.error) {
+      const res = this.errorResponse(req, result.error, result.metadata);
+      // Go still sends a reply returned together with an error.
+      if (result.payload.length > 0) setPayload(res, req, result.payload);
+      return res;
+    }
+    const res = req.toResponse();
+    res.metadata = result.metadata;
+    setPayload(res, req, result.payload);
+    return res;
+  }
+
+  /** Go's handleError: status Error and `__rpcx_error__` (or `errorText`), on top of `metadata`. */
+  errorResponse(req: Message, error: Error, metadata: Metadata = newMetadata()): Message {
+    const res = req.toResponse();
+    res.status = MessageStatus.Error;
+    res.metadata = metadata;
+    const errorText = this.options.errorText;
+    res.metadata[MetaKey.ServiceError] = errorText ? errorText(res, error) : error.message;
+    return res;
+  }
+
+  preWriteResponse(call: ServerCall, response: Message | undefined, error: Error | undefined): Promise<void> {
+    return this.writeHooks('preWriteResponse', call, response, error);
+  }
+
+  postWriteResponse(call: ServerCall, response: Message | undefined, error: Error | undefined): Promise<void> {
+    return this.writeHooks('postWriteResponse', call, response, error);
+  }
+
+  private async writeHooks(
+    hook: 'preWriteResponse' | 'postWriteResponse',
+    call: ServerCall,
+    response: Message | undefined,
+    error: Error | undefined,
+  ): Promise<void> {
+    for (const p of this.options.plugins.with(hook)) {
+      try {
+        await p[hook](call.context, (call as Call).message, response, error);
+      } catch (err) {
+        this.options.logger.warn(`rpcx: ${hook}: ${asError(err).message}`); // ignored, as Go does
+      }
+    }
+  }
+
+  /** The end of the chain: what Go's handleRequest does, hooks included. */
+  private async invoke(given: ServerCall): Promise<ServerCallResult> {
+    if (!(given instanceof Call)) throw new ConfigError('a server interceptor must pass on the call it was given to next()');
+    const call = given;
+    for (const p of this.options.plugins.with('preHandleRequest')) {
+      try {
+        await p.preHandleRequest(call.context);
+      } catch (err) {
+        this.options.logger.warn(`rpcx: preHandleRequest: ${asError(err).message}`); // ignored, as Go does
+      }
+    }
+    const target = call.target;
+    if (typeof target === 'function') return runHandler(target, call.context as HandlerCallContext);
+    if (typeof target === 'string') return failed(call, new ServiceError(target));
+    const codec = call.codec;
+    if (!codec) return failed(call, new ServiceError(GoErrorText.codecNotFound(call.serializeType)));
+    return this.callMethod(call, target, codec);
+  }
+
+  /** Decode, preCall, the method, postCall, encode. */
+  private async callMethod(call: Call, entry: MethodEntry, codec: Codec): Promise<ServerCallResult> {
+    const { plugins } = this.options;
+    const ctx = call.context;
+    const metadata = ctx.responseMetadata;
+    let args: unknown;
+    try {
+      args = call.args;
+      for (const p of plugins.with('preCall')) {
+        // Returning nothing keeps the args: a forgotten `return` must not erase them.
+        const replaced = await p.preCall(ctx, call.servicePath, call.serviceMethod, args);
+        if (replaced !== undefined) args = replaced;
+      }
+    } catch (err) {
+      return failed(call, asError(err));
+    }
+    let reply: unknown;
+    let error: Error | undefined;
+    try {
+      reply = entry.fn(args, ctx);
+      if (isThenable(reply)) reply = await reply;
+    } catch (err) {
+      error = asError(err);
+    }
+    for (const p of plugins.with('postCall')) {
+      try {
+        const replaced = await p.postCall(ctx, call.servicePath, call.serviceMethod, args, reply, error);
+        if (replaced !== undefined) reply = replaced;
+      } catch (err) {
+        error = asError(err);
+      }
+    }
+    if (call.oneway) return error ? { payload: EMPTY, error, metadata } : { payload: EMPTY, reply, metadata };
+    try {
+      if (error) {
+        const alongside = error instanceof ServiceError && error.reply !== undefined;
+        return { payload: alongside ? codec.encode((error as ServiceError).reply, entry.schema?.reply) : EMPTY, error, metadata };
+      }
+      return { payload: codec.encode(reply, entry.schema?.reply), reply, metadata };
+    } catch (err) {
+      return failed(call, asError(err));
+    }
+  }
+}
+
+function failed(call: ServerCall, error: Error): ServerCallResult {
+  return { payload: EMPTY, error, metadata: call.context.responseMetadata };
+}
+
+async function runHandler(handler: Handler, ctx: HandlerCallContext): Promise<ServerCallResult> {
+  try {
+    const r = handler(ctx);
+    if (isThenable(r)) await r;
+  } catch (err) {
+    ctx.writeError(asError(err));
+  }
+  // A handler that wrote nothing still answers, so the caller is never left waiting.
+  if (!ctx.answered) ctx.write(undefined);
+  return ctx.error ? { payload: EMPTY, error: ctx.error, metadata: ctx.responseMetadata } : { payload: ctx.reply, metadata: ctx.responseMetadata };
+}
