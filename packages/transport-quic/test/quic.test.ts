@@ -23,6 +23,8 @@ transportCompliance({
   // Three times the stream's 1 MiB flow-control window (@matrixai/quic's default); small,
   // as QUIC moves 0.4-3 MiB/s here.
   backpressureBytes: 3 << 20,
+  // 8 MiB each way takes 10 s on an idle 2-core box and three times that under load.
+  testTimeoutMs: 90_000,
 });
 
 describe('quicTransport specifics', () => {
