@@ -388,8 +388,8 @@ function socketError(connection: KcpConnection, error: Error): ConnectionError {
 function dial(settings: TransportSettings, totals: KcpStats, network: string, address: string, options: DialOptions): Promise<KcpConnection> {
   checkNetwork(PACKAGE, NETWORKS, network);
   const session = settings.session;
-  const attempt = { network, address, timeoutMs: options.timeoutMs ?? settings.connectTimeoutMs, signal: options.signal };
-  return dialWithDeadline(attempt, async (givenUp) => {
+  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
+  return dialWithDeadline(target, options, async (givenUp) => {
     const { host, port } = splitHostPort(address);
     // Go dials the local system for an empty host.
     const { ip, family } = await resolveHost(host === '' ? 'localhost' : host, address, 'dial');

@@ -1,25 +1,32 @@
-import { AbortError, type Connection } from '@rpcx/core';
+import { AbortError, type Connection, type DialOptions } from '@rpcx/core';
 import { dialTimeoutError } from './errors.js';
 
-export interface DialAttempt {
+/** Where a dial goes, and the transport's own limit for it. */
+export interface DialTarget {
   network: string;
   address: string;
-  /** Give up after this many milliseconds; 0 (or Infinity) waits forever. */
-  timeoutMs: number;
-  /** The caller's signal: the dial rejects with an `AbortError` when it fires. */
-  signal?: AbortSignal;
+  /**
+   * The transport factory's `connectTimeoutMs`: the limit of a dial whose options give no
+   * `timeoutMs`. 0 (or Infinity) waits forever.
+   */
+  connectTimeoutMs: number;
 }
 
 /**
  * Runs one dial and settles it once: with the connection `connect` makes; with its error;
- * with a `DialTimeoutError` (`dial NETWORK ADDRESS: i/o timeout`, Go's words) once `timeoutMs`
- * has passed; or with an `AbortError` when the caller's signal fires (at once when it already
- * has). `connect` gets a signal that fires when the dial has given up for any of these
- * reasons: it then stops and releases what it made. A connection it still delivers afterwards
- * is destroyed, and a later error is ignored.
+ * with a `DialTimeoutError` (`dial NETWORK ADDRESS: i/o timeout`, Go's words) once the dial's
+ * `timeoutMs` (else the target's `connectTimeoutMs`) has passed; or with an `AbortError` when
+ * the dial's signal fires (at once when it already has). `connect` gets a signal that fires
+ * when the dial has given up for any of these reasons: it then stops and releases what it
+ * made. A connection it still delivers afterwards is destroyed, and a later error is ignored.
  */
-export function dialWithDeadline<C extends Connection>(attempt: DialAttempt, connect: (signal: AbortSignal) => Promise<C>): Promise<C> {
-  const { network, address, timeoutMs, signal } = attempt;
+export function dialWithDeadline<C extends Connection>(
+  target: DialTarget,
+  options: DialOptions,
+  connect: (signal: AbortSignal) => Promise<C>,
+): Promise<C> {
+  const { network, address } = target;
+  const { timeoutMs = target.connectTimeoutMs, signal } = options;
   if (signal?.aborted) return Promise.reject(new AbortError({ cause: signal.reason }));
   const givenUp = new AbortController();
   return new Promise<C>((resolve, reject) => {

@@ -16,7 +16,7 @@ export {
   type ConnectionState,
 } from './connection.js';
 export { StreamConnection, COALESCE_LIMIT, type BidiStream, type StreamConnectionOptions } from './stream-connection.js';
-export { dialWithDeadline, type DialAttempt } from './dial.js';
+export { dialWithDeadline, type DialTarget } from './dial.js';
 export {
   dialError,
   dialFailureText,

@@ -139,7 +139,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): Transport
     async dial(network, address, dialOptions: DialOptions = {}) {
       checkNetwork(PACKAGE, NETWORKS, network);
       // Nothing to wait for: a dial succeeds or is refused at once.
-      return dialWithDeadline({ network, address, timeoutMs: 0, signal: dialOptions.signal }, async () => {
+      return dialWithDeadline({ network, address, connectTimeoutMs: 0 }, dialOptions, async () => {
         const accept = listeners.get(address);
         if (!accept) throw dialError(network, address, 'connection refused', new ConnectionError(`no listener at memu@${address}`));
         const [client, server] = MemoryConnection.pair(`client-${++nextPeer}`, address, closeTimeoutMs);

@@ -352,10 +352,11 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   const servername = tls?.servername ?? host;
   const verify = tls !== undefined && tls.rejectUnauthorized !== false;
   const logger = quicLogger(settings);
-  const attempt = { network, address, timeoutMs: options.timeoutMs ?? settings.connectTimeoutMs, signal: options.signal };
+  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
 
   return dialWithDeadline(
-    attempt,
+    target,
+    options,
     (givenUp) =>
       new Promise<Connection>((resolve, reject) => {
         let done = false;

@@ -290,9 +290,10 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   }
   const tlsOptions = settings.clientTls;
   // Go's ConnectTimeout covers the TCP connect and, with TLS, the handshake as well.
-  const attempt = { network, address, timeoutMs: options.timeoutMs ?? settings.connectTimeoutMs, signal: options.signal };
+  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
   return dialWithDeadline(
-    attempt,
+    target,
+    options,
     (givenUp) =>
       new Promise<Connection>((resolve, reject) => {
         let secureSocket: tls.TLSSocket | undefined;

@@ -77,8 +77,7 @@ export function browserWsTransport(options: BrowserWsTransportOptions = {}): Tra
       const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!Ctor) throw new UnsupportedError('no WebSocket here: pass one as browserWsTransport({ WebSocket })');
       const url = wsUrl(network, address, rpcPath);
-      const attempt = { network, address, timeoutMs: dialOptions.timeoutMs ?? connectTimeoutMs, signal: dialOptions.signal };
-      return dialWithDeadline(attempt, (givenUp) => open(Ctor, network, address, url, closeTimeoutMs, givenUp));
+      return dialWithDeadline({ network, address, connectTimeoutMs }, dialOptions, (givenUp) => open(Ctor, network, address, url, closeTimeoutMs, givenUp));
     },
   };
 }

@@ -239,10 +239,11 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   // Go's client always sends an Origin, and Go's server refuses an upgrade without one.
   const origin = settings.origin ?? `${secure ? 'https' : 'http'}://${address}`;
   const keepAliveMs = settings.clientKeepAliveMs;
-  const attempt = { network, address, timeoutMs: options.timeoutMs ?? settings.connectTimeoutMs, signal: options.signal };
+  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
 
   return dialWithDeadline(
-    attempt,
+    target,
+    options,
     (givenUp) =>
       new Promise<Connection>((resolve, reject) => {
         let socket: net.Socket | undefined;
