@@ -6,7 +6,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, checkPath, dialWithDeadline, handOver } from '@rpcx/transport-kit';
+import { checkNetwork, checkPath, DEFAULT_CONNECT_TIMEOUT_MS, dialWithDeadline, handOver } from '@rpcx/transport-kit';
 import { tcpTransport, type TcpListener, type TcpTransport } from '@rpcx/transport-tcp';
 import { HeadError, TunnelConnection, dialHttpError } from './connection.js';
 import { headLines, parseRequestLine, parseStatusLine, targetPath } from './head.js';
@@ -75,7 +75,7 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     rpcPath: checkPath('rpcPath', options.rpcPath ?? DEFAULT_RPC_PATH),
     headerTimeoutMs: options.headerTimeoutMs ?? 30_000,
     maxHeaderBytes: options.maxHeaderBytes ?? 1 << 20,
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     logger: options.logger ?? silentLogger,
     tcp: tcpTransport({
       serverTls: options.serverTls,

@@ -13,7 +13,20 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialError, dialWithDeadline, errnoOf, goErrnoText, goSyscall, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
+import {
+  checkNetwork,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  dialError,
+  dialWithDeadline,
+  errnoOf,
+  goErrnoText,
+  goSyscall,
+  handOver,
+  hostPort,
+  listenError,
+  type CountingListener,
+} from '@rpcx/transport-kit';
 import { KcpConnection, dataConv, opensConversation, type SessionSettings, type SessionWire } from './connection.js';
 import { aesBlockCrypt, defaultBlockCrypt, type BlockCrypt } from './crypt.js';
 import { CRYPT_HEADER_SIZE, FEC_HEADER_SIZE_PLUS2, MTU_LIMIT, TYPE_DATA, readU16 } from './fec.js';
@@ -111,7 +124,7 @@ function resolveSession(o: KcpSessionOptions): SessionSettings {
     noCongestionWindow: o.noCongestionWindow ?? false,
     stream: o.streamMode ?? true,
     ackNoDelay: o.ackNoDelay ?? true,
-    closeTimeoutMs: o.closeTimeoutMs ?? 5000,
+    closeTimeoutMs: o.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     idleTimeoutMs: o.idleTimeoutMs ?? 0,
     simulatedLoss: o.simulatedLoss ?? 0,
   };
@@ -139,7 +152,7 @@ function resolveSession(o: KcpSessionOptions): SessionSettings {
 export function kcpTransport(options: KcpTransportOptions = {}): KcpTransport {
   const { connectTimeoutMs, socketBufferBytes, logger, ...session } = options;
   const settings: TransportSettings = {
-    connectTimeoutMs: connectTimeoutMs ?? 1000,
+    connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     socketBufferBytes,
     logger: logger ?? silentLogger,
     // Bad options fail here rather than at the first connection.

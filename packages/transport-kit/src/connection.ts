@@ -4,6 +4,9 @@
  */
 import { ConfigError, ConnectionError, DRAIN_NOTICE_BYTES, type Connection, type ConnectionHandler } from '@rpcx/core';
 
+/** A transport factory's `closeTimeoutMs` when not given: how long `close()` waits for the peer, 5 s. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+
 export interface BaseConnectionOptions {
   network: string;
   remoteAddress: string;

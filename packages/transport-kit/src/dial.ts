@@ -1,6 +1,9 @@
 import { AbortError, type Connection, type DialOptions } from '@rpcx/core';
 import { dialTimeoutError } from './errors.js';
 
+/** A transport factory's `connectTimeoutMs` when not given: 1 s, Go's `ConnectTimeout` in rpcx's examples. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+
 /** Where a dial goes, and the transport's own limit for it. */
 export interface DialTarget {
   network: string;

@@ -12,11 +12,12 @@ export {
   asError,
   coalesce,
   concatBytes,
+  DEFAULT_CLOSE_TIMEOUT_MS,
   type BaseConnectionOptions,
   type ConnectionState,
 } from './connection.js';
 export { StreamConnection, COALESCE_LIMIT, type BidiStream, type StreamConnectionOptions } from './stream-connection.js';
-export { dialWithDeadline, type DialTarget } from './dial.js';
+export { dialWithDeadline, DEFAULT_CONNECT_TIMEOUT_MS, type DialTarget } from './dial.js';
 export {
   dialError,
   dialFailureText,

@@ -8,7 +8,7 @@
  * keep them. The connection life cycle is @rpcx/transport-kit's `AbstractConnection`.
  */
 import { ConnectionError, ListenError, type Connection, type DialOptions, type Listener, type Transport } from '@rpcx/core';
-import { AbstractConnection, checkNetwork, concatBytes, dialError, dialWithDeadline } from '@rpcx/transport-kit';
+import { AbstractConnection, checkNetwork, concatBytes, DEFAULT_CLOSE_TIMEOUT_MS, dialError, dialWithDeadline } from '@rpcx/transport-kit';
 
 type Accept = (c: Connection) => void;
 const listeners = new Map<string, Accept>();
@@ -121,7 +121,7 @@ class MemoryConnection extends AbstractConnection {
 
 /** The in-process transport. Addresses are any name: `memu@arith`. */
 export function memoryTransport(options: MemoryTransportOptions = {}): Transport {
-  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
   return {
     networks: NETWORKS,
     async listen(network, address, onConnection): Promise<Listener> {

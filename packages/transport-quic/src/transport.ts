@@ -27,7 +27,18 @@ import {
   type Logger as RpcxLogger,
   type Transport,
 } from '@rpcx/core';
-import { AcceptedConnections, checkNetwork, dialError, dialWithDeadline, errnoOf, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
+import {
+  AcceptedConnections,
+  checkNetwork,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  dialError,
+  dialWithDeadline,
+  errnoOf,
+  handOver,
+  listenError,
+  type CountingListener,
+} from '@rpcx/transport-kit';
 import { CLOSE_OK, QuicConnection } from './connection.js';
 import { describeClose, udpErrorText, type QuicCloseInfo } from './errors.js';
 import { CONNECTION_REFUSED, refusalDatagram } from './refuse.js';
@@ -87,8 +98,8 @@ export function quicTransport(options: QuicTransportOptions = {}): QuicTransport
   const settings: Settings = {
     serverTls: options.serverTls,
     clientTls: options.clientTls,
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     maxIdleTimeoutMs: options.maxIdleTimeoutMs ?? 30_000,
     keepAliveIntervalMs: options.keepAliveIntervalMs ?? 0,
     udpBufferBytes: options.udpBufferBytes ?? 4 * 1024 * 1024,

@@ -12,7 +12,17 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialError, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
+import {
+  checkNetwork,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  dialError,
+  dialWithDeadline,
+  handOver,
+  hostPort,
+  listenError,
+  type CountingListener,
+} from '@rpcx/transport-kit';
 import { SocketConnection } from './connection.js';
 
 export interface TcpTransportOptions {
@@ -61,8 +71,8 @@ export function tcpTransport(options: TcpTransportOptions = {}): TcpTransport {
     clientTls: options.clientTls,
     serverKeepAliveMs: options.serverKeepAliveMs ?? 180_000,
     clientKeepAliveMs: options.clientKeepAliveMs ?? 60_000,
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     backlog: options.backlog,
     reusePort: options.reusePort ?? false,
     unlinkStaleSocket: options.unlinkStaleSocket ?? true,

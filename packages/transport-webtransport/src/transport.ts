@@ -11,7 +11,18 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { AcceptedConnections, checkNetwork, checkPath, dialError, dialWithDeadline, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
+import {
+  AcceptedConnections,
+  checkNetwork,
+  checkPath,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  dialError,
+  dialWithDeadline,
+  handOver,
+  listenError,
+  type CountingListener,
+} from '@rpcx/transport-kit';
 import { WtConnection, type WtSession, type WtStream } from './connection.js';
 
 export interface WebTransportTransportOptions {
@@ -73,8 +84,8 @@ export function webTransportTransport(options: WebTransportTransportOptions = {}
     serverCertificateHashes: (options.serverCertificateHashes ?? []).map((h) =>
       typeof h === 'string' ? Buffer.from(h.replace(/:/g, ''), 'hex') : h,
     ),
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     streamWindowBytes: options.streamWindowBytes ?? 1024 * 1024,
     sessionWindowBytes: options.sessionWindowBytes ?? 16 * 1024 * 1024,
     logger: options.logger ?? silentLogger,

@@ -6,7 +6,7 @@
  * Node 22+, or Node with the `ws` package passed as `WebSocket`).
  */
 import { ConnectionError, DialError, UnsupportedError, type Connection, type DialOptions, type Transport } from '@rpcx/core';
-import { checkNetwork, dialWithDeadline } from '@rpcx/transport-kit';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialWithDeadline } from '@rpcx/transport-kit';
 import { WsConnection, type WsSocketEvents } from './connection.js';
 import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
 
@@ -65,8 +65,8 @@ function toBytes(data: unknown): Uint8Array {
  */
 export function browserWsTransport(options: BrowserWsTransportOptions = {}): Transport {
   const rpcPath = checkRpcPath(options.rpcPath ?? DEFAULT_RPC_PATH);
-  const connectTimeoutMs = options.connectTimeoutMs ?? 1000;
-  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
   return {
     networks: NETWORKS,
     listen: async () => {

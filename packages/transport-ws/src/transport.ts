@@ -13,7 +13,16 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { checkNetwork, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
+import {
+  checkNetwork,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  dialWithDeadline,
+  handOver,
+  hostPort,
+  listenError,
+  type CountingListener,
+} from '@rpcx/transport-kit';
 import { WsConnection, type WsSocket, type WsSocketEvents } from './connection.js';
 import { wsDialError } from './errors.js';
 import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
@@ -85,8 +94,8 @@ export function wsTransport(options: WsTransportOptions = {}): WsTransport {
     allowOrigin: options.allowOrigin,
     origin: options.origin,
     backlog: options.backlog,
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
     serverKeepAliveMs: options.serverKeepAliveMs ?? 180_000,
     clientKeepAliveMs: options.clientKeepAliveMs ?? 60_000,

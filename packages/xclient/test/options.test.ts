@@ -109,6 +109,15 @@ test("without connectTimeoutMs a dial carries no time limit, so the transport's 
   expect(timed.dials[0].timeoutMs).toBe(250);
 });
 
+test("TLS and paths are the transport factory's (tcpTransport({ clientTls })): XClient has no tls or dialOptions (checked by pnpm typecheck)", async () => {
+  const a = await serve('a');
+  const stray = recordingTransport();
+  // @ts-expect-error not an XClient option: a misspelt or misplaced setting does not compile
+  await client([a.key], { transports: [stray], tls: { rejectUnauthorized: false }, dialOptions: { rpcPath: '/x' } }).call('Name', null);
+  // Nothing of it reaches the transport: a dial gets only the client's signal.
+  expect(Object.keys(stray.dials[0])).toEqual(['signal']);
+});
+
 test('idleTimeoutMs closes a connection nothing used for that long, never one with a call waiting', async () => {
   const a = await serve('a', { delayMs: 400 });
   let connects = 0;
