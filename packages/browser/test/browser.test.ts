@@ -39,6 +39,9 @@ class Arith {
   }
 }
 
+// esbuild's service process would keep a jest run in one process (--maxWorkers=1) from exiting.
+afterAll(() => esbuild.stop());
+
 describe('@rpcx/browser', () => {
   it('bundles for the browser with no Node built-in, no shim, and Node code left out', async () => {
     const result = await bundle({ entryPoints: [path.join(here, 'page.ts')] });

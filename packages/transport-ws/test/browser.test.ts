@@ -42,6 +42,9 @@ class Echo {
   }
 }
 
+// esbuild's service process would keep a jest run in one process (--maxWorkers=1) from exiting.
+afterAll(() => esbuild.stop());
+
 describe('browser client', () => {
   it('the browser entry bundles with no Node built-in and nothing but @rpcx/core and @rpcx/transport-kit', async () => {
     const result = await esbuild.build({
