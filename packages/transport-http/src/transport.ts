@@ -192,8 +192,7 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   // Go has no timeout of its own on the CONNECT exchange: one deadline covers the TCP connect,
   // TLS and the exchange, and a timeout names the network as dialled (`dial http …: i/o
   // timeout`), whichever phase ran late.
-  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
-  return dialWithDeadline(target, options, async (givenUp) => {
+  return dialWithDeadline({ network, address, connectTimeoutMs: settings.connectTimeoutMs }, options, async (givenUp) => {
     // Go dials plain TCP for `http` (TLS when configured), so a refused dial reads `dial tcp …`.
     const inner = await settings.tcp.dial('tcp', address, { timeoutMs: 0, signal: givenUp });
     const tunnel = new TunnelConnection(inner, network);

@@ -401,8 +401,7 @@ function socketError(connection: KcpConnection, error: Error): ConnectionError {
 function dial(settings: TransportSettings, totals: KcpStats, network: string, address: string, options: DialOptions): Promise<KcpConnection> {
   checkNetwork(PACKAGE, NETWORKS, network);
   const session = settings.session;
-  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
-  return dialWithDeadline(target, options, async (givenUp) => {
+  return dialWithDeadline({ network, address, connectTimeoutMs: settings.connectTimeoutMs }, options, async (givenUp) => {
     const { host, port } = splitHostPort(address);
     // Go dials the local system for an empty host.
     const { ip, family } = await resolveHost(host === '' ? 'localhost' : host, address, 'dial');

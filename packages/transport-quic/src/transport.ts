@@ -363,10 +363,8 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   const servername = tls?.servername ?? host;
   const verify = tls !== undefined && tls.rejectUnauthorized !== false;
   const logger = quicLogger(settings);
-  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
-
   return dialWithDeadline(
-    target,
+    { network, address, connectTimeoutMs: settings.connectTimeoutMs },
     options,
     (givenUp) =>
       new Promise<Connection>((resolve, reject) => {

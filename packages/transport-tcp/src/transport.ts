@@ -300,9 +300,8 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   }
   const tlsOptions = settings.clientTls;
   // Go's ConnectTimeout covers the TCP connect and, with TLS, the handshake as well.
-  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
   return dialWithDeadline(
-    target,
+    { network, address, connectTimeoutMs: settings.connectTimeoutMs },
     options,
     (givenUp) =>
       new Promise<Connection>((resolve, reject) => {

@@ -194,9 +194,7 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   }
   const urlHost = net.isIPv6(host) ? `[${host}]` : host === '' ? 'localhost' : host;
   const url = `https://${urlHost}:${port}${settings.path}`;
-  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
-
-  return dialWithDeadline(target, options, async (givenUp) => {
+  return dialWithDeadline({ network, address, connectTimeoutMs: settings.connectTimeoutMs }, options, async (givenUp) => {
     const wt = new WebTransport(url, {
       serverCertificateHashes: hashes.map((value) => ({ algorithm: 'sha-256', value })),
       // HTTP/2 only: the HTTP/3 part of the library cannot be installed here.

@@ -248,10 +248,8 @@ function dial(settings: Settings, network: string, address: string, options: Dia
   // Go's client always sends an Origin, and Go's server refuses an upgrade without one.
   const origin = settings.origin ?? `${secure ? 'https' : 'http'}://${address}`;
   const keepAliveMs = settings.clientKeepAliveMs;
-  const target = { network, address, connectTimeoutMs: settings.connectTimeoutMs };
-
   return dialWithDeadline(
-    target,
+    { network, address, connectTimeoutMs: settings.connectTimeoutMs },
     options,
     (givenUp) =>
       new Promise<Connection>((resolve, reject) => {
