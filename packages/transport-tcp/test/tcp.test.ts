@@ -81,7 +81,7 @@ describe('tcpTransport specifics', () => {
     expect(listener.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
-  (ipv6 ? it : it.skip)('listens dual-stack on ":port" and shows IPv4 peers without the ::ffff: prefix', async () => {
+  (ipv6 ? it : it.skip)('listens dual-stack on ":port" and shows IPv4 peers without the ::ffff: prefix (skipped without IPv6 loopback)', async () => {
     let accept!: (c: Connection) => void;
     const server = new Promise<Connection>((resolve) => (accept = resolve));
     const listener = await listen('tcp', ':0', (c) => {
@@ -99,7 +99,7 @@ describe('tcpTransport specifics', () => {
     expect(v6.remoteAddress).toBe(`[::1]:${port}`);
   });
 
-  (ipv6 ? it : it.skip)('tcp6 on ":port" is IPv6-only, tcp4 on ":port" is IPv4-only', async () => {
+  (ipv6 ? it : it.skip)('tcp6 on ":port" is IPv6-only, tcp4 on ":port" is IPv4-only (skipped without IPv6 loopback)', async () => {
     const six = await listen('tcp6', ':0');
     expect(six.address).toMatch(/^\[::\]:\d+$/);
     const sixPort = Number(six.address.split(':').pop());
@@ -154,7 +154,7 @@ describe('tcpTransport specifics', () => {
 
   // The kernel's keep-alive timers, read with ss(8), where it exists (Linux).
   const ss = spawnSync('ss', ['-V']).status === 0;
-  (ss ? it : it.skip)('sets keep-alive as Go does: 3 min on accepted, 1 min on dialled connections', async () => {
+  (ss ? it : it.skip)('sets keep-alive as Go does: 3 min on accepted, 1 min on dialled connections (skipped where ss(8) is missing)', async () => {
     const timers = async (transport: TcpTransport) => {
       const listener = await transport.listen('tcp', '127.0.0.1:0', keep);
       cleanups.push(() => listener.close());
