@@ -2,15 +2,13 @@
 // @rpcx/xclient and the msgpack codec calls a TypeScript rpcx server over ws in headless
 // Chromium (Debian's /usr/bin/chromium, driven over CDP by playwright-core). Without
 // Chromium this fails, by design: it does not skip.
-import http from 'node:http';
-import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server } from '@rpcx/server';
-import { startHeadlessChromium, type HeadlessChromium } from '@rpcx/transport-kit/testing';
+import { servePage, startHeadlessChromium, type HeadlessChromium } from '@rpcx/transport-kit/testing';
 import { wsTransport } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,16 +67,7 @@ describe('browser client', () => {
     await server.register(new Echo());
     const listener = await server.listen('ws', '127.0.0.1:0');
 
-    const script = await bundlePage();
-    const web = http.createServer((req, res) => {
-      if (req.url?.startsWith('/page.js')) {
-        res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-      } else {
-        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>rpcx</title><script type="module" src="/page.js"></script>');
-      }
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    const webPort = (web.address() as net.AddressInfo).port;
+    const web = await servePage(await bundlePage());
 
     let chrome: HeadlessChromium | undefined;
     let browser: Browser | undefined;
@@ -89,7 +78,7 @@ describe('browser client', () => {
       const page = await browser.contexts()[0].newPage();
       page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-      await page.goto(`http://127.0.0.1:${webPort}/?server=ws@${listener.address}`, { timeout: 15_000 });
+      await page.goto(`${web.url}?server=ws@${listener.address}`, { timeout: 15_000 });
       await page.waitForFunction(() => (globalThis as { rpcxResult?: unknown }).rpcxResult !== undefined, null, { timeout: 20_000 });
       const result = await page.evaluate(() => (globalThis as { rpcxResult?: unknown }).rpcxResult);
       const userAgent = await page.evaluate(() => (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent);
@@ -100,7 +89,7 @@ describe('browser client', () => {
     } finally {
       await browser?.close().catch(() => {});
       await chrome?.stop();
-      await new Promise((resolve) => web.close(resolve));
+      await web.close();
       await server.close();
     }
   }, 90_000);

@@ -6,6 +6,8 @@ import { AssertionError } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -101,4 +103,28 @@ async function stopGroup(child: ChildProcess): Promise<void> {
     if (i === 40) signal('SIGKILL');
   }
   child.stderr?.destroy();
+}
+
+export interface ServedPage {
+  /** `http://127.0.0.1:PORT/`: the page, which loads the script as a module from `/page.js`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a blank HTML page that runs `script` (a bundled ES module) on 127.0.0.1, for a
+ * browser test to open with any query string it needs.
+ */
+export async function servePage(script: string): Promise<ServedPage> {
+  const html = '<!doctype html><title>rpcx</title><script type="module" src="/page.js"></script>';
+  const web = http.createServer((req, res) => {
+    if (req.url?.startsWith('/page.js')) res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
+    else res.writeHead(200, { 'Content-Type': 'text/html' }).end(html);
+  });
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  const { port } = web.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((resolve) => web.close(() => resolve())),
+  };
 }

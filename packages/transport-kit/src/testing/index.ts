@@ -17,4 +17,4 @@ export {
   silentUdpServer,
   tempDir,
 } from './fixtures.js';
-export { startHeadlessChromium, type HeadlessChromium } from './chromium.js';
+export { servePage, startHeadlessChromium, type HeadlessChromium, type ServedPage } from './chromium.js';
