@@ -13,20 +13,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import {
-  checkNetwork,
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  dialError,
-  dialWithDeadline,
-  errnoOf,
-  goErrnoText,
-  goSyscall,
-  handOver,
-  hostPort,
-  listenError,
-  type CountingListener,
-} from '@rpcx/transport-kit';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, errnoOf, goErrnoText, goSyscall, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { KcpConnection, dataConv, opensConversation, type SessionSettings, type SessionWire } from './connection.js';
 import { aesBlockCrypt, defaultBlockCrypt, type BlockCrypt } from './crypt.js';
 import { CRYPT_HEADER_SIZE, FEC_HEADER_SIZE_PLUS2, MTU_LIMIT, TYPE_DATA, readU16 } from './fec.js';

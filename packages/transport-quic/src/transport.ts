@@ -27,18 +27,7 @@ import {
   type Logger as RpcxLogger,
   type Transport,
 } from '@rpcx/core';
-import {
-  AcceptedConnections,
-  checkNetwork,
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  dialError,
-  dialWithDeadline,
-  errnoOf,
-  handOver,
-  listenError,
-  type CountingListener,
-} from '@rpcx/transport-kit';
+import { AcceptedConnections, checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, errnoOf, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { CLOSE_OK, QuicConnection } from './connection.js';
 import { describeClose, udpErrorText, type QuicCloseInfo } from './errors.js';
 import { CONNECTION_REFUSED, refusalDatagram } from './refuse.js';

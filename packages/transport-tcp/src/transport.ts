@@ -12,17 +12,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import {
-  checkNetwork,
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  dialError,
-  dialWithDeadline,
-  handOver,
-  hostPort,
-  listenError,
-  type CountingListener,
-} from '@rpcx/transport-kit';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { SocketConnection } from './connection.js';
 
 export interface TcpTransportOptions {

@@ -11,18 +11,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import {
-  AcceptedConnections,
-  checkNetwork,
-  checkPath,
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  dialError,
-  dialWithDeadline,
-  handOver,
-  listenError,
-  type CountingListener,
-} from '@rpcx/transport-kit';
+import { AcceptedConnections, checkNetwork, checkPath, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { WtConnection, type WtSession, type WtStream } from './connection.js';
 
 export interface WebTransportTransportOptions {

@@ -13,16 +13,7 @@ import {
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import {
-  checkNetwork,
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  dialWithDeadline,
-  handOver,
-  hostPort,
-  listenError,
-  type CountingListener,
-} from '@rpcx/transport-kit';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { WsConnection, type WsSocket, type WsSocketEvents } from './connection.js';
 import { wsDialError } from './errors.js';
 import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
