@@ -1,10 +1,11 @@
 /**
- * Allow and deny lists for an @rpcx server: IP addresses and CIDR ranges, IPv4 and IPv6,
+ * Allow and deny lists for an `@rpcx` server: IP addresses and CIDR ranges, IPv4 and IPv6,
  * checked when a connection is accepted, before its first byte is read, so they hold for
  * every protocol on the port (rpcx, the HTTP gateway, JSON-RPC) and every transport. Go
  * rpcx's `WhitelistPlugin` and `BlacklistPlugin` in one plugin.
  *
  * @packageDocumentation
+ * @module @rpcx/plugin-access
  */
 import { BlockList, isIP } from 'node:net';
 import { AccessDeniedError, ConfigError, splitHostPort, type Connection, type Logger, type ServerPlugin } from '@rpcx/core';

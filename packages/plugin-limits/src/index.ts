@@ -1,10 +1,11 @@
 /**
- * Local limits for @rpcx servers and clients: request and connection rate limits (Go rpcx's
+ * Local limits for `@rpcx` servers and clients: request and connection rate limits (Go rpcx's
  * `ReqRateLimitingPlugin` and `RateLimitingPlugin`), per server, per method or per client;
  * and on the client a rate limit, a limit of requests in flight per server, and a retry
  * budget, all as interceptors.
  *
  * @packageDocumentation
+ * @module @rpcx/plugin-limits
  */
 export { TokenBucket, BoundedMap, type RateOptions, type Clock } from './token-bucket.js';
 export {

@@ -1,10 +1,11 @@
 /**
- * A copy of every byte an @rpcx server reads, to a writable stream (Go rpcx's
+ * A copy of every byte an `@rpcx` server reads, to a writable stream (Go rpcx's
  * `TeeConnPlugin`), for debugging and capture. Bounded: while the sink holds more than
  * `highWaterMark` unwritten bytes, new bytes are dropped and counted, so a slow sink never
  * grows the server's memory nor slows its connections.
  *
  * @packageDocumentation
+ * @module @rpcx/plugin-tee
  */
 import type { Writable } from 'node:stream';
 import { ConfigError, type Connection, type ConnectionHandler, type Logger, type ServerPlugin } from '@rpcx/core';
