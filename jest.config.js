@@ -3,8 +3,10 @@
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
-  // scripts/test: the packaging check (tarballs installed into scratch apps); hardening/: hostile-input tests across packages.
-  roots: ['<rootDir>/packages', '<rootDir>/interop', '<rootDir>/scripts', '<rootDir>/hardening'],
+  // examples/test: the seed documents' examples, run; scripts/test: checks over the whole
+  // repository (the API reference); hardening/: hostile-input tests across packages. The packaging
+  // check (scripts/check-packages.mjs) rebuilds dist/, so it runs after jest, alone.
+  roots: ['<rootDir>/packages', '<rootDir>/interop', '<rootDir>/scripts', '<rootDir>/hardening', '<rootDir>/examples'],
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

@@ -9,12 +9,15 @@
 //     node (node10, TypeScript 5.9, the last that has it);
 //   - a ws + json stack that installs only what it needs (no msgpack, no tcp);
 //   - the rpcx CLI from its tarball: --help, --version, call against a server;
-//   - protoc-gen-rpcx-es from its tarball, run by protoc on a small .proto.
+//   - protoc-gen-rpcx-es from its tarball, run by protoc on a small .proto;
+//   - examples/third-party, the plugin-author guide's package (a plugin, interceptors, a codec,
+//     a transport and a registry), type-checked and run, its registry and transport through the
+//     compliance suites.
 // @rpcx packages come only from the tarballs; third-party dependencies from the npm registry.
 //
 // Usage: node scripts/check-packages.mjs [--keep]   (--keep leaves the temp directory)
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -324,6 +327,36 @@ const { Server } = require('@rpcx/server');
 console.log(typeof XClient, typeof Server);
 `;
 
+/** The @rpcx packages examples/third-party imports; it gets them (and what they need) as tarballs. */
+const THIRD_PARTY_USES = ['@rpcx/core', '@rpcx/server', '@rpcx/xclient', '@rpcx/transport-kit', '@rpcx/registry-kit'];
+
+/**
+ * examples/third-party as its author has it: its own package.json, sources and tsconfig copied
+ * out of the workspace, the tarballs installed in place of the registry's @rpcx packages.
+ */
+async function thirdPartyApp(base, tarballs) {
+  const dir = join(base, 'third-party');
+  const source = join(ROOT, 'examples', 'third-party');
+  for (const entry of ['package.json', 'tsconfig.json', 'src', 'check']) cpSync(join(source, entry), join(dir, entry), { recursive: true });
+  await must('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballsFor(THIRD_PARTY_USES, tarballs)], { cwd: dir });
+  return dir;
+}
+
+/** Type-check and build the third-party package with its own TypeScript, run its checks. */
+async function checkThirdParty(dir) {
+  const build = await run(join(dir, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: dir, timeoutMs: 180_000 });
+  if (!check(build.code === 0, `examples/third-party: tsc against the tarballs:\n${build.text}`)) return;
+  const main = await run(process.execPath, ['dist/check/main.js'], { cwd: dir, timeoutMs: 60_000 });
+  check(
+    main.code === 0 && main.stdout.endsWith('registry: the server left on shutdown\n') && main.stdout.includes('10 * 20 = 200'),
+    `examples/third-party: check/main.ts:\n${main.text}`,
+  );
+  const compliance = await run(process.execPath, ['--test', 'dist/check/registry-compliance.js'], { cwd: dir, timeoutMs: 120_000 });
+  check(compliance.code === 0 && /\n# pass 7\n/.test(compliance.stdout), `examples/third-party: its registry through the compliance suite:\n${compliance.text}`);
+  const transport = await run(process.execPath, ['--test', 'dist/check/transport-compliance.js'], { cwd: dir, timeoutMs: 120_000 });
+  check(transport.code === 0 && /\n# pass 19\n/.test(transport.stdout), `examples/third-party: its transport through the compliance suite:\n${transport.text}`);
+}
+
 function tsconfig(compilerOptions) {
   return JSON.stringify(
     { compilerOptions: { target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], ...compilerOptions }, files: ['hello.ts'] },
@@ -389,7 +422,7 @@ async function main() {
 
     // Scratch apps, installed in parallel (mostly waiting on the registry).
     const apps = join(tmp, 'apps');
-    const [hello, wsJson, cli, cliUi, protocApp, ts5] = await Promise.all([
+    const [hello, wsJson, cli, cliUi, protocApp, ts5, thirdParty] = await Promise.all([
       app(apps, 'hello', [
         ...tarballsFor(['@rpcx/server', '@rpcx/xclient', '@rpcx/transport-tcp', '@rpcx/codec-msgpack'], tarballs),
         `typescript@${workspaceVersion('typescript')}`,
@@ -400,9 +433,10 @@ async function main() {
       app(apps, 'cli-ui', tarballsFor(['@rpcx/cli', '@rpcx/ui'], tarballs)),
       app(apps, 'protoc', tarballsFor(['@rpcx/protoc-gen-rpcx'], tarballs)),
       app(apps, 'typescript5', [`typescript@${TYPESCRIPT_WITH_NODE10}`]),
+      thirdPartyApp(apps, tarballs),
       ...OLDEST_NODES.map((v) => must('npx', ['-y', '-p', `node@${v}`, 'node', '-v'], { cwd: tmp })),
     ]);
-    for (const dir of [hello, wsJson, cli, cliUi, protocApp]) checkOnlyTarballs(dir);
+    for (const dir of [hello, wsJson, cli, cliUi, protocApp, thirdParty]) checkOnlyTarballs(dir);
     log(`installed the tarballs into scratch apps; fetched node ${OLDEST_NODES.join(', ')}`);
 
     // The README's Hello: TypeScript as written, JavaScript with the types stripped.
@@ -494,6 +528,9 @@ async function main() {
       `protoc with protoc-gen-rpcx-es from its tarball:\n${generated.text}\n${stubs.slice(0, 400)}`,
     );
     log('protoc-gen-rpcx-es from its tarball, run by protoc');
+
+    await checkThirdParty(thirdParty);
+    log('examples/third-party: type-checked against the tarballs, run, its registry through the compliance suite');
   } finally {
     if (keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });

@@ -50,6 +50,8 @@ if command -v go >/dev/null; then
   node -e "import('./interop/test/support/build-go-peer.js').then((m) => m.default())"
   # The stubs interop peer (Go stub in protoc-gen-rpcx's shape); its test rebuilds it too.
   (cd interop/go-protoc && go build -o bin/stubpeer ./cmd/stubpeer)
+  # The protection plugins' peer (Go's own rate-limit plugins); its test rebuilds it too.
+  (cd interop/go-plugins && go build -o bin/plugpeer ./cmd/plugpeer)
   (cd interop/go-registry && go build -o bin/regpeer ./cmd/regpeer \
     && go build -modfile=zookeeper.mod -tags zookeeper -o bin/regpeer-zk ./cmd/regpeer)
   # The registry-consul tests run a real agent: Consul v1.14.11 from source, cached in .cache/

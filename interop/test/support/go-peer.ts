@@ -16,8 +16,8 @@ export interface GoServer {
 }
 
 /** Start `peer <command>` on `address` (a free port by default) and wait for its `LISTENING network@address` line. */
-export async function startGoServer(args: string[] = [], command = 'serve', address = '127.0.0.1:0'): Promise<GoServer> {
-  const child = spawn(PEER, [command, '--addr', address, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startGoServer(args: string[] = [], command = 'serve', address = '127.0.0.1:0', binary = PEER): Promise<GoServer> {
+  const child = spawn(binary, [command, '--addr', address, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const lines = createInterface({ input: child.stdout! });

@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * Circuit breakers for the @rpcx xclient. Each implements `Breaker` from @rpcx/core
+ * Circuit breakers for the `@rpcx` xclient. Each implements `Breaker` from @rpcx/core
  * (`ready()`, `success()`, `fail()`); the xclient keeps one per server and asks `ready()`
  * before dialling or calling it.
  *
@@ -10,6 +10,8 @@
  *
  * Any object with the three methods is a breaker, so third-party breakers plug in through a
  * small adapter (see the README).
+ *
+ * @module @rpcx/breaker
  */
 export { consecutiveBreaker, type ConsecutiveBreaker, type ConsecutiveBreakerOptions } from './consecutive.js';
 export { rateBreaker, type RateBreaker, type RateBreakerOptions, type BreakerState } from './rate.js';

@@ -4,6 +4,8 @@
  * `gatewayCall()` calls a service through the HTTP gateway with fetch. Everything here and
  * below it (`@rpcx/xclient`, `@rpcx/protocol`, `@rpcx/core`, the WebSocket client of
  * `@rpcx/transport-ws`) bundles for the browser without Node polyfills.
+ *
+ * @module @rpcx/browser
  */
 export { connect, parseWsUrl, type ConnectOptions } from './connect.js';
 export { jsonCodec, type JsonCodecOptions } from '@rpcx/codec-json';

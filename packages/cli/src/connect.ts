@@ -31,7 +31,7 @@ const OPTIONAL_TRANSPORTS: Record<string, { pkg: string; factory: string }> = {
 
 const TCP_NETWORKS = new Set(['tcp', 'tcp4', 'tcp6', 'unix']);
 
-/** Import an optional @rpcx package, or say which one to install. */
+/** Import an optional `@rpcx` package, or say which one to install. */
 export async function optional(pkg: string, purpose: string): Promise<Record<string, unknown>> {
   try {
     return (await import(pkg)) as Record<string, unknown>;
@@ -58,7 +58,7 @@ export async function transportsFor(networks: Iterable<string>): Promise<Transpo
   return out;
 }
 
-/** Each registry's @rpcx package, its discovery factory, and that factory's options. */
+/** Each registry's `@rpcx` package, its discovery factory, and that factory's options. */
 const REGISTRY_PACKAGES: Record<Registry, { pkg: string; what: string; options(t: RegistryTarget, servicePath: string, timeoutMs: number): Record<string, unknown> }> = {
   etcd: { pkg: '@rpcx/registry-etcd', what: 'an etcd registry', options: (t, servicePath, timeoutMs) => ({ endpoints: t.endpoints, basePath: t.basePath, servicePath, timeoutMs }) },
   zookeeper: { pkg: '@rpcx/registry-zookeeper', what: 'a ZooKeeper registry', options: (t, servicePath, timeoutMs) => ({ servers: t.endpoints, basePath: t.basePath, servicePath, timeoutMs }) },
@@ -70,7 +70,7 @@ const REGISTRY_PACKAGES: Record<Registry, { pkg: string; what: string; options(t
 
 type RegistryTarget = Extract<Target, { kind: 'registry' }>;
 
-/** The discovery of `servicePath` in a registry, through its @rpcx registry package. */
+/** The discovery of `servicePath` in a registry, through its `@rpcx` registry package. */
 export async function registryDiscovery(target: RegistryTarget, servicePath: string, timeoutMs: number): Promise<ServiceDiscovery> {
   const spec = REGISTRY_PACKAGES[target.registry];
   const mod = await optional(spec.pkg, spec.what);

@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * JSON codec (serialize type 1) for @rpcx, written to read and write what Go rpcx's `JSONCodec`
+ * JSON codec (serialize type 1) for `@rpcx`, written to read and write what Go rpcx's `JSONCodec`
  * (Go `encoding/json`) reads and writes: `Uint8Array` travels as base64 like Go `[]byte`,
  * `<`, `>` and `&` are escaped like Go's HTML-safe output, and integers beyond 2^53 survive as
  * `bigint` in both directions.
@@ -8,6 +8,8 @@
  * Keys are written exactly as the JS object has them. Go matches object keys to struct fields
  * case-insensitively (and honours `json:"name"` tags), so `{ a: 1 }` fills a Go field `A`, but
  * keys Go sends come back in Go's spelling (`A`): this codec never rewrites keys.
+ *
+ * @module @rpcx/codec-json
  */
 import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { decodeUtf8, encodeUtf8 } from './bytes.js';

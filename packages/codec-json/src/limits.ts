@@ -5,6 +5,8 @@
  * arrays take 10 s and hold every level in memory, and the values it returns break recursive
  * code afterwards (`JSON.stringify` of 100,000 nested objects overflows the stack, and so does
  * the exact parser used for large integers, which recurses).
+ *
+ * @module @rpcx/codec-json/limits
  */
 import { PayloadTooDeepError, PayloadTooLargeError, positiveIntegerOptions } from '@rpcx/core';
 

@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * MessagePack codec (serialize type 3, the codec of Go rpcx's `DefaultOption`) for @rpcx, on
+ * MessagePack codec (serialize type 3, the codec of Go rpcx's `DefaultOption`) for `@rpcx`, on
  * `@msgpack/msgpack`. Reads every integer width Go's vmihailenco/msgpack v5 writes; 64-bit
  * values beyond 2^53 come back as `bigint`, and `bigint` is written as int64/uint64. Go
  * `time.Time` ↔ JS `Date` through the timestamp extension (type −1).
@@ -8,6 +8,8 @@
  * Struct keys are whatever the JS object has. Go matches them to field names exactly and
  * case-sensitively (`A`, `FileName`) unless the Go type has `msgpack:"…"` tags; rpcx ignores
  * `json` tags for msgpack.
+ *
+ * @module @rpcx/codec-msgpack
  */
 import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { Decoder, Encoder, ExtData, ExtensionCodec } from '@msgpack/msgpack';

@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * Protocol Buffers codec (serialize type 2) for @rpcx, on protobufjs or protobuf-es. The
+ * Protocol Buffers codec (serialize type 2) for `@rpcx`, on protobufjs or protobuf-es. The
  * payload is the standard protobuf binary encoding of one message, no length prefix, as Go
  * rpcx's `PBCodec` writes with gogo `Marshal` or `proto.Marshal`.
  *
@@ -9,6 +9,8 @@
  * (`root.lookupType('pkg.Msg')`) or a static-codegen class (pbjs `-t static-module`). The codec
  * only calls a protobufjs schema's own methods, so it works with whichever protobufjs copy
  * built it.
+ *
+ * @module @rpcx/codec-protobuf
  */
 import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { CodecError, PayloadTooDeepError, PayloadTooLargeError, RpcxError, type Codec } from '@rpcx/core';

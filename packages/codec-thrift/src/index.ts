@@ -1,11 +1,13 @@
 /**
  * @packageDocumentation
- * Thrift codec (serialize type 4) for @rpcx. The payload is the plain TBinaryProtocol encoding
+ * Thrift codec (serialize type 4) for `@rpcx`. The payload is the plain TBinaryProtocol encoding
  * of one struct — no message envelope, no framing — as Go rpcx's `ThriftCodec` writes with
  * `TSerializer` + `TBinaryProtocol`.
  *
  * The schema is a struct class from the Thrift compiler (`thrift --gen js:node`, any of its
  * `ts`/`es6`/`bigint` flavours, 0.9 through 0.24) or a hand-written class of the same shape.
+ *
+ * @module @rpcx/codec-thrift
  */
 import { CodecError, RpcxError, type Codec } from '@rpcx/core';
 import { TBinaryReader, TBinaryWriter, resolveLimits, type I64Mode, type ThriftLimits } from './protocol.js';

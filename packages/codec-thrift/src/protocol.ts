@@ -271,6 +271,8 @@ export class TBinaryReader {
   private pos = 0;
   private depth = 0;
   private objects = 0;
+  /** The open maps, innermost last: where their next key is read (see `checkMapKey`). */
+  private readonly maps: { depth: number; stringKeys: boolean; reads: number }[] = [];
 
   constructor(
     data: Uint8Array,
@@ -327,6 +329,25 @@ export class TBinaryReader {
 
   private leave(): void {
     this.depth--;
+    this.valueRead();
+  }
+
+  /** A whole value (primitive, struct or container) was read at the current depth. */
+  private valueRead(): void {
+    const map = this.maps.at(-1);
+    if (map !== undefined && map.depth === this.depth) map.reads++;
+  }
+
+  /**
+   * Generated code stores a map in a plain object (`this.m[key] = value`), where the key
+   * `__proto__` sets the object's prototype instead of adding an entry: refuse it rather than
+   * hand back a map that silently lost an entry and inherits from its value.
+   */
+  private checkMapKey(key: string): void {
+    const map = this.maps.at(-1);
+    if (key === '__proto__' && map !== undefined && map.stringKeys && map.depth === this.depth && map.reads % 2 === 0) {
+      throw protocolError('map key "__proto__" refused: generated code keeps maps in plain objects, where it would replace the prototype');
+    }
   }
 
   // Code from Thrift 0.21 on calls these around each struct; the reader counts depth in
@@ -341,24 +362,26 @@ export class TBinaryReader {
     this.leave();
   }
   readFieldBegin(): { fname: null; ftype: number; fid: number } {
-    const ftype = this.readByte();
+    const ftype = this.int8();
     if (ftype === TType.STOP) return { fname: null, ftype, fid: 0 };
-    return { fname: null, ftype, fid: this.readI16() };
+    return { fname: null, ftype, fid: this.view.getInt16(this.need(2)) };
   }
   readFieldEnd(): void {}
   readMapBegin(): { ktype: number; vtype: number; size: number } {
-    const ktype = this.readByte();
-    const vtype = this.readByte();
-    const size = this.size(this.readI32(), 'map', 2);
+    const ktype = this.int8();
+    const vtype = this.int8();
+    const size = this.size(this.int32(), 'map', 2);
     this.enter();
+    this.maps.push({ depth: this.depth, stringKeys: ktype === TType.STRING, reads: 0 });
     return { ktype, vtype, size };
   }
   readMapEnd(): void {
+    this.maps.pop();
     this.leave();
   }
   readListBegin(): { etype: number; size: number } {
-    const etype = this.readByte();
-    const size = this.size(this.readI32(), 'list', 1);
+    const etype = this.int8();
+    const size = this.size(this.int32(), 'list', 1);
     this.enter();
     return { etype, size };
   }
@@ -366,8 +389,8 @@ export class TBinaryReader {
     this.leave();
   }
   readSetBegin(): { etype: number; size: number } {
-    const etype = this.readByte();
-    const size = this.size(this.readI32(), 'set', 1);
+    const etype = this.int8();
+    const size = this.size(this.int32(), 'set', 1);
     this.enter();
     return { etype, size };
   }
@@ -376,55 +399,81 @@ export class TBinaryReader {
   }
 
   readMessageBegin(): { fname: string; mtype: number; rseqid: number } {
-    const first = this.readI32();
+    const first = this.int32();
     if (first < 0) {
       if ((first & VERSION_MASK) !== VERSION_1) throw protocolError(`bad version in readMessageBegin: ${first}`);
       const fname = this.readString();
-      return { fname, mtype: first & 0xff, rseqid: this.readI32() };
+      return { fname, mtype: first & 0xff, rseqid: this.int32() };
     }
     // Old, unversioned header: name length, name, type byte, seqid.
     const at = this.need(this.size(first, 'name', 1));
     const fname = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, first).toString('utf8');
-    const mtype = this.readByte();
-    return { fname, mtype, rseqid: this.readI32() };
+    const mtype = this.int8();
+    return { fname, mtype, rseqid: this.int32() };
   }
   readMessageEnd(): void {}
+
+  // The read* methods are what generated code calls for values: each counts as one value for
+  // map key tracking. The protocol's own framing reads use these two instead.
+  private int8(): number {
+    return this.view.getInt8(this.need(1));
+  }
+  private int32(): number {
+    return this.view.getInt32(this.need(4));
+  }
 
   readBool(): boolean {
     return this.readByte() !== 0;
   }
   readByte(): number {
-    return this.view.getInt8(this.need(1));
+    const value = this.int8();
+    this.valueRead();
+    return value;
   }
   readI16(): number {
-    return this.view.getInt16(this.need(2));
+    const value = this.view.getInt16(this.need(2));
+    this.valueRead();
+    return value;
   }
   readI32(): number {
-    return this.view.getInt32(this.need(4));
+    const value = this.int32();
+    this.valueRead();
+    return value;
   }
   readI64(): Int64 | bigint {
     const at = this.need(8);
+    this.valueRead();
     if (this.i64 === 'bigint') return this.view.getBigInt64(at);
     this.countObject();
     // A copy: an Int64 keeps its buffer, which must not change under it.
     return new Int64(Buffer.from(this.bytes.subarray(at, at + 8)));
   }
   readDouble(): number {
-    return this.view.getFloat64(this.need(8));
+    const value = this.view.getFloat64(this.need(8));
+    this.valueRead();
+    return value;
   }
   readString(): string {
-    const length = this.size(this.readI32(), 'string', 1);
+    const length = this.size(this.int32(), 'string', 1);
     const at = this.need(length);
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, length).toString('utf8');
+    const value = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, length).toString('utf8');
+    this.checkMapKey(value);
+    this.valueRead();
+    return value;
   }
   readBinary(): Buffer {
-    const length = this.size(this.readI32(), 'binary', 1);
+    const length = this.size(this.int32(), 'binary', 1);
     const at = this.need(length);
     this.countObject();
-    return Buffer.from(this.bytes.subarray(at, at + length));
+    const value = Buffer.from(this.bytes.subarray(at, at + length));
+    // A binary key becomes its text as an object key.
+    if (length === 9) this.checkMapKey(value.toString('latin1'));
+    this.valueRead();
+    return value;
   }
   readUuid(): string {
     const at = this.need(16);
+    this.valueRead();
     const hex = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, 16).toString('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
@@ -450,7 +499,7 @@ export class TBinaryReader {
         this.need(8);
         return;
       case TType.STRING:
-        this.need(this.size(this.readI32(), 'string', 1));
+        this.need(this.size(this.int32(), 'string', 1));
         return;
       case TType.UUID:
         this.need(16);

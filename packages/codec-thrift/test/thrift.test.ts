@@ -320,6 +320,39 @@ describe('TBinaryReader / TBinaryWriter directly', () => {
     expect(new TBinaryReader(fromHex('00000003 4d756c 01 00000007')).readMessageBegin()).toEqual({ fname: 'Mul', mtype: 1, rseqid: 7 });
   });
 
+  test('map key "__proto__" is refused, where generated code would set the prototype; the same string as a value is data', () => {
+    // map<string, list<string>> { "a": ["__proto__"], "__proto__": [] }, read as generated code does.
+    const writer = new TBinaryWriter();
+    writer.writeMapBegin(TType.STRING, TType.LIST, 2);
+    writer.writeString('a');
+    writer.writeListBegin(TType.STRING, 1);
+    writer.writeString('__proto__');
+    writer.writeString('__proto__');
+    writer.writeListBegin(TType.STRING, 0);
+    const reader = new TBinaryReader(writer.toBytes());
+    const { size } = reader.readMapBegin();
+    const read: unknown[] = [];
+    const readEntry = () => {
+      read.push(reader.readString());
+      const { size: n } = reader.readListBegin();
+      const list = Array.from({ length: n }, () => reader.readString());
+      reader.readListEnd();
+      read.push(list);
+    };
+    readEntry();
+    expect(read).toEqual(['a', ['__proto__']]);
+    expect(size).toBe(2);
+    expect(readEntry).toThrow(new CodecError('thrift: map key "__proto__" refused: generated code keeps maps in plain objects, where it would replace the prototype'));
+  });
+
+  test('a struct whose map<string,i64> holds "__proto__" is refused on decode, and its str field "__proto__" is not', () => {
+    const codec = thriftCodec({ i64: 'bigint' });
+    const withKey = codec.encode(new Kitchen({ m: Object.fromEntries([['__proto__', 1n], ['b', 2n]]) }));
+    expect(() => codec.decode(withKey, Kitchen)).toThrow(CodecError);
+    expect(() => codec.decode(withKey, Kitchen)).toThrow('thrift: map key "__proto__" refused');
+    expect((codec.decode(codec.encode(new Kitchen({ str: '__proto__', m: { b: 2n } })), Kitchen) as Kitchen).str).toBe('__proto__');
+  });
+
   test('the writer grows past its initial size', () => {
     const writer = new TBinaryWriter(4);
     writer.writeString('x'.repeat(1000));

@@ -45,7 +45,7 @@ export interface ServiceDiscovery {
    * others, and resolve with the value written (Go's `url.Values.Encode`: keys sorted). Only
    * an entry that exists is changed, and it stays bound to its server's lease or session, so
    * it still vanishes with the server; a missing one rejects with `RegistryKeyNotFoundError`.
-   * Operators use it to set `state=inactive` (Go and @rpcx clients then skip the server) or
+   * Operators use it to set `state=inactive` (Go and `@rpcx` clients then skip the server) or
    * a new `weight`. Go rpcx has no such call (rpcx-ui writes the node). Optional: the etcd,
    * ZooKeeper and Consul discoveries implement it; others reject with `UnsupportedError`.
    */

@@ -1,5 +1,5 @@
 /**
- * One catalogue of errors for every @rpcx package: one class per condition, each with a fixed
+ * One catalogue of errors for every `@rpcx` package: one class per condition, each with a fixed
  * `code` from {@link ErrorCode}; `cause` is always kept. Texts that Go rpcx puts on the wire or
  * returns are reproduced exactly, so a message seen from a Go peer and from a Node peer reads
  * the same.
@@ -9,9 +9,9 @@
  * symbol, and each class's `Symbol.hasInstance` checks that brand, not only the prototype.
  */
 
-/** Every code an @rpcx error can have. Compare `err.code === ErrorCode.DialTimeout`. */
+/** Every code an `@rpcx` error can have. Compare `err.code === ErrorCode.DialTimeout`. */
 export const ErrorCode = {
-  /** Base of the catalogue; not thrown by @rpcx itself. */
+  /** Base of the catalogue; not thrown by `@rpcx` itself. */
   Rpcx: 'RPCX_ERR',
   /** The remote service answered with `__rpcx_error__`, or its reply could not be decoded. */
   Service: 'RPCX_ERR_SERVICE',
@@ -62,6 +62,11 @@ export const ErrorCode = {
   /** An rpcx CLI command failed (it exits with status 1); the message says why, for a person. */
   Cli: 'RPCX_ERR_CLI',
   RateLimit: 'RPCX_ERR_RATE_LIMIT',
+  RetryBudgetExhausted: 'RPCX_ERR_RETRY_BUDGET_EXHAUSTED',
+  RateLimitStore: 'RPCX_ERR_RATE_LIMIT_STORE',
+  ConcurrencyLimit: 'RPCX_ERR_CONCURRENCY_LIMIT',
+  AccessDenied: 'RPCX_ERR_ACCESS_DENIED',
+  ConnectionRateLimit: 'RPCX_ERR_CONNECTION_RATE_LIMIT',
   Multi: 'RPCX_ERR_MULTI',
   Registry: 'RPCX_ERR_REGISTRY',
   RegistryKeyNotFound: 'RPCX_ERR_REGISTRY_KEY_NOT_FOUND',
@@ -151,7 +156,7 @@ export class RpcxError extends Error {
   }
 }
 
-/** True when `value` is an @rpcx error (from any installed copy of @rpcx/core). */
+/** True when `value` is an `@rpcx` error (from any installed copy of @rpcx/core). */
 export function isRpcxError(value: unknown): value is RpcxError {
   return value instanceof RpcxError;
 }
@@ -524,7 +529,7 @@ export class BreakerOpenError extends RpcxError {
   }
 }
 
-/** Invalid arguments to an @rpcx API (bad address, bad registration, unknown option value, …). */
+/** Invalid arguments to an `@rpcx` API (bad address, bad registration, unknown option value, …). */
 export class ConfigError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Config;
 }
@@ -542,11 +547,65 @@ export class CliError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Cli;
 }
 
-/** Go `server.ErrReqReachLimit`: thrown by rate-limit plugins; answered, connection kept. */
+/**
+ * Go `server.ErrReqReachLimit`: thrown by rate-limit plugins; answered, connection kept. A Go
+ * client sees the text as a ServiceError. Never retried by the fail modes.
+ */
 export class RateLimitError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.RateLimit;
-  constructor() {
-    super('request reached rate limit');
+  constructor(message = 'request reached rate limit', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A client's retry budget is spent: the call ends with the failure of its last attempt as `cause`. */
+export class RetryBudgetExhaustedError extends RateLimitError {
+  static override readonly code: ErrorCode = ErrorCode.RetryBudgetExhausted;
+  constructor(options?: ErrorOptions) {
+    super('retry budget exhausted', options);
+  }
+}
+
+/**
+ * A shared rate-limit store (Redis) failed or did not answer within its deadline. With the
+ * limiter's fail-closed choice the call ends in `RateLimitError` with this as `cause`.
+ */
+export class RateLimitStoreError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.RateLimitStore;
+}
+
+/**
+ * A client's limit of calls in flight to one server was reached (and waiting for a free slot,
+ * if allowed, took too long). Failover and Failtry try again, so Failover picks another server.
+ */
+export class ConcurrencyLimitError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.ConcurrencyLimit;
+  readonly server: string;
+  readonly limit: number;
+  constructor(server: string, limit: number) {
+    super(`too many calls in flight to ${server}: the limit is ${limit}`);
+    this.server = server;
+    this.limit = limit;
+  }
+}
+
+/** A server's allow or deny list refused a connection on accept; it is closed at once. */
+export class AccessDeniedError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.AccessDenied;
+  readonly remoteAddress: string;
+  constructor(remoteAddress: string) {
+    super(`access denied to ${remoteAddress}`);
+    this.remoteAddress = remoteAddress;
+  }
+}
+
+/** A server's connection rate limit refused a new connection; it is closed at once. */
+export class ConnectionRateLimitError extends ConnectionError {
+  static override readonly code: ErrorCode = ErrorCode.ConnectionRateLimit;
+  readonly remoteAddress: string;
+  constructor(remoteAddress: string) {
+    super(`connection rate limit reached: refusing ${remoteAddress}`);
+    this.remoteAddress = remoteAddress;
   }
 }
 

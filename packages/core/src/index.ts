@@ -1,8 +1,10 @@
 /**
  * @packageDocumentation
- * Shared contracts of @rpcx. Every other package builds on these types; this one depends on
+ * Shared contracts of `@rpcx`. Every other package builds on these types; this one depends on
  * nothing. Codecs, transports, discoveries, selectors, breakers and plugins from any package
  * (yours included) fit together through the interfaces here.
+ *
+ * @module @rpcx/core
  */
 export * from './constants.js';
 export * from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * The logger every @rpcx component writes to. Quiet by default. `console` fits as it is;
+ * The logger every `@rpcx` component writes to. Quiet by default. `console` fits as it is;
  * so does a pino logger (its methods take an optional object first, then the message).
  */
 export interface Logger {

@@ -7,6 +7,8 @@
  *
  * Server: `enableFileTransfer(server, …)`, `enableStreamService(server, …)`, `serveDirectory(dir)`.
  * Client: `sendFile(xclient, …)`, `downloadFile(xclient, …)`, `openStream(xclient, …)`.
+ *
+ * @module @rpcx/file-transfer
  */
 export {
   enableFileTransfer,

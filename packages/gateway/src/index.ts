@@ -4,6 +4,8 @@
  * with `X-RPCX-*` headers become raw rpcx calls sent through one XClient per service path
  * (discovery, selector, fail mode), in gateway mode (a shared front) or agent mode (a local
  * sidecar on loopback).
+ *
+ * @module @rpcx/gateway
  */
 export {
   createGateway,

@@ -5,5 +5,7 @@
  * clients over an XClient or OneClient, on the same service path and method names as the Go
  * stubs protoc-gen-rpcx generates. The package's bin runs the plugin; this entry exports it for
  * programs that drive plugins themselves.
+ *
+ * @module @rpcx/protoc-gen-rpcx
  */
 export { protocGenRpcxEs, goName, type PluginOptions } from './plugin.js';

@@ -3,6 +3,8 @@
  * The rpcx frame format, byte for byte as Go rpcx writes it: `Message`, `encodeMessage`,
  * the streaming `FrameDecoder`, gzip with a decompression cap, size limits and heartbeat
  * frames. Transports move the bytes; server and client use this package to read them.
+ *
+ * @module @rpcx/protocol
  */
 export { Message, isServerPush } from './message.js';
 export { encodeMessage, flagsByte } from './encode.js';

@@ -132,8 +132,12 @@ export class ConsulRegisterPlugin extends RegistryRegisterPlugin {
     return this.putNode(serviceName, value, epoch);
   }
 
+  /**
+   * Also without a session: a refresh whose session creation failed (an agent restarted empty
+   * answers "Missing node registration" for a moment) left none, and the next tick creates it.
+   */
   protected override canRefresh(): boolean {
-    return this.client !== undefined && (this.ttlMs === 0 || this.sessionId !== undefined);
+    return this.client !== undefined;
   }
 
   /**

@@ -2,7 +2,7 @@ import { parseServerKey, splitHostPort, queryUnescape, type ServiceEntry } from 
 import type { RawEntry } from './discovery.js';
 
 /**
- * Networks a Go rpcx client can dial (client/connection*.go) plus the ones @rpcx adds.
+ * Networks a Go rpcx client can dial (client/connection*.go) plus the ones `@rpcx` adds.
  * An entry on any other network is skipped: nobody could connect to it.
  */
 export const DEFAULT_NETWORKS: readonly string[] = [

@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * Building blocks for @rpcx registry packages (etcd, ZooKeeper, Consul, mDNS, and yours):
+ * Building blocks for `@rpcx` registry packages (etcd, ZooKeeper, Consul, mDNS, and yours):
  *
  * - `RegistryDiscovery`: list keeping, watcher fan-out, entry checks, the last-known list
  *   while the registry is unreachable, and `listAll()`; a backend only says how to list one
@@ -12,6 +12,8 @@
  *   string (`goJsonString`), for registries that store JSON.
  *
  * The registry compliance suite is in `@rpcx/registry-kit/testing`.
+ *
+ * @module @rpcx/registry-kit
  */
 export { RegistryDiscovery, RETRY_MAX_MS, type RegistryDiscoveryOptions, type RawEntry, type VersionedEntry } from './discovery.js';
 export { RegistryRegisterPlugin, type RegistryRegisterPluginOptions } from './register-plugin.js';

@@ -1,9 +1,11 @@
 /**
  * @packageDocumentation
- * mDNS registry for @rpcx, in the format of Go rpcx's `serverplugin/mdns.go` and
+ * mDNS registry for `@rpcx`, in the format of Go rpcx's `serverplugin/mdns.go` and
  * `client/mdns_discovery.go` (grandcat/zeroconf): a server plugin that announces
  * `<instance>._rpcxservices.local` with one TXT string listing its services, and a client
  * discovery that browses for it. Built on bonjour-service.
+ *
+ * @module @rpcx/registry-mdns
  */
 export { mdnsRegisterPlugin, MdnsRegisterPlugin, type MdnsRegisterPluginOptions } from './register-plugin.js';
 export { mdnsDiscovery, MdnsDiscovery, type MdnsDiscoveryOptions } from './discovery.js';

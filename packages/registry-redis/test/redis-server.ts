@@ -38,11 +38,17 @@ export class RedisServer {
   readonly dataDir = join(this.dir, 'data');
   private readonly process: ManagedProcess;
 
-  private constructor(readonly port: number) {
+  private constructor(
+    readonly port: number,
+    private readonly cluster: boolean,
+  ) {
+    // A one-node cluster (all slots on this node) is what Go clients built on go-redis's
+    // ClusterClient need, e.g. Go rpcx's RedisRateLimitingPlugin.
+    const clusterArgs = cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf')] : [];
     this.process = new ManagedProcess(
       'redis',
       redisBinary(),
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dataDir, '--save', '3600 1', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dataDir, '--save', '3600 1', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...clusterArgs],
       join(this.dir, 'redis.log'),
     );
   }
@@ -56,9 +62,9 @@ export class RedisServer {
    * A new server on a free port. A port found free can be taken by another process before
    * Redis binds it (other tests run at the same time): then it is tried again on a new one.
    */
-  static async start(): Promise<RedisServer> {
+  static async start(options: { cluster?: boolean } = {}): Promise<RedisServer> {
     for (let attempt = 1; ; attempt++) {
-      const server = new RedisServer(await freePort());
+      const server = new RedisServer(await freePort(), options.cluster ?? false);
       try {
         await server.start();
         return server;
@@ -73,6 +79,13 @@ export class RedisServer {
   async start(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     await this.process.start(async () => (await redisCommand(this.port, 'PING')) === '+PONG\r\n', 15_000);
+    if (!this.cluster) return;
+    await redisCommand(this.port, 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    const deadline = Date.now() + 15_000;
+    while (!(await redisCommand(this.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      if (Date.now() > deadline) throw new Error('redis cluster did not reach cluster_state:ok in 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** SIGTERM (Redis saves its data first), SIGKILL after 5 s. */

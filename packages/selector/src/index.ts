@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * Server selectors for the @rpcx xclient, one factory per Go rpcx `SelectMode`: random,
+ * Server selectors for the `@rpcx` xclient, one factory per Go rpcx `SelectMode`: random,
  * round robin, smooth weighted round robin (`weight` metadata), network quality (weights
  * from measured round-trip time), consistent hash (FNV-1a 64 of a key, stable across
  * processes), closest (`latitude` / `longitude`, haversine), and user-defined.
@@ -9,6 +9,8 @@
  * key (`network@address`) or undefined, and `updateServers(map)` replaces the server list
  * whenever discovery reports a change. Filter the map with {@link filterServers} first, as
  * Go's xclient does (`state=inactive`, `group`).
+ *
+ * @module @rpcx/selector
  */
 export { randomSelector, roundRobinSelector, type RandomSelectorOptions } from './simple.js';
 export {

@@ -173,7 +173,8 @@ describe('the gateway dispatches like rpcx', () => {
       });
       const g = await request(port, { headers: gw('Arith', 'Mul'), body: mul });
       expect(g.status).toBe(200);
-      await new Promise((r) => setTimeout(r, 20));
+      // connClose follows the client's close of the connection, a moment after the reply.
+      for (const deadline = Date.now() + 3000; !seen.includes('connClose') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
       expect(seen).toEqual([
         'connAccept',
         'preReadRequest',

@@ -8,6 +8,7 @@ import { tcpTransport } from '@rpcx/transport-tcp';
 import { destroyRawClients, frame, nonReadingSocket, rawClient, sleep, trickle, waitUntil, whileServed } from './hostile.js';
 
 const codec = msgpackCodec();
+const FILL = 'x'.repeat(64 * 1024);
 
 interface Served {
   server: Server;
@@ -28,6 +29,8 @@ async function serve(options: ServerOptions = {}): Promise<Served> {
   await server.register(
     {
       Mul: (a: { A: number; B: number }) => ({ C: a.A * a.B }),
+      // 64 KiB replies fill a non-reading client's socket buffers in a few hundred calls.
+      Fill: () => ({ S: FILL }),
       Slow: async (a: { ms: number }) => {
         await sleep(a.ms);
         return { C: a.ms };
@@ -97,21 +100,22 @@ describe('deadlines close stalled and trickling connections', () => {
 
   test('a client that never reads its replies is closed by the write timeout', async () => {
     served = await serve({ writeTimeoutMs: 400 });
-    const echo = frame({ servicePath: 'Arith', serviceMethod: 'Mul', serializeType: 3, seq: 1, payload: codec.encode({ A: 1, B: 2 }) });
-    const batch = Buffer.concat(Array.from({ length: 2000 }, () => echo));
-    // Each 2000-call batch is answered in one go until reading stops: with the machine loaded
-    // (other test runs on 2 cores), a probe call waited 1.1-2.1 s behind that both before and
-    // after this server's split, so the bound here is 3 s.
+    const fill = frame({ servicePath: 'Arith', serviceMethod: 'Fill', serializeType: 3, seq: 1, payload: codec.encode({}) });
+    const batch = Buffer.concat(Array.from({ length: 50 }, () => fill));
+    // Loopback socket buffers grow to megabytes, so the server answers a few hundred calls
+    // before its writes stall; then the write timeout closes the connection. The probe's
+    // calls share the server with those answers on a loaded machine: a 3 s bound.
     await whileServed(
       served.address,
       async () => {
         const socket = await nonReadingSocket(served.port);
         // Writes until the server stops reading, then waits.
-        for (let i = 0; i < 400 && socket.writableLength < 1 << 20; i++) {
+        const closed = () => served.closes.some((m) => m.includes('write timeout'));
+        for (let i = 0; i < 400 && !closed() && socket.writableLength < 1 << 20; i++) {
           socket.write(batch);
           await sleep(5);
         }
-        expect(await waitUntil(() => served.closes.some((m) => m.includes('write timeout')), 5000)).toBe(true);
+        expect(await waitUntil(closed, 5000)).toBe(true);
         socket.destroy();
       },
       3000,

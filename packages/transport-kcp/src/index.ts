@@ -1,8 +1,10 @@
 /**
  * @packageDocumentation
- * KCP transport for @rpcx servers and clients, network `kcp`, wire-compatible with Go rpcx's
+ * KCP transport for `@rpcx` servers and clients, network `kcp`, wire-compatible with Go rpcx's
  * (xtaci/kcp-go v5 with Reed-Solomon FEC 10+3 and AES block encryption). Pure TypeScript:
  * KCP, FEC and the packet format are implemented here over `node:dgram` and `node:crypto`.
+ *
+ * @module @rpcx/transport-kcp
  */
 export {
   kcpTransport,

@@ -1,11 +1,13 @@
 /**
  * @packageDocumentation
- * Building blocks for @rpcx transport packages: one connection life cycle for every transport
+ * Building blocks for `@rpcx` transport packages: one connection life cycle for every transport
  * (`AbstractConnection`; `StreamConnection` over a web-streams bidirectional stream, as QUIC and
  * WebTransport carry rpcx), one dial helper (`dialWithDeadline`: deadline, abort, settle once),
  * Go's words for dial and listen failures, and small network helpers. No Node API here, so the
  * browser WebSocket client uses it too. The transport compliance suite is at
  * `@rpcx/transport-kit/testing`.
+ *
+ * @module @rpcx/transport-kit
  */
 export {
   AbstractConnection,

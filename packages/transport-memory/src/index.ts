@@ -5,7 +5,9 @@
  * talk without sockets. Bytes are delivered asynchronously, one chunk per write batch, like a
  * real stream, so code tested on it behaves as on TCP; while the reading end is paused (or has
  * no handler yet), the writer's bytes stay pending on its side, as a full socket buffer would
- * keep them. The connection life cycle is @rpcx/transport-kit's `AbstractConnection`.
+ * keep them. The connection life cycle is `@rpcx/transport-kit`'s `AbstractConnection`.
+ *
+ * @module @rpcx/transport-memory
  */
 import { ConnectionError, ListenError, type Connection, type DialOptions, type Listener, type Transport } from '@rpcx/core';
 import { AbstractConnection, checkNetwork, concatBytes, DEFAULT_CLOSE_TIMEOUT_MS, dialError, dialWithDeadline } from '@rpcx/transport-kit';

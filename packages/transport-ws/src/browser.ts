@@ -4,6 +4,8 @@
  * `ws` and `wss`. This entry (`@rpcx/transport-ws/browser`) uses no Node API, so it bundles
  * for browsers as it is; it also runs wherever a WHATWG-style WebSocket exists (Deno, Bun,
  * Node 22+, or Node with the `ws` package passed as `WebSocket`).
+ *
+ * @module @rpcx/transport-ws/browser
  */
 import { ConnectionError, DialError, UnsupportedError, type Connection, type DialOptions, type Transport } from '@rpcx/core';
 import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialWithDeadline } from '@rpcx/transport-kit';

@@ -1,10 +1,12 @@
 /**
  * @packageDocumentation
- * WebSocket transport for @rpcx servers and clients: networks `ws` and `wss`, wire-compatible
+ * WebSocket transport for `@rpcx` servers and clients: networks `ws` and `wss`, wire-compatible
  * with Go rpcx's `Serve("ws" | "wss", addr)` and `ws@host:port` clients. rpcx frames travel in
  * binary messages at `/_rpcx_`; incoming messages are read as one byte stream. `wsTransport()`
  * is the Node transport (server and client, on the `ws` package); `browserWsTransport()`, also
  * at `@rpcx/transport-ws/browser`, is a client on the standard WebSocket API.
+ *
+ * @module @rpcx/transport-ws
  */
 export {
   wsTransport,

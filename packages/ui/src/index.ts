@@ -6,6 +6,8 @@
  * the registry, in the layout Go reads; a form to call any method through `XClient` with JSON
  * arguments, metadata and a codec of your choice. `@rpcx/cli` loads it for `rpcx ui`;
  * `startConsole` is the same for programs and tests.
+ *
+ * @module @rpcx/ui
  */
 export { startConsole, type ConsoleOptions, type RunningConsole } from './console.js';
 export type { EstateSnapshot, ServiceView } from './estate.js';

@@ -1,9 +1,11 @@
 /**
  * @packageDocumentation
- * The @rpcx client. `XClient` is Go's service-governance client: discovery, selection, one
+ * The `@rpcx` client. `XClient` is Go's service-governance client: discovery, selection, one
  * connection per server, fail modes, fan-out calls, breakers, plugins and interceptors.
  * `RpcClient` is a single connection to one server. Both speak to Go rpcx servers and
  * `@rpcx/server` alike.
+ *
+ * @module @rpcx/xclient
  */
 export { XClient, type XClientOptions, type XClientEvents, type ServiceClient } from './xclient.js';
 export type { Receipt } from './fan-out.js';

@@ -1,5 +1,5 @@
 /**
- * The registry compliance suite: the behaviours every @rpcx registry (register plugin +
+ * The registry compliance suite: the behaviours every `@rpcx` registry (register plugin +
  * discovery) must show against a live backend. A registry package runs it in a few lines:
  *
  * ```ts

@@ -4,6 +4,8 @@
  * and the backend-specific tests share, and a runner for `node:test` files in a child
  * process (for tests that must not run in the test runner's own process, like mDNS in a
  * private network namespace). Node only; no test framework is imported.
+ *
+ * @module @rpcx/registry-kit/testing
  */
 export {
   registryCompliance,

@@ -4,6 +4,8 @@
  * transport's own tests share (`Recorder`, `waitUntil`). Node only; no test framework is
  * imported: the suite takes `describe` and `test` from the globals (jest, vitest) or from
  * `runner` (`nodeTestRunner(await import('node:test'))`).
+ *
+ * @module @rpcx/transport-kit/testing
  */
 export { transportCompliance, type TransportComplianceSetup } from './compliance.js';
 export { nodeTestRunner, type TestRunner } from '@rpcx/core/testing';

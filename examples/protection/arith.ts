@@ -1,0 +1,6 @@
+// The Arith service the protection examples serve.
+export class Arith {
+  Mul(args: { A: number; B: number }) {
+    return { C: args.A * args.B };
+  }
+}
