@@ -530,7 +530,7 @@ async function main() {
     log('protoc-gen-rpcx-es from its tarball, run by protoc');
 
     await checkThirdParty(thirdParty);
-    log('examples/third-party: type-checked against the tarballs, run, its registry through the compliance suite');
+    log('examples/third-party: type-checked against the tarballs, run, its registry and transport through the compliance suites');
   } finally {
     if (keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
