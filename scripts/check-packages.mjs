@@ -11,7 +11,8 @@
 //   - the rpcx CLI from its tarball: --help, --version, call against a server;
 //   - protoc-gen-rpcx-es from its tarball, run by protoc on a small .proto;
 //   - examples/third-party, the plugin-author guide's package (a plugin, interceptors, a codec,
-//     a transport and a registry), type-checked and run, its registry through the compliance suite.
+//     a transport and a registry), type-checked and run, its registry and transport through the
+//     compliance suites.
 // @rpcx packages come only from the tarballs; third-party dependencies from the npm registry.
 //
 // Usage: node scripts/check-packages.mjs [--keep]   (--keep leaves the temp directory)
@@ -352,6 +353,8 @@ async function checkThirdParty(dir) {
   );
   const compliance = await run(process.execPath, ['--test', 'dist/check/registry-compliance.js'], { cwd: dir, timeoutMs: 120_000 });
   check(compliance.code === 0 && /\n# pass 7\n/.test(compliance.stdout), `examples/third-party: its registry through the compliance suite:\n${compliance.text}`);
+  const transport = await run(process.execPath, ['--test', 'dist/check/transport-compliance.js'], { cwd: dir, timeoutMs: 120_000 });
+  check(transport.code === 0 && /\n# pass 19\n/.test(transport.stdout), `examples/third-party: its transport through the compliance suite:\n${transport.text}`);
 }
 
 function tsconfig(compilerOptions) {
@@ -474,7 +477,8 @@ async function main() {
     log(`Hello, require() and ws + json ran on ${nodes.map(([l]) => l).join(', ')}`);
 
     const installed = readdirSync(join(wsJson, 'node_modules', '@rpcx')).sort();
-    check(JSON.stringify(installed) === JSON.stringify(['codec-json', 'core', 'protocol', 'selector', 'server', 'transport-ws', 'xclient']), `ws + json installed @rpcx/${installed.join(', @rpcx/')}`);
+    // transport-kit: the connection life cycle every transport is built on.
+    check(JSON.stringify(installed) === JSON.stringify(['codec-json', 'core', 'protocol', 'selector', 'server', 'transport-kit', 'transport-ws', 'xclient']), `ws + json installed @rpcx/${installed.join(', @rpcx/')}`);
     check(!existsSync(join(wsJson, 'node_modules', '@msgpack')), 'ws + json pulled in @msgpack');
 
     // The CLI from its tarball, against a server from the tarballs.
@@ -526,7 +530,7 @@ async function main() {
     log('protoc-gen-rpcx-es from its tarball, run by protoc');
 
     await checkThirdParty(thirdParty);
-    log('examples/third-party: type-checked against the tarballs, run, its registry through the compliance suite');
+    log('examples/third-party: type-checked against the tarballs, run, its registry and transport through the compliance suites');
   } finally {
     if (keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });

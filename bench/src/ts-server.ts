@@ -32,15 +32,15 @@ class Hello {
   }
 }
 
+const serverTls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
 // Message instances (not plain objects) skip protobufjs' toObject/fromObject round trip.
 const server = new Server({
-  transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport()],
+  transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport({ serverTls })],
   codecs: [protobufCodec({ toObject: false })],
   ...(values.observe ? observedServer(observedParts(values.observe)) : {}),
 });
 await server.register(new Hello(), { schemas: { Say: { args: BenchmarkMessage, reply: BenchmarkMessage } } });
-const tls = values['tls-cert'] ? { tls: { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } } : {};
-const listener = await server.listen(values.network!, values.addr!, tls);
+const listener = await server.listen(values.network!, values.addr!);
 process.stdout.write(`LISTENING ${values.network}@${listener.address}\n`);
 const stop = () => void server.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);

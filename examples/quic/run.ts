@@ -18,18 +18,17 @@ const { values } = parseArgs({ options: { cert: { type: 'string', default: 'cert
 const cert = readFileSync(values.cert!, 'utf8');
 const key = readFileSync(values.key!, 'utf8');
 
-const server = new Server({ transports: [quicTransport()], codecs: [msgpackCodec()] });
+const server = new Server({ transports: [quicTransport({ serverTls: { cert, key } })], codecs: [msgpackCodec()] });
 await server.register(new Arith());
-const listener = await server.listen('quic', '127.0.0.1:0', { tls: { cert, key } });
+const listener = await server.listen('quic', '127.0.0.1:0');
 console.log(`server: Arith on quic@${listener.address}`);
 
 const client = new XClient({
   servicePath: 'Arith',
   failMode: FailMode.Failtry,
   discovery: peer2peer(`quic@${listener.address}`),
-  transports: [quicTransport()],
+  transports: [quicTransport({ clientTls: { ca: cert } })],
   codecs: [msgpackCodec()],
-  tls: { ca: cert },
 });
 const arith = client.typed<ArithService>();
 const reply = await arith.Mul({ A: 10, B: 20 });

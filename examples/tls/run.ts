@@ -17,18 +17,19 @@ const { values } = parseArgs({ options: { cert: { type: 'string', default: 'cert
 const cert = readFileSync(values.cert!);
 const key = readFileSync(values.key!);
 
-const server = new Server({ transports: [tcpTransport()], codecs: [msgpackCodec()] });
+// TLS is the transport's setting: serverTls for what it listens on, clientTls for what it dials.
+const server = new Server({ transports: [tcpTransport({ serverTls: { cert, key } })], codecs: [msgpackCodec()] });
 await server.register(new Arith());
-const listener = await server.listen('tcp', '127.0.0.1:0', { tls: { cert, key } });
+const listener = await server.listen('tcp', '127.0.0.1:0');
 console.log(`server: Arith on tcp@${listener.address} (TLS)`);
 
 const client = new XClient({
   servicePath: 'Arith',
   failMode: FailMode.Failtry,
   discovery: peer2peer(`tcp@${listener.address}`),
-  transports: [tcpTransport()],
+  // Trust this self-signed certificate; Go's example skips the check instead.
+  transports: [tcpTransport({ clientTls: { ca: cert } })],
   codecs: [msgpackCodec()],
-  tls: { ca: cert }, // trust this self-signed certificate; Go's example skips the check instead
 });
 const reply = await client.typed<ArithService>().Mul({ A: 10, B: 20 });
 console.log(`client: 10 * 20 = ${reply.C}`);
@@ -38,9 +39,8 @@ const stranger = new XClient({
   servicePath: 'Arith',
   failMode: FailMode.Failfast,
   discovery: peer2peer(`tcp@${listener.address}`),
-  transports: [tcpTransport()],
+  transports: [tcpTransport({ clientTls: {} })],
   codecs: [msgpackCodec()],
-  tls: {},
 });
 const refused = await stranger.call('Mul', { A: 1, B: 1 }).catch((err: Error) => err.message);
 console.log(`client without the CA: ${refused}`);

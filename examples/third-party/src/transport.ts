@@ -5,8 +5,8 @@
 // @rpcx/transport-kit's `StreamConnection`, which does the buffering, write coalescing,
 // pause/resume and orderly close over any `{ readable, writable }` stream; a transport over a
 // library that hands out such streams (QUIC, WebTransport) supplies only how its session ends.
-import { ConnectionError, DialError, ListenError, type Connection, type Listener, type Transport } from '@rpcx/core';
-import { StreamConnection, type BidiStream } from '@rpcx/transport-kit';
+import { ConnectionError, ListenError, type Connection, type Listener, type Transport } from '@rpcx/core';
+import { dialError, dialWithDeadline, StreamConnection, type BidiStream } from '@rpcx/transport-kit';
 
 class PipeConnection extends StreamConnection {
   peer: PipeConnection | undefined;
@@ -47,7 +47,7 @@ export function pipeTransport(options: PipeTransportOptions = {}): Transport {
   return {
     networks: ['pipe'],
 
-    async listen(network, name, _listenOptions, onConnection): Promise<Listener> {
+    async listen(network, name, onConnection): Promise<Listener> {
       if (listeners.has(name)) throw new ListenError(`listen pipe ${name}: address already in use`);
       listeners.set(name, onConnection);
       return {
@@ -59,20 +59,22 @@ export function pipeTransport(options: PipeTransportOptions = {}): Transport {
       };
     },
 
-    async dial(network, name): Promise<Connection> {
-      const accept = listeners.get(name);
-      if (!accept) throw new DialError(`dial pipe ${name}: connection refused`);
-      const clientName = `client-${++nextClient}`;
-      const toServer = new TransformStream<Uint8Array, Uint8Array>();
-      const toClient = new TransformStream<Uint8Array, Uint8Array>();
-      const client = new PipeConnection({ network, remoteAddress: name, localAddress: clientName, closeTimeoutMs });
-      const server = new PipeConnection({ network, remoteAddress: clientName, localAddress: name, closeTimeoutMs });
-      client.peer = server;
-      server.peer = client;
-      client.attachStream({ readable: toClient.readable, writable: toServer.writable });
-      server.attachStream({ readable: toServer.readable, writable: toClient.writable });
-      accept(server);
-      return client;
-    },
+    // dialWithDeadline: the dial's signal and timeoutMs, settled once (a pipe dial never waits).
+    dial: (network, name, dialOptions = {}) =>
+      dialWithDeadline({ network, address: name, connectTimeoutMs: 0 }, dialOptions, async (): Promise<Connection> => {
+        const accept = listeners.get(name);
+        if (!accept) throw dialError(network, name, 'connection refused', new ConnectionError(`no pipe listens at ${name}`));
+        const clientName = `client-${++nextClient}`;
+        const toServer = new TransformStream<Uint8Array, Uint8Array>();
+        const toClient = new TransformStream<Uint8Array, Uint8Array>();
+        const client = new PipeConnection({ network, remoteAddress: name, localAddress: clientName, closeTimeoutMs });
+        const server = new PipeConnection({ network, remoteAddress: clientName, localAddress: name, closeTimeoutMs });
+        client.peer = server;
+        server.peer = client;
+        client.attachStream({ readable: toClient.readable, writable: toServer.writable });
+        server.attachStream({ readable: toServer.readable, writable: toClient.writable });
+        accept(server);
+        return client;
+      }),
   };
 }

@@ -175,7 +175,7 @@ export function userCodec(seen: string[] = []): Codec {
  * A TS server with every interop service, listening on 127.0.0.1:0 on `network` (pass the
  * transport that serves it in `options.transports` when it is not tcp).
  */
-export async function startTsServer(options: ServerOptions = {}, network = 'tcp', listenOptions: Record<string, unknown> = {}) {
+export async function startTsServer(options: ServerOptions = {}, network = 'tcp') {
   const server = new Server({ transports: [tcpTransport()], codecs: allCodecs(), ...options });
   await server.register(new Arith());
   await server.register(new Echo());
@@ -186,7 +186,7 @@ export async function startTsServer(options: ServerOptions = {}, network = 'tcp'
     schemas: { Mul: { args: ProtoArgs, reply: ProtoReply }, Echo: { args: BenchmarkMessage, reply: BenchmarkMessage } },
   });
   await server.register(new Thrift(), { schemas: { Mul: { args: ThriftArgs, reply: ThriftReply } } });
-  const listener = await server.listen(network, '127.0.0.1:0', listenOptions);
+  const listener = await server.listen(network, '127.0.0.1:0');
   return { server, key: `${network}@${listener.address}`, address: listener.address };
 }
 

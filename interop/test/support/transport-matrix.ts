@@ -11,14 +11,11 @@ type Result = Record<string, any>;
 
 export interface TransportInteropOptions {
   network: string;
+  /** The transport of the TS server and of the TS client, with its settings (e.g. TLS for both sides). */
   transport: () => Transport;
   /** Extra `peer serve` / `peer client` flags (e.g. TLS files). */
   goServeArgs?: string[];
   goClientArgs?: string[];
-  /** Listen options for the TS server (e.g. TLS). */
-  listenOptions?: Record<string, unknown>;
-  /** TLS options for the TS client (e.g. the CA of the Go server's certificate). */
-  clientTls?: unknown;
   /** For slow links (kcp-go's default window): the 1 MiB echo's time limit. */
   bigPayloadTimeoutMs?: number;
 }
@@ -40,7 +37,7 @@ export function transportInterop(o: TransportInteropOptions): void {
     const scenario = (name: string) => runGoPeer<Result>(['client', '--addr', ts.key, '--scenario', name, ...(o.goClientArgs ?? [])], bigTimeout);
 
     beforeAll(async () => {
-      ts = await startTsServer({ transports: [o.transport()] }, network, o.listenOptions);
+      ts = await startTsServer({ transports: [o.transport()] }, network);
     });
     afterAll(async () => {
       await ts?.server.close();
@@ -78,7 +75,6 @@ export function transportInterop(o: TransportInteropOptions): void {
         discovery: peer2peer(go.key),
         transports: [o.transport()],
         codecs: allCodecs(),
-        tls: o.clientTls,
         ...options,
       });
       clients.push(c);

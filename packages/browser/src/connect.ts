@@ -2,7 +2,7 @@ import { ConfigError } from '@rpcx/core';
 import { browserWsTransport, type BrowserWsTransportOptions } from '@rpcx/transport-ws/browser';
 import { XClient, peer2peer, type XClientOptions } from '@rpcx/xclient';
 
-export interface ConnectOptions extends Omit<XClientOptions, 'discovery' | 'ownDiscovery' | 'transports' | 'dialOptions'> {
+export interface ConnectOptions extends Omit<XClientOptions, 'discovery' | 'ownDiscovery' | 'transports'> {
   /**
    * The server's WebSocket endpoint: `ws://host:port/_rpcx_` or `wss://…`. The path is the
    * server's RPC path (Go `RPCPath`); `/` or none means the default `/_rpcx_`.

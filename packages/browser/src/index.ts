@@ -8,7 +8,7 @@
  * @module @rpcx/browser
  */
 export { connect, parseWsUrl, type ConnectOptions } from './connect.js';
-export { jsonCodec } from './json.js';
+export { jsonCodec, type JsonCodecOptions } from '@rpcx/codec-json';
 export { gatewayCall, type GatewayCallOptions, type GatewayReply } from './gateway.js';
 export { browserWsTransport, type BrowserWsTransportOptions } from '@rpcx/transport-ws/browser';
 export { XClient, RpcClient, peer2peer, type CallOptions, type ServerMessage, type XClientOptions } from '@rpcx/xclient';

@@ -2,8 +2,6 @@
 // msgpack codec alone, with no Node shim, calls a TypeScript rpcx server in headless Chromium
 // (Debian's /usr/bin/chromium, driven over CDP by playwright-core): Arith.Mul over WebSocket
 // and through the server's HTTP gateway with fetch. Without Chromium this fails; it never skips.
-import http from 'node:http';
-import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -12,9 +10,9 @@ import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server, type RequestContext } from '@rpcx/server';
 import { allowAllCors, httpGateway } from '@rpcx/server-http';
+import { servePage, startHeadlessChromium, type HeadlessChromium } from '@rpcx/transport-kit/testing';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { wsTransport } from '@rpcx/transport-ws';
-import { startChromium, stopChromium } from './chromium.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -38,6 +36,9 @@ class Arith {
     return { C: a.A * a.B };
   }
 }
+
+// esbuild's service process would keep a jest run in one process (--maxWorkers=1) from exiting.
+afterAll(() => esbuild.stop());
 
 describe('@rpcx/browser', () => {
   it('bundles for the browser with no Node built-in, no shim, and Node code left out', async () => {
@@ -63,25 +64,19 @@ describe('@rpcx/browser', () => {
     const tcp = await server.listen('tcp', '127.0.0.1:0');
     const ws = await server.listen('ws', '127.0.0.1:0');
 
-    const script = (await bundle({ entryPoints: [path.join(here, 'page.ts')] })).outputFiles[0].text;
-    const web = http.createServer((req, res) => {
-      if (req.url?.startsWith('/page.js')) res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-      else res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>rpcx</title><script type="module" src="/page.js"></script>');
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    const webPort = (web.address() as net.AddressInfo).port;
+    const web = await servePage((await bundle({ entryPoints: [path.join(here, 'page.ts')] })).outputFiles[0].text);
 
-    let chrome: Awaited<ReturnType<typeof startChromium>> | undefined;
+    let chrome: HeadlessChromium | undefined;
     let browser: Browser | undefined;
     const logs: string[] = [];
     try {
-      chrome = await startChromium();
+      chrome = await startHeadlessChromium();
       browser = await chromium.connectOverCDP(chrome.endpoint, { timeout: 15_000 });
       const page = await browser.contexts()[0].newPage();
       page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
       const query = new URLSearchParams({ ws: `ws://${ws.address}/_rpcx_`, gateway: `http://${tcp.address}` });
-      await page.goto(`http://127.0.0.1:${webPort}/?${query}`, { timeout: 15_000 });
+      await page.goto(`${web.url}?${query}`, { timeout: 15_000 });
       await page.waitForFunction(() => (globalThis as { rpcxResult?: unknown }).rpcxResult !== undefined, null, { timeout: 20_000 });
       const result = await page.evaluate(() => (globalThis as { rpcxResult?: unknown }).rpcxResult);
       // The gateway answers a service error with HTTP 500, which Chromium logs; nothing else may be logged.
@@ -95,6 +90,7 @@ describe('@rpcx/browser', () => {
           wsError: 'ServiceError: rpcx: can\'t find method Nope',
           gatewayMul: { C: 99 },
           gatewayJson: { C: 12 },
+          jsonBytes: Buffer.from(jsonCodec().encode({ S: '<&>', B: new Uint8Array([1, 2, 3]), N: 2n ** 64n })).toString(),
           gatewayMeta: { 'echo-trace': 'page' },
           gatewayError: 'rpcx: can\'t find method Nope',
           ms: expect.any(Number),
@@ -104,8 +100,8 @@ describe('@rpcx/browser', () => {
       console.log(`@rpcx/browser in headless Chromium: ${JSON.stringify(result)}; whole test ${Date.now() - started} ms`);
     } finally {
       await browser?.close().catch(() => {});
-      if (chrome) await stopChromium(chrome);
-      await new Promise((resolve) => web.close(resolve));
+      await chrome?.stop();
+      await web.close();
       await server.close();
     }
   }, 90_000);

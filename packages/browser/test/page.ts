@@ -42,6 +42,8 @@ async function run() {
       wsError,
       gatewayMul,
       gatewayJson: json.decode(jsonReply.payload),
+      // The bytes @rpcx/codec-json writes on Node, as Go writes them: HTML-escaped, []byte as base64.
+      jsonBytes: new TextDecoder().decode(json.encode({ S: '<&>', B: new Uint8Array([1, 2, 3]), N: 2n ** 64n })),
       gatewayMeta: { ...reply.metadata },
       gatewayError: bad.error instanceof ServiceError ? bad.error.message : `not a ServiceError: ${String(bad.error)}`,
       ms: Math.round(performance.now() - started),

@@ -1,8 +1,8 @@
 import { jsonCodec } from '@rpcx/codec-json';
-import { parseServerKey, splitHostPort } from '@rpcx/core';
+import { UsageError, parseServerKey, splitHostPort } from '@rpcx/core';
 
-/** A mistake in the command line: printed with the command's usage hint, exit code 2. */
-export class UsageError extends Error {}
+/** A mistake in the command line (@rpcx/core's `UsageError`): printed with the command's usage hint, exit code 2. */
+export { UsageError };
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

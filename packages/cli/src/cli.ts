@@ -147,7 +147,7 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[]
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     // node:util's texts are already clear ("Unknown option '--x'…", "Option '--codec <value>' argument missing").
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, { cause: err });
   }
 }
 
@@ -211,7 +211,7 @@ async function call(io: Io, argv: string[]): Promise<number> {
     try {
       reply = await open.client.call(s.method, s.args, { metadata: s.metadata, responseMetadata, timeoutMs: s.timeoutMs });
     } catch (err) {
-      throw new CliError(describeFailure(err, s));
+      throw new CliError(describeFailure(err, s), { cause: err });
     }
     if (values['show-meta']) io.err(`${toJson(responseMetadata)}\n`);
     if (s.codecName === 'raw') {
@@ -287,7 +287,7 @@ async function bench(io: Io, argv: string[]): Promise<number> {
       try {
         await o.client.call(s.method, s.args, options);
       } catch (err) {
-        throw new CliError(describeFailure(err, s));
+        throw new CliError(describeFailure(err, s), { cause: err });
       }
     }
 

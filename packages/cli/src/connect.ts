@@ -1,12 +1,12 @@
-import { parseServerKey, type ServiceDiscovery, type ServiceEntry, type Transport } from '@rpcx/core';
+import { CliError, parseServerKey, type ServiceDiscovery, type ServiceEntry, type Transport } from '@rpcx/core';
 import { jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { tcpTransport } from '@rpcx/transport-tcp';
 import { XClient, peer2peer, type XClientOptions } from '@rpcx/xclient';
 import type { Registry, Target } from './args.js';
 
-/** A failure the user can act on (unreachable, not found, …): printed as is, exit code 1. */
-export class CliError extends Error {}
+/** A failure the user can act on (unreachable, not found, …; @rpcx/core's `CliError`): printed as is, exit code 1. */
+export { CliError };
 
 /**
  * `err`'s message and those of its causes: fetch says only "fetch failed", its cause says why
@@ -37,7 +37,7 @@ export async function optional(pkg: string, purpose: string): Promise<Record<str
     return (await import(pkg)) as Record<string, unknown>;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(pkg)) throw new CliError(`${purpose} needs ${pkg}: npm install ${pkg}`);
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(pkg)) throw new CliError(`${purpose} needs ${pkg}: npm install ${pkg}`, { cause: err });
     throw err;
   }
 }
@@ -95,7 +95,7 @@ export async function registryServers(target: Extract<Target, { kind: 'registry'
     return { discovery, servers };
   } catch (err) {
     await discovery.close().catch(() => {});
-    throw err instanceof CliError ? err : new CliError(`${target.text}: ${withCauses(err)}`);
+    throw err instanceof CliError ? err : new CliError(`${target.text}: ${withCauses(err)}`, { cause: err });
   }
 }
 
@@ -108,7 +108,7 @@ export async function registryServices(target: RegistryTarget, timeoutMs: number
     const services = await within(discovery.listAll(), timeoutMs, `${target.text}: cannot read ${target.registry}: no answer within ${timeoutMs} ms`);
     return new Map(services.map((s) => [s.servicePath, s.servers]));
   } catch (err) {
-    throw err instanceof CliError ? err : new CliError(`${target.text}: cannot read ${target.registry}: ${withCauses(err)}`);
+    throw err instanceof CliError ? err : new CliError(`${target.text}: cannot read ${target.registry}: ${withCauses(err)}`, { cause: err });
   } finally {
     await discovery.close().catch(() => {});
   }

@@ -12,6 +12,7 @@
  * @module @rpcx/codec-json
  */
 import { CodecError, RpcxError, type Codec } from '@rpcx/core';
+import { decodeUtf8, encodeUtf8 } from './bytes.js';
 import { stringify } from './stringify.js';
 import { parse, type LargeIntegers } from './parse.js';
 import { checkLength, checkNesting, resolveLimits, type JsonLimits } from './limits.js';
@@ -78,11 +79,11 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
       // Only strings can hold these characters, so escaping the whole text is safe.
       escapes.lastIndex = 0;
       if (escapes.test(text)) text = text.replace(escapes, escapeChar);
-      return Buffer.from(text, 'utf8');
+      return encodeUtf8(text);
     },
     decode(data: Uint8Array): unknown {
       checkLength(data.length, limits);
-      const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+      const text = decodeUtf8(data);
       checkNesting(text, limits);
       try {
         if (largeIntegers === 'number' || !LONG_DIGIT_RUN.test(text)) return JSON.parse(text);

@@ -8,7 +8,7 @@
  *
  * @module @rpcx/codec-json/limits
  */
-import { PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { PayloadTooDeepError, PayloadTooLargeError, positiveIntegerOptions } from '@rpcx/core';
 
 /**
  * Decoding limits; a payload over one fails with a `PayloadTooDeepError` or
@@ -43,14 +43,7 @@ export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonLimits>> = Object.freeze
 });
 
 export function resolveLimits(options: JsonLimits): Required<JsonLimits> {
-  const limits = { ...DEFAULT_JSON_LIMITS };
-  for (const key of Object.keys(DEFAULT_JSON_LIMITS) as Array<keyof JsonLimits>) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`json: ${key} must be a positive integer, got ${value}`);
-    limits[key] = value;
-  }
-  return limits;
+  return positiveIntegerOptions('json', DEFAULT_JSON_LIMITS, options);
 }
 
 /** Throws when a payload of `length` bytes is over `maxLength`; checked before it is read. */

@@ -4,6 +4,8 @@
  * any JS serializer); anything else takes the slower path below, which knows `bigint`,
  * `Uint8Array`, `Map`, `Set` and refuses NaN/Infinity like Go.
  */
+import { CodecError } from '@rpcx/core';
+import { base64 } from './bytes.js';
 
 /** Deeper than this we stop checking and let the full serializer decide. */
 const CHECK_DEPTH = 64;
@@ -50,7 +52,7 @@ function write(value: unknown, depth: number): string | undefined {
       return JSON.stringify(value);
     case 'number':
       if (Number.isFinite(value)) return String(value);
-      throw new TypeError(`json: unsupported value: ${goFloatText(value)}`);
+      throw new CodecError(`json: unsupported value: ${goFloatText(value)}`);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -58,7 +60,7 @@ function write(value: unknown, depth: number): string | undefined {
     case 'object':
       if (value === null) return 'null';
       if (depth >= MAX_DEPTH) {
-        throw new TypeError(`json: unsupported value: encountered a cycle or nesting deeper than ${MAX_DEPTH}`);
+        throw new CodecError(`json: unsupported value: encountered a cycle or nesting deeper than ${MAX_DEPTH}`);
       }
       return writeObject(value, depth + 1);
     default:
@@ -71,7 +73,7 @@ function writeObject(value: object, depth: number): string | undefined {
   if (ArrayBuffer.isView(value)) {
     // Go `[]byte` (= []uint8) is base64; other Go slices are arrays.
     if (value instanceof Uint8Array) {
-      return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"`;
+      return `"${base64(value)}"`;
     }
     if (value instanceof DataView) return '{}';
     return writeList(Array.from(value as unknown as ArrayLike<unknown>), depth);

@@ -106,7 +106,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
 function convertMapKey(key: unknown): string | number {
   if (typeof key === 'string' || typeof key === 'number') return key;
   if (typeof key === 'bigint') return key.toString();
-  throw new TypeError(`msgpack: map key of type ${typeof key} cannot become an object key`);
+  throw new CodecError(`msgpack: map key of type ${typeof key} cannot become an object key`);
 }
 
 /** bigint → number where exact, in place (the decoder's output is ours to change). */
@@ -135,7 +135,7 @@ function widen(value: unknown, depth: number): unknown {
       return value;
     case 'bigint':
       if (value > MAX_UINT64 || value < MIN_INT64) {
-        throw new RangeError(`msgpack: ${value} does not fit in int64 or uint64`);
+        throw new CodecError(`msgpack: ${value} does not fit in int64 or uint64`);
       }
       return value;
     case 'object':
@@ -145,7 +145,7 @@ function widen(value: unknown, depth: number): unknown {
   }
   if (value === null) return value;
   // Same limit as the encoder's own maxDepth, so a cycle fails here with a clear error.
-  if (depth > 100) throw new RangeError(`msgpack: too deep objects in depth ${depth}`);
+  if (depth > 100) throw new CodecError(`msgpack: too deep objects in depth ${depth}`);
   if (Array.isArray(value)) return value.map((item) => widen(item, depth + 1));
   if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof ExtData) return value;
   // Null prototype: a "__proto__" key stays a plain key, as the encoder's Object.keys sees it.
@@ -153,7 +153,7 @@ function widen(value: unknown, depth: number): unknown {
   if (value instanceof Map) {
     for (const [key, item] of value) {
       if (typeof key !== 'string' && typeof key !== 'number') {
-        throw new TypeError(`msgpack: Map key of type ${typeof key} is not supported (use string keys)`);
+        throw new CodecError(`msgpack: Map key of type ${typeof key} is not supported (use string keys)`);
       }
       out[String(key)] = widen(item, depth + 1);
     }

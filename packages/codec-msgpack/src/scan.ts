@@ -7,7 +7,7 @@
  * only headers and skips over string, binary and extension bodies, so it costs a small
  * fraction of decoding (see bench/decode.bench.ts).
  */
-import { CodecError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError, positiveIntegerOptions } from '@rpcx/core';
 
 /**
  * Decoding limits; a payload over one fails with a `PayloadTooDeepError` or
@@ -55,14 +55,7 @@ export const DEFAULT_MSGPACK_LIMITS: Readonly<Required<MsgpackLimits>> = Object.
 });
 
 export function resolveLimits(options: MsgpackLimits): Required<MsgpackLimits> {
-  const limits = { ...DEFAULT_MSGPACK_LIMITS };
-  for (const key of Object.keys(DEFAULT_MSGPACK_LIMITS) as Array<keyof MsgpackLimits>) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`msgpack: ${key} must be a positive integer, got ${value}`);
-    limits[key] = value;
-  }
-  return limits;
+  return positiveIntegerOptions('msgpack', DEFAULT_MSGPACK_LIMITS, options);
 }
 
 const CODEC = 'msgpack';

@@ -117,12 +117,12 @@ export function protobufCodec(options: ProtobufCodecOptions = {}): Codec {
     name: 'protobuf',
     encode(value: unknown, schema?: unknown): Uint8Array {
       if (isDescMessage(schema)) {
-        if (value === null || typeof value !== 'object') throw new TypeError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
+        if (value === null || typeof value !== 'object') throw new CodecError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
         // create() returns a message of this type as it is and builds one from an init object.
         return toBinary(schema, create(schema, value as Parameters<typeof create>[1]));
       }
       const type = isSchema(schema) ? schema : schemaOf(value);
-      if (type === undefined) throw new TypeError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
+      if (type === undefined) throw new CodecError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
       return type.encode(toMessage(type, value, verifyAlways)).finish();
     },
     decode(data: Uint8Array, schema?: unknown): unknown {
@@ -135,7 +135,7 @@ export function protobufCodec(options: ProtobufCodecOptions = {}): Codec {
           throw asCodecError(err, limits.maxDepth);
         }
       }
-      if (!isSchema(schema)) throw new TypeError(`${typeName(schema)} is not a proto.Unmarshaler  or pb.Message`);
+      if (!isSchema(schema)) throw new CodecError(`${typeName(schema)} is not a proto.Unmarshaler  or pb.Message`);
       checkLength(data.length, limits.maxLength);
       try {
         if (isReflected(schema)) checkMessage(data, schema, limits, shape);
@@ -204,12 +204,12 @@ function schemaOf(value: unknown): ProtobufSchema | undefined {
 function toMessage(type: ProtobufSchema, value: unknown, verifyAlways: boolean): unknown {
   if (typeof type.fromObject !== 'function') return value;
   if (value === null || typeof value !== 'object') {
-    throw new TypeError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
+    throw new CodecError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
   }
   const object = value as Record<string, unknown>;
   if (verifyAlways && typeof type.verify === 'function') {
     const problem = type.verify(object);
-    if (problem) throw new TypeError(`protobuf: ${problem}`);
+    if (problem) throw new CodecError(`protobuf: ${problem}`);
   }
   // protobufjs writes a bigint it finds inside a message instance as 0, and fromObject leaves
   // instances untouched: rebuild those from plain copies so fromObject converts the bigints.
@@ -218,7 +218,7 @@ function toMessage(type: ProtobufSchema, value: unknown, verifyAlways: boolean):
     return type.fromObject(source as Record<string, unknown>);
   } catch (err) {
     const problem = typeof type.verify === 'function' ? type.verify(object) : null;
-    if (problem) throw new TypeError(`protobuf: ${problem}`, { cause: err });
+    if (problem) throw new CodecError(`protobuf: ${problem}`, { cause: err });
     throw err;
   }
 }
@@ -263,7 +263,7 @@ function scanBigInts(value: object, inInstance: boolean, depth: number): boolean
 function scanValue(value: object | bigint, inInstance: boolean, depth: number): boolean {
   if (typeof value === 'bigint') {
     if (value > MAX_UINT64 || value < MIN_INT64) {
-      throw new RangeError(`protobuf: ${value} does not fit in a 64-bit field`);
+      throw new CodecError(`protobuf: ${value} does not fit in a 64-bit field`);
     }
     return inInstance;
   }

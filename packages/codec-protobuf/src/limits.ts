@@ -8,7 +8,7 @@
  * `toObject` with defaults, a few hundred bytes of heap each.
  */
 import { ScalarType, type DescMessage } from '@bufbuild/protobuf';
-import { PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { PayloadTooDeepError, PayloadTooLargeError, positiveIntegerOptions } from '@rpcx/core';
 
 /**
  * Decoding limits; a payload over one fails with a `PayloadTooDeepError` or
@@ -46,14 +46,7 @@ export const DEFAULT_PROTOBUF_LIMITS: Readonly<Required<ProtobufLimits>> = Objec
 });
 
 export function resolveLimits(options: ProtobufLimits): Required<ProtobufLimits> {
-  const limits = { ...DEFAULT_PROTOBUF_LIMITS };
-  for (const key of Object.keys(DEFAULT_PROTOBUF_LIMITS) as Array<keyof ProtobufLimits>) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`protobuf: ${key} must be a positive integer, got ${value}`);
-    limits[key] = value;
-  }
-  return limits;
+  return positiveIntegerOptions('protobuf', DEFAULT_PROTOBUF_LIMITS, options);
 }
 
 /**

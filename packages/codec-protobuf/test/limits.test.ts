@@ -1,4 +1,5 @@
-import { CodecError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, ConfigError, PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { thrownBy } from '@rpcx/core/testing';
 import protobuf from 'protobufjs';
 import { DEFAULT_PROTOBUF_LIMITS, protobufCodec } from '../src/index.js';
 
@@ -12,14 +13,6 @@ const root = protobuf.parse(
 ).root;
 const Node = root.lookupType('Node');
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 const varint = (n: number): number[] => {
   const out: number[] = [];
@@ -44,32 +37,32 @@ describe('protobuf decoding limits', () => {
   test('100 levels (protobufjs and C++ protobuf default) decode; 101 are a PayloadTooDeepError', () => {
     const codec = protobufCodec();
     expect(codec.decode(nested(DEFAULT_PROTOBUF_LIMITS.maxDepth), Node)).toMatchObject({ child: { child: {} } });
-    const err = thrown(() => codec.decode(nested(DEFAULT_PROTOBUF_LIMITS.maxDepth + 1), Node));
+    const err = thrownBy(() => codec.decode(nested(DEFAULT_PROTOBUF_LIMITS.maxDepth + 1), Node));
     expect(err).toBeInstanceOf(PayloadTooDeepError);
     expect(err.message).toBe('protobuf: payload nested deeper than the maxDepth limit of 100');
   });
 
   test('a million levels in 4 MB are refused by the walk, and the codec goes on', () => {
     const codec = protobufCodec();
-    expect(thrown(() => codec.decode(nested(1_000_000), Node))).toBeInstanceOf(PayloadTooDeepError);
+    expect(thrownBy(() => codec.decode(nested(1_000_000), Node))).toBeInstanceOf(PayloadTooDeepError);
     expect(codec.decode(new Uint8Array([0x20, 0x05]), Node)).toMatchObject({ n: 5n });
   });
 
   test('maxDepth counts messages and map values; a lower limit is honoured', () => {
     const codec = protobufCodec({ maxDepth: 2 });
     expect(codec.decode(nested(2), Node)).toMatchObject({ child: { child: {} } });
-    expect(thrown(() => codec.decode(nested(3), Node))).toMatchObject({ limit: 2 });
+    expect(thrownBy(() => codec.decode(nested(3), Node))).toMatchObject({ limit: 2 });
     // m: { "": { m: { "": {} } } }: the map values are at depth 1 and 2.
     const inner = [0x32, 0x02, 0x12, 0x00];
     const outer = [0x32, 2 + inner.length, 0x12, inner.length, ...inner];
     expect(codec.decode(new Uint8Array(outer), Node)).toMatchObject({ m: { '': { m: { '': {} } } } });
     const tooDeep = [0x32, 2 + outer.length, 0x12, outer.length, ...outer];
-    expect(thrown(() => codec.decode(new Uint8Array(tooDeep), Node))).toBeInstanceOf(PayloadTooDeepError);
+    expect(thrownBy(() => codec.decode(new Uint8Array(tooDeep), Node))).toBeInstanceOf(PayloadTooDeepError);
   });
 
   test('above its own limit protobufjs refuses too, with the same error', () => {
     const codec = protobufCodec({ maxDepth: 500 });
-    expect(thrown(() => codec.decode(nested(300), Node))).toBeInstanceOf(PayloadTooDeepError);
+    expect(thrownBy(() => codec.decode(nested(300), Node))).toBeInstanceOf(PayloadTooDeepError);
   });
 
   test('maxObjects counts messages, the arrays and maps toObject fills in, bytes and 64-bit integers', () => {
@@ -77,17 +70,17 @@ describe('protobuf decoding limits', () => {
     const codec = protobufCodec({ maxObjects: 5 + 5 * 10 });
     const kids = (n: number) => repeated(n, [0x12, 0x00]);
     expect((codec.decode(kids(10), Node) as { kids: unknown[] }).kids).toHaveLength(10);
-    const err = thrown(() => codec.decode(kids(11), Node));
+    const err = thrownBy(() => codec.decode(kids(11), Node));
     expect(err).toBeInstanceOf(PayloadTooLargeError);
     expect(err).toMatchObject({ option: 'maxObjects', limit: 55 });
 
     const few = protobufCodec({ maxObjects: 5 + 10 });
     expect(few.decode(repeated(10, [0x1a, 0x00]), Node)).toBeDefined(); // bytes, last one wins
-    expect(thrown(() => few.decode(repeated(11, [0x1a, 0x00]), Node))).toMatchObject({ option: 'maxObjects' });
-    expect(thrown(() => few.decode(repeated(11, [0x20, 0x01]), Node))).toMatchObject({ option: 'maxObjects' });
+    expect(thrownBy(() => few.decode(repeated(11, [0x1a, 0x00]), Node))).toMatchObject({ option: 'maxObjects' });
+    expect(thrownBy(() => few.decode(repeated(11, [0x20, 0x01]), Node))).toMatchObject({ option: 'maxObjects' });
     // Packed: one per value.
     expect((few.decode(new Uint8Array([0x2a, 10, ...Array(10).fill(1)]), Node) as { ns: unknown[] }).ns).toHaveLength(10);
-    expect(thrown(() => few.decode(new Uint8Array([0x2a, 11, ...Array(11).fill(1)]), Node))).toMatchObject({ option: 'maxObjects' });
+    expect(thrownBy(() => few.decode(new Uint8Array([0x2a, 11, ...Array(11).fill(1)]), Node))).toMatchObject({ option: 'maxObjects' });
     // Strings are not counted.
     expect(few.decode(repeated(100, [0x3a, 0x00]), Node)).toBeDefined();
     // Without toObject a message is one object and nothing is filled in.
@@ -99,7 +92,7 @@ describe('protobuf decoding limits', () => {
     const bomb = new Uint8Array(32 * 1024 * 1024);
     for (let i = 0; i < bomb.length; i += 2) bomb[i] = 0x12;
     const heapBefore = process.memoryUsage().heapUsed;
-    expect(thrown(() => codec.decode(bomb, Node))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_PROTOBUF_LIMITS.maxObjects });
+    expect(thrownBy(() => codec.decode(bomb, Node))).toMatchObject({ option: 'maxObjects', limit: DEFAULT_PROTOBUF_LIMITS.maxObjects });
     // Built, they would take several GB; the bound leaves room for the rest of the test run.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
   });
@@ -107,9 +100,9 @@ describe('protobuf decoding limits', () => {
   test('maxLength holds for every schema', () => {
     const codec = protobufCodec({ maxLength: 4 });
     expect(codec.decode(new Uint8Array([0x20, 0x05]), Node)).toMatchObject({ n: 5n });
-    expect(thrown(() => codec.decode(new Uint8Array(5), Node))).toMatchObject({ option: 'maxLength', limit: 4 });
+    expect(thrownBy(() => codec.decode(new Uint8Array(5), Node))).toMatchObject({ option: 'maxLength', limit: 4 });
     const staticClass = { encode: () => ({ finish: () => new Uint8Array(0) }), decode: () => ({}) };
-    expect(thrown(() => codec.decode(new Uint8Array(5), staticClass))).toBeInstanceOf(PayloadTooLargeError);
+    expect(thrownBy(() => codec.decode(new Uint8Array(5), staticClass))).toBeInstanceOf(PayloadTooLargeError);
   });
 
   test('a static-codegen decoder without a depth limit overflows the stack: still a PayloadTooDeepError', () => {
@@ -129,14 +122,14 @@ describe('protobuf decoding limits', () => {
       },
     };
     const codec = protobufCodec();
-    expect(thrown(() => codec.decode(nested(200_000), Deep))).toBeInstanceOf(PayloadTooDeepError);
+    expect(thrownBy(() => codec.decode(nested(200_000), Deep))).toBeInstanceOf(PayloadTooDeepError);
     expect(codec.decode(nested(2), Deep)).toEqual({ child: { child: {} } });
   });
 
   test("protobufjs's own failures are CodecErrors with its error as cause", () => {
     const codec = protobufCodec();
     for (const bytes of [[0x08, 0x96], [0x0f], [0x0a, 0x05, 0x00]]) {
-      const err = thrown(() => codec.decode(new Uint8Array(bytes), Node));
+      const err = thrownBy(() => codec.decode(new Uint8Array(bytes), Node));
       expect(err.constructor).toBe(CodecError);
       expect(err.message.startsWith('protobuf: ')).toBe(true);
       expect(err.cause).toBeInstanceOf(Error);
@@ -144,7 +137,7 @@ describe('protobuf decoding limits', () => {
   });
 
   test('limits must be positive integers', () => {
-    expect(() => protobufCodec({ maxDepth: 0 })).toThrow(RangeError);
-    expect(() => protobufCodec({ maxObjects: 2.5 })).toThrow(RangeError);
+    expect(() => protobufCodec({ maxDepth: 0 })).toThrow(ConfigError);
+    expect(() => protobufCodec({ maxObjects: 2.5 })).toThrow(ConfigError);
   });
 });

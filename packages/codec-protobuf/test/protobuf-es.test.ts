@@ -84,7 +84,7 @@ describe('protobuf-es schemas', () => {
   });
 
   test('values the schema cannot take are refused with an Error', () => {
-    expect(() => codec.encode(5, Test1Schema)).toThrow(new TypeError('number is not a proto.Marshaler or pb.Message'));
+    expect(() => codec.encode(5, Test1Schema)).toThrow(new CodecError('number is not a proto.Marshaler or pb.Message'));
     expect(() => codec.encode({ a: 'x' }, Test1Schema)).toThrow(Error);
     expect(() => codec.encode({ i64: 1n << 64n }, KitchenSchema)).toThrow(Error);
   });

@@ -17,7 +17,6 @@ export {
   TMessageType,
   TBinaryReader,
   TBinaryWriter,
-  ThriftProtocolError,
   MAX_RECURSION_DEPTH,
   DEFAULT_THRIFT_LIMITS,
   type ThriftLimits,
@@ -78,7 +77,7 @@ export function thriftCodec(options: ThriftCodecOptions = {}): Codec {
       const struct = toStruct(value, schema);
       const write = methodOf(struct, WRITE, 'write');
       if (write === undefined) {
-        throw new TypeError(`type assertion failed: ${typeName(value)} is not a thrift struct (no write(protocol) method)`);
+        throw new CodecError(`type assertion failed: ${typeName(value)} is not a thrift struct (no write(protocol) method)`);
       }
       const writer = busy ? new TBinaryWriter() : shared;
       const owned = writer === shared;
@@ -93,14 +92,14 @@ export function thriftCodec(options: ThriftCodecOptions = {}): Codec {
     },
     decode(data: Uint8Array, schema?: unknown): unknown {
       if (typeof schema !== 'function') {
-        throw new TypeError(`thrift: decoding needs the struct class as schema, got ${typeName(schema)}`);
+        throw new CodecError(`thrift: decoding needs the struct class as schema, got ${typeName(schema)}`);
       }
       const reader = new TBinaryReader(data, i64, limits);
       const staticRead = (schema as unknown as { read?: unknown }).read;
       if (typeof staticRead === 'function') return readWith(() => staticRead.call(schema, reader));
       const struct = new (schema as ThriftStructClass)();
       const read = methodOf(struct, READ, 'read');
-      if (read === undefined) throw new TypeError(`thrift: ${schema.name || 'schema'} has no read(protocol) method`);
+      if (read === undefined) throw new CodecError(`thrift: ${schema.name || 'schema'} has no read(protocol) method`);
       readWith(() => read.call(struct, reader));
       return struct;
     },

@@ -8,7 +8,7 @@
  * Byte output is the same (checked in the tests against the library run under plain Node).
  */
 import Int64 from 'node-int64';
-import { PayloadTooDeepError, PayloadTooLargeError } from '@rpcx/core';
+import { CodecError, PayloadTooDeepError, PayloadTooLargeError, positiveIntegerOptions } from '@rpcx/core';
 
 /** Thrift wire types (same numbers as `Thrift.Type` in the `thrift` package). */
 export const TType = {
@@ -81,22 +81,12 @@ export const DEFAULT_THRIFT_LIMITS: Readonly<Required<ThriftLimits>> = Object.fr
 });
 
 export function resolveLimits(options: ThriftLimits): Required<ThriftLimits> {
-  const limits = { ...DEFAULT_THRIFT_LIMITS };
-  for (const key of Object.keys(DEFAULT_THRIFT_LIMITS) as Array<keyof ThriftLimits>) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`thrift: ${key} must be a positive integer, got ${value}`);
-    limits[key] = value;
-  }
-  return limits;
+  return positiveIntegerOptions('thrift', DEFAULT_THRIFT_LIMITS, options);
 }
 
-/** A malformed payload or a value the protocol cannot write. */
-export class ThriftProtocolError extends Error {
-  constructor(message: string) {
-    super(`thrift: ${message}`);
-    this.name = 'ThriftProtocolError';
-  }
+/** A malformed payload or a value the protocol cannot write: a CodecError `thrift: <what>`. */
+function protocolError(message: string): CodecError {
+  return new CodecError(`thrift: ${message}`);
 }
 
 /** Writes TBinaryProtocol into a buffer that grows as needed and is reused by {@link reset}. */
@@ -135,7 +125,7 @@ export class TBinaryWriter {
   incrementRecursionDepth(): void {
     if (++this.depth > MAX_RECURSION_DEPTH) {
       this.depth--;
-      throw new ThriftProtocolError('maximum recursion depth exceeded');
+      throw protocolError('maximum recursion depth exceeded');
     }
   }
   decrementRecursionDepth(): void {
@@ -225,7 +215,7 @@ export class TBinaryWriter {
       // The thrift package writes a string given as binary byte-per-char ("binary" = latin1).
       value = Buffer.from(value, 'latin1');
     } else if (!(value instanceof Uint8Array)) {
-      throw new ThriftProtocolError(`writeBinary called without a string/Uint8Array argument: ${String(value)}`);
+      throw protocolError(`writeBinary called without a string/Uint8Array argument: ${String(value)}`);
     }
     this.writeI32(value.length);
     this.ensure(value.length);
@@ -234,7 +224,7 @@ export class TBinaryWriter {
   }
   writeUuid(value: string): void {
     const hex = value.replace(/-/g, '');
-    if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new ThriftProtocolError(`invalid uuid: ${value}`);
+    if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw protocolError(`invalid uuid: ${value}`);
     this.ensure(16);
     this.bytes.set(Buffer.from(hex, 'hex'), this.pos);
     this.pos += 16;
@@ -252,7 +242,7 @@ function toI64(value: bigint | number | string | unknown): bigint {
   if (typeof value === 'bigint') big = value;
   else if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      throw new ThriftProtocolError(`i64 ${value} is not a safe integer: pass a bigint or a decimal string`);
+      throw protocolError(`i64 ${value} is not a safe integer: pass a bigint or a decimal string`);
     }
     big = BigInt(value);
   } else if (typeof value === 'string') {
@@ -261,12 +251,12 @@ function toI64(value: bigint | number | string | unknown): bigint {
     try {
       big = BigInt(value);
     } catch {
-      throw new ThriftProtocolError(`i64 ${JSON.stringify(value)} is not a decimal integer`);
+      throw protocolError(`i64 ${JSON.stringify(value)} is not a decimal integer`);
     }
   } else {
-    throw new ThriftProtocolError(`cannot write ${typeof value} as i64`);
+    throw protocolError(`cannot write ${typeof value} as i64`);
   }
-  if (big > MAX_I64 || big < MIN_I64) throw new ThriftProtocolError(`i64 ${big} is out of range`);
+  if (big > MAX_I64 || big < MIN_I64) throw protocolError(`i64 ${big} is out of range`);
   return big;
 }
 
@@ -301,7 +291,7 @@ export class TBinaryReader {
 
   private need(size: number): number {
     if (size > this.bytes.length - this.pos) {
-      throw new ThriftProtocolError(`unexpected end of data: need ${size} byte(s) at offset ${this.pos}`);
+      throw protocolError(`unexpected end of data: need ${size} byte(s) at offset ${this.pos}`);
     }
     const at = this.pos;
     this.pos += size;
@@ -309,7 +299,7 @@ export class TBinaryReader {
   }
 
   private size(size: number, what: string, minElementSize: number): number {
-    if (size < 0) throw new ThriftProtocolError(`negative ${what} size ${size}`);
+    if (size < 0) throw protocolError(`negative ${what} size ${size}`);
     const isString = what === 'string' || what === 'binary' || what === 'name';
     const limit = isString ? this.limits.maxStringLength : this.limits.maxContainerLength;
     if (size > limit) {
@@ -319,7 +309,7 @@ export class TBinaryReader {
     // Each element takes at least one byte: refuse counts the payload cannot hold before a
     // generated read loop spins on them.
     if (size * minElementSize > this.remaining) {
-      throw new ThriftProtocolError(`${what} size ${size} exceeds the ${this.remaining} byte(s) left`);
+      throw protocolError(`${what} size ${size} exceeds the ${this.remaining} byte(s) left`);
     }
     return size;
   }
@@ -356,7 +346,7 @@ export class TBinaryReader {
   private checkMapKey(key: string): void {
     const map = this.maps.at(-1);
     if (key === '__proto__' && map !== undefined && map.stringKeys && map.depth === this.depth && map.reads % 2 === 0) {
-      throw new ThriftProtocolError('map key "__proto__" refused: generated code keeps maps in plain objects, where it would replace the prototype');
+      throw protocolError('map key "__proto__" refused: generated code keeps maps in plain objects, where it would replace the prototype');
     }
   }
 
@@ -411,7 +401,7 @@ export class TBinaryReader {
   readMessageBegin(): { fname: string; mtype: number; rseqid: number } {
     const first = this.int32();
     if (first < 0) {
-      if ((first & VERSION_MASK) !== VERSION_1) throw new ThriftProtocolError(`bad version in readMessageBegin: ${first}`);
+      if ((first & VERSION_MASK) !== VERSION_1) throw protocolError(`bad version in readMessageBegin: ${first}`);
       const fname = this.readString();
       return { fname, mtype: first & 0xff, rseqid: this.int32() };
     }
@@ -540,7 +530,7 @@ export class TBinaryReader {
         return;
       }
       default:
-        throw new ThriftProtocolError(`invalid type ${type}`);
+        throw protocolError(`invalid type ${type}`);
     }
   }
 

@@ -36,7 +36,9 @@ const kitchen = fc.record({
   str: text,
   bin: fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b)),
   li: fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 5 }),
-  m: fc.dictionary(text, int64, { maxKeys: 3 }),
+  // Not `__proto__`: the generated-style struct reads maps into `{}` as thrift's own JS
+  // generator does, where that key sets the prototype instead of an entry.
+  m: fc.dictionary(text.filter((k) => k !== '__proto__'), int64, { maxKeys: 3 }),
   st: fc.array(text, { maxLength: 3 }),
   inner: text.map((s) => new Inner({ s })),
   u: fc.uuid(),

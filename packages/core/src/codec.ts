@@ -1,3 +1,5 @@
+import { CodecError } from './errors.js';
+
 /**
  * A payload codec, registered under the serialize type number carried in every frame.
  *
@@ -33,8 +35,8 @@ export const rawCodec: Codec = {
     if (value instanceof Uint8Array) return value;
     if (typeof value === 'string') return utf8.encode(value);
     if (value == null) return new Uint8Array(0);
-    // Same text as Go's ByteCodec with %T of the value's JS type.
-    throw new TypeError(`${describeType(value)} is not a []byte`);
+    // Go's ByteCodec text, with %T of the value's JS type.
+    throw new CodecError(`${describeType(value)} is not a []byte`);
   },
   decode(data: Uint8Array): Uint8Array {
     return data;

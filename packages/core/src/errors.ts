@@ -57,6 +57,10 @@ export const ErrorCode = {
   ClientClosed: 'RPCX_ERR_CLIENT_CLOSED',
   BreakerOpen: 'RPCX_ERR_BREAKER_OPEN',
   Config: 'RPCX_ERR_CONFIG',
+  /** Command-line arguments the rpcx CLI cannot use (it exits with status 2). */
+  Usage: 'RPCX_ERR_USAGE',
+  /** An rpcx CLI command failed (it exits with status 1); the message says why, for a person. */
+  Cli: 'RPCX_ERR_CLI',
   RateLimit: 'RPCX_ERR_RATE_LIMIT',
   RetryBudgetExhausted: 'RPCX_ERR_RETRY_BUDGET_EXHAUSTED',
   RateLimitStore: 'RPCX_ERR_RATE_LIMIT_STORE',
@@ -528,6 +532,19 @@ export class BreakerOpenError extends RpcxError {
 /** Invalid arguments to an `@rpcx` API (bad address, bad registration, unknown option value, …). */
 export class ConfigError extends RpcxError {
   static override readonly code: ErrorCode = ErrorCode.Config;
+}
+
+/** Command-line arguments the rpcx CLI cannot use; it prints the message and exits with status 2. */
+export class UsageError extends ConfigError {
+  static override readonly code: ErrorCode = ErrorCode.Usage;
+}
+
+/**
+ * An rpcx CLI command failed; it prints the message (worded for a person, with what to do
+ * where it can say) and exits with status 1. `cause` is the error underneath.
+ */
+export class CliError extends RpcxError {
+  static override readonly code: ErrorCode = ErrorCode.Cli;
 }
 
 /**

@@ -22,3 +22,4 @@ export * from './server-interceptor.js';
 export * from './client-interceptor.js';
 export * from './lifecycle.js';
 export * from './logger.js';
+export * from './options.js';

@@ -56,20 +56,19 @@ export interface Connection {
   readonly closed: boolean;
 }
 
-export interface ListenOptions {
-  /** TLS server options (Node `tls.TlsOptions`); the transport decides whether it supports them. */
-  tls?: unknown;
-  /** Transport-specific options. */
-  [key: string]: unknown;
-}
-
+/**
+ * What every dial takes. Everything else a transport needs (TLS, keep-alive, paths, …) is an
+ * option of its factory, e.g. `tcpTransport({ clientTls })`, so a misspelt setting is a
+ * compile error and not a silently ignored property.
+ */
 export interface DialOptions {
-  /** TLS client options (Node `tls.ConnectionOptions`). */
-  tls?: unknown;
-  /** Give up on the dial after this many milliseconds. Default: the client's connect timeout. */
+  /**
+   * Give up after this many milliseconds (0: wait forever). Overrides, for this dial, the
+   * transport's own `connectTimeoutMs`, which applies when this is not given.
+   */
   timeoutMs?: number;
+  /** Abandon the dial when this fires; it then rejects with an `AbortError`. */
   signal?: AbortSignal;
-  [key: string]: unknown;
 }
 
 export interface Listener {
@@ -80,14 +79,15 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-export interface Transport {
+/**
+ * A transport: listens and dials on the networks it names. `L` and `C` let a transport say
+ * what its listeners and connections offer beyond the contract (`Transport<TcpListener>`).
+ */
+export interface Transport<L extends Listener = Listener, C extends Connection = Connection> {
   /** The networks this transport serves, e.g. `['tcp', 'tcp4', 'tcp6', 'unix']`. */
   readonly networks: readonly string[];
-  listen(
-    network: string,
-    address: string,
-    options: ListenOptions,
-    onConnection: (connection: Connection) => void,
-  ): Promise<Listener>;
-  dial(network: string, address: string, options: DialOptions): Promise<Connection>;
+  /** Accept connections on `address`; each is handed to `onConnection`, which owns it. */
+  listen(network: string, address: string, onConnection: (connection: Connection) => void): Promise<L>;
+  /** Connect to `address`; rejects with a `DialError`, `DialTimeoutError` or `AbortError`. */
+  dial(network: string, address: string, options?: DialOptions): Promise<C>;
 }

@@ -7,9 +7,9 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortError, ConfigError, FileNotFoundError, ServiceError, SerializeType, TransferIncompleteError, TransferResetError } from '@rpcx/core';
 import type { Server } from '@rpcx/server';
+import { selfSigned } from '@rpcx/transport-kit/testing';
 import { downloadFile, enableFileTransfer, enableStreamService, openStream, sendFile, serveDirectory, type Progress, type SideService } from '../src/index.js';
 import { client, closeClients, collector, eventually, generated, mainPortServes, sha256, startServer, tempDir } from './support.js';
-import { selfSigned } from '../../transport-tcp/test/helpers.js';
 
 let server: Server;
 let key: string;

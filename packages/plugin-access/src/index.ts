@@ -5,7 +5,6 @@
  * rpcx's `WhitelistPlugin` and `BlacklistPlugin` in one plugin.
  *
  * @packageDocumentation
- *
  * @module @rpcx/plugin-access
  */
 import { BlockList, isIP } from 'node:net';

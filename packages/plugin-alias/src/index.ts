@@ -4,7 +4,6 @@
  * name the client asked for.
  *
  * @packageDocumentation
- *
  * @module @rpcx/plugin-alias
  */
 import { ConfigError, type RpcMessage, type ServerPlugin } from '@rpcx/core';

@@ -5,7 +5,6 @@
  * budget, all as interceptors.
  *
  * @packageDocumentation
- *
  * @module @rpcx/plugin-limits
  */
 export { TokenBucket, BoundedMap, type RateOptions, type Clock } from './token-bucket.js';

@@ -3,7 +3,6 @@
  * go-redis/redis_rate v10's GCRA and keys, as Go rpcx's `RedisRateLimitingPlugin` uses them.
  *
  * @packageDocumentation
- *
  * @module @rpcx/plugin-ratelimit-redis
  */
 export { RedisRateLimiter, type RedisRateLimitOptions } from './limiter.js';

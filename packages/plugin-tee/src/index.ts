@@ -5,7 +5,6 @@
  * grows the server's memory nor slows its connections.
  *
  * @packageDocumentation
- *
  * @module @rpcx/plugin-tee
  */
 import type { Writable } from 'node:stream';

@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   CompressType,
   DecompressedTooLongError,
   UnsupportedError,
@@ -58,7 +59,7 @@ export class CompressorRegistry {
   }
 
   register(type: number, compressor: Compressor): this {
-    if (!Number.isInteger(type) || type < 1 || type > 7) throw new RangeError(`compress type must be 1..7, got ${type}`);
+    if (!Number.isInteger(type) || type < 1 || type > 7) throw new ConfigError(`compress type must be 1..7, got ${type}`);
     this.byType[type] = compressor;
     return this;
   }

@@ -1,4 +1,4 @@
-import {  UnsupportedCompressorError, type RpcMessage } from '@rpcx/core';
+import { ConfigError, UnsupportedCompressorError, type RpcMessage } from '@rpcx/core';
 import { defaultCompressors, type CompressorRegistry } from './compress.js';
 import { allocBytes, utf8Length, writeUint32BE, writeUtf8 } from './bytes.js';
 
@@ -49,7 +49,7 @@ export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = d
   buf[3] = (m.serializeType & 0x0f) << 4;
   const seq = m.seq;
   if (typeof seq === 'bigint') {
-    if (seq < 0n || seq > 0xffff_ffff_ffff_ffffn) throw new RangeError(`seq ${seq} is not a uint64`);
+    if (seq < 0n || seq > 0xffff_ffff_ffff_ffffn) throw new ConfigError(`seq ${seq} is not a uint64`);
     writeUint32BE(buf, Number(BigInt.asUintN(64, seq) >> 32n), 4);
     writeUint32BE(buf, Number(BigInt.asUintN(32, seq)), 8);
   } else {

@@ -1,6 +1,7 @@
 // The codec registry a server or client builds from its `codecs` option: mistakes in it are
 // ConfigErrors at construction that say what to change, not failures at the first call.
 import { ConfigError, rawCodec, type Codec } from '@rpcx/core';
+import { thrownBy } from '@rpcx/core/testing';
 import { CodecRegistry } from '@rpcx/protocol';
 
 const codec = (serializeType: number, name: string): Codec => ({
@@ -10,19 +11,10 @@ const codec = (serializeType: number, name: string): Codec => ({
   decode: (d) => JSON.parse(new TextDecoder().decode(d)),
 });
 
-/** The error `fn` throws (fails the test if it returns). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 test('a serialize type outside the 4 header bits is a ConfigError naming the codec', () => {
   for (const t of [16, -1, 1.5, Number.NaN]) {
-    const err = thrown(() => new CodecRegistry([codec(t, 'wide')]));
+    const err = thrownBy(() => new CodecRegistry([codec(t, 'wide')]));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toBe(`codec "wide": serialize type must be an integer 0..15 (4 bits of the header), got ${t}`);
   }
@@ -32,12 +24,12 @@ test('a serialize type outside the 4 header bits is a ConfigError naming the cod
 test('two codecs of one serialize type are a ConfigError unless the second explicitly replaces', () => {
   const first = codec(5, 'gob');
   const second = codec(5, 'gob2');
-  const err = thrown(() => new CodecRegistry([first, second]));
+  const err = thrownBy(() => new CodecRegistry([first, second]));
   expect(err).toBeInstanceOf(ConfigError);
   expect(err.message).toBe('codecs "gob" and "gob2" both have serialize type 5: pass one, or register(codec, { replace: true })');
 
   const registry = new CodecRegistry([first]);
-  expect(thrown(() => registry.register(second))).toBeInstanceOf(ConfigError);
+  expect(thrownBy(() => registry.register(second))).toBeInstanceOf(ConfigError);
   expect(registry.get(5)).toBe(first);
   registry.register(second, { replace: true });
   expect(registry.get(5)).toBe(second);
@@ -59,7 +51,7 @@ test('required names the missing serialize type and the package that has its cod
     [7, 'client: no codec for serialize type 7: pass a codec whose serializeType is 7 in codecs'],
   ];
   for (const [t, message] of cases) {
-    const err = thrown(() => registry.required(t, 'client'));
+    const err = thrownBy(() => registry.required(t, 'client'));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toBe(message);
   }

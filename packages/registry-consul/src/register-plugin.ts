@@ -1,5 +1,5 @@
 import type Consul from 'consul';
-import { ConfigError } from '@rpcx/core';
+import { ConfigError, RegistryError } from '@rpcx/core';
 import { RegistryRegisterPlugin, decodeUtf8, withRates, type RegistryRegisterPluginOptions } from '@rpcx/registry-kit';
 import {
   DEFAULT_TIMEOUT_MS,
@@ -169,7 +169,7 @@ export class ConsulRegisterPlugin extends RegistryRegisterPlugin {
   private async put(key: string, value: string): Promise<void> {
     if (!this.client) throw new ConfigError('consul register plugin is stopped');
     const ok = await calls(this.client).kv.set({ key, value, flags: LOCK_FLAG_VALUE, timeout: this.timeoutMs });
-    if (ok !== true) throw new Error(`consul: put ${key} was refused`);
+    if (ok !== true) throw new RegistryError(`consul: put ${key} was refused`);
   }
 
   /**

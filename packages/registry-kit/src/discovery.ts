@@ -117,7 +117,7 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
    * warning). Reads the registry once, whether or not the discovery is started.
    */
   async listAll(): Promise<RegisteredService[]> {
-    if (this.#closed) throw new Error(`${this.label}: discovery is closed`);
+    if (this.#closed) throw new RegistryError(`${this.label}: discovery is closed`);
     const services = await this.listServices();
     return [...services]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -134,7 +134,7 @@ export abstract class RegistryDiscovery implements ServiceDiscovery {
    * `UnsupportedError`.
    */
   async updateMetadata(servicePath: string, serverKey: string, changes: Readonly<Record<string, string | null>>): Promise<string> {
-    if (this.#closed) throw new Error(`${this.label}: discovery is closed`);
+    if (this.#closed) throw new RegistryError(`${this.label}: discovery is closed`);
     if (servicePath === '' || servicePath.includes('/')) throw new ConfigError(`${this.label}: invalid service name ${JSON.stringify(servicePath)}`);
     const keyIssue = keyProblem(serverKey, this.networks);
     if (keyIssue) throw new ConfigError(`${this.label}: invalid server key ${JSON.stringify(serverKey)}: ${keyIssue}`);

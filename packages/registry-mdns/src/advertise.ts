@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import Bonjour from 'bonjour-service';
-import { silentLogger, type Logger } from '@rpcx/core';
+import { RegistryError, silentLogger, type Logger } from '@rpcx/core';
 
 /**
  * Go's service name. grandcat/zeroconf joins `_rpcxservices` and the domain with no
@@ -99,7 +99,7 @@ export function advertise(
       }),
   };
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mdns: ${service.fqdn} was not announced within ${init.timeoutMs ?? 5000} ms`)), init.timeoutMs ?? 5000);
+    const timer = setTimeout(() => reject(new RegistryError(`mdns: ${service.fqdn} was not announced within ${init.timeoutMs ?? 5000} ms`)), init.timeoutMs ?? 5000);
     service.once('up', () => {
       clearTimeout(timer);
       resolve(advertisement);

@@ -1,4 +1,4 @@
-import { queryEscape, queryUnescape } from '@rpcx/core';
+import { RegistryError, queryEscape, queryUnescape } from '@rpcx/core';
 import { goJsonString } from '@rpcx/registry-kit';
 
 /** One service of a server, as Go's mDNS plugin lists it (`serviceMeta`). */
@@ -63,25 +63,25 @@ export function decodeTxt(strings: readonly Uint8Array[]): ServiceMeta[] {
   try {
     text = queryUnescape(escaped);
   } catch (error) {
-    throw new Error(`TXT is not URL-escaped: ${(error as Error).message}`);
+    throw new RegistryError(`TXT is not URL-escaped: ${(error as Error).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`TXT is not JSON: ${(error as Error).message}`);
+    throw new RegistryError(`TXT is not JSON: ${(error as Error).message}`);
   }
   if (parsed === null) return [];
-  if (!Array.isArray(parsed)) throw new Error('TXT JSON is not an array');
+  if (!Array.isArray(parsed)) throw new RegistryError('TXT JSON is not an array');
   const services: ServiceMeta[] = [];
   for (const item of parsed) {
     if (item === null) continue;
-    if (typeof item !== 'object' || Array.isArray(item)) throw new Error('TXT JSON array holds a non-object');
+    if (typeof item !== 'object' || Array.isArray(item)) throw new RegistryError('TXT JSON array holds a non-object');
     const meta: ServiceMeta = { service: '', meta: '', serviceAddress: '' };
     for (const [name, value] of Object.entries(item as Record<string, unknown>)) {
       const field = FIELDS.find(([, goName]) => fold(goName) === fold(name));
       if (!field || value === null) continue;
-      if (typeof value !== 'string') throw new Error(`TXT JSON field ${name} is not a string`);
+      if (typeof value !== 'string') throw new RegistryError(`TXT JSON field ${name} is not a string`);
       meta[field[0]] = value;
     }
     services.push(meta);

@@ -1,3 +1,4 @@
+import { RegistryError } from '@rpcx/core';
 import { goJsonString } from '@rpcx/registry-kit';
 
 /**
@@ -37,19 +38,19 @@ export function decodeEnvelope(text: string): { key: string; value: Buffer } {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`value is not libkv JSON: ${(error as Error).message}`);
+    throw new RegistryError(`value is not libkv JSON: ${(error as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('value is not a libkv KVPair object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RegistryError('value is not a libkv KVPair object');
   let key = '';
   let value = Buffer.alloc(0);
   for (const [name, field] of Object.entries(parsed as Record<string, unknown>)) {
     const lower = name.toLowerCase();
     if (field === null) continue;
     if (lower === 'key') {
-      if (typeof field !== 'string') throw new Error('libkv KVPair Key is not a string');
+      if (typeof field !== 'string') throw new RegistryError('libkv KVPair Key is not a string');
       key = field;
     } else if (lower === 'value') {
-      if (typeof field !== 'string' || !BASE64.test(field)) throw new Error('libkv KVPair Value is not base64');
+      if (typeof field !== 'string' || !BASE64.test(field)) throw new RegistryError('libkv KVPair Value is not base64');
       value = Buffer.from(field, 'base64');
     }
   }

@@ -6,7 +6,6 @@ import {
   type Codec,
   type Connection,
   type Listener,
-  type ListenOptions,
   type Logger,
   type Metadata,
   type ServerInterceptor,
@@ -228,9 +227,10 @@ export class Server {
 
   /**
    * Listen on `address` with the transport serving `network` (`tcp`, `unix`, …). Resolves
-   * once listening; the listener's `address` holds the bound port.
+   * once listening; the listener's `address` holds the bound port. Settings such as TLS are
+   * the transport's (`tcpTransport({ serverTls })`).
    */
-  async listen(network: string, address: string, options: ListenOptions = {}): Promise<Listener> {
+  async listen(network: string, address: string): Promise<Listener> {
     if (!this.core.open) throw new ServerClosedError();
     const transport = this.transports.find((t) => t.networks.includes(network));
     if (!transport) {
@@ -239,7 +239,7 @@ export class Server {
     // Startable plugins start with the server's first listen, before it takes connections.
     this.listening = true;
     for (const p of this.plugins.list()) await this.start(p);
-    const listener = await transport.listen(network, address, options, (c) => this.core.accept(c));
+    const listener = await transport.listen(network, address, (c) => this.core.accept(c));
     this.listeners.push(listener);
     return listener;
   }

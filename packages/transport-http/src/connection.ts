@@ -1,13 +1,8 @@
-import {
-  ConfigError,
-  ConnectionError,
-  DialError,
-  type Connection,
-  type ConnectionHandler,
-} from '@rpcx/core';
+import { DialError, type Connection } from '@rpcx/core';
+import { AbstractConnection } from '@rpcx/transport-kit';
 import { HeadScanner } from './head.js';
 
-/** Why `readHead` gave up; the transport turns it into Go's wording. */
+/** Why `readHead` gave up; the transport turns it into Go's wording. Never leaves this package. */
 export class HeadError extends Error {
   constructor(
     readonly reason: 'eof' | 'unexpected-eof' | 'too-large',
@@ -26,13 +21,13 @@ interface HeadWaiter {
 /**
  * A connection whose first bytes are an HTTP head: it owns the TCP (or TLS) connection from
  * @rpcx/transport-tcp underneath, reads the head with `readHead`, and from then on is that
- * connection, carrying the rpcx byte stream. Bytes that came in the same chunk as the end of
- * the head, or before the owner set a handler, are kept and delivered first.
+ * connection, carrying the rpcx byte stream (the life cycle is @rpcx/transport-kit's
+ * `AbstractConnection`; writes go to the connection underneath, which coalesces them). Bytes
+ * that came in the same chunk as the end of the head, or before the owner set a handler, are
+ * kept and delivered first.
  */
-export class TunnelConnection implements Connection {
-  readonly network: string;
+export class TunnelConnection extends AbstractConnection {
   readonly #inner: Connection;
-  #handler: ConnectionHandler | undefined;
   #inHead = true;
   readonly #scanner = new HeadScanner();
   /** The chunks of the head so far, the last one possibly reaching past its end. */
@@ -40,36 +35,24 @@ export class TunnelConnection implements Connection {
   /** Where the head ends in the last chunk, once found. */
   #headEnd = -1;
   #waiter: HeadWaiter | undefined;
+  /** Stream bytes that came after a complete head that nobody had asked for yet. */
+  #early: Uint8Array[] = [];
   /** readHead failed: whatever still arrives is dropped until the owner closes. */
   #discard = false;
-  /** Stream bytes not yet handed to the handler (none set yet, or a delivery is scheduled). */
-  #queue: Uint8Array[] = [];
-  #drainScheduled = false;
-  #paused = false;
+  /** The owner reads (startInput); until then, after the head, the connection underneath is paused. */
+  #reading = false;
   #innerClosed = false;
   #closeError: Error | undefined;
-  #notified = false;
 
   constructor(inner: Connection, network: string) {
+    // No close timer of its own: the connection underneath has one.
+    super({ network, remoteAddress: inner.remoteAddress, localAddress: inner.localAddress, closeTimeoutMs: 0 });
     this.#inner = inner;
-    this.network = network;
-    inner.setHandler({ onData: this.#onInnerData, onClose: this.#onInnerClose, onDrain: this.#onInnerDrain });
-  }
-
-  get remoteAddress(): string {
-    return this.#inner.remoteAddress;
-  }
-
-  get localAddress(): string {
-    return this.#inner.localAddress;
-  }
-
-  get closed(): boolean {
-    return this.#inner.closed;
-  }
-
-  get pendingBytes(): number {
-    return this.#inner.pendingBytes;
+    inner.setHandler({
+      onData: (chunk) => this.#onInnerData(chunk),
+      onClose: (error) => this.#onInnerClose(error),
+      onDrain: () => this.checkDrain(),
+    });
   }
 
   /**
@@ -83,33 +66,29 @@ export class TunnelConnection implements Connection {
     });
   }
 
-  setHandler(handler: ConnectionHandler): void {
-    if (this.#handler) throw new ConfigError('Connection.setHandler may be called only once');
-    this.#handler = handler;
-    // Never call the handler from inside setHandler: its owner may not be ready yet.
-    if (this.#queue.length > 0 || this.#innerClosed) this.#scheduleDrain();
+  protected override get bufferedBytes(): number {
+    return this.#inner.pendingBytes;
   }
 
-  write(frame: Uint8Array): void {
-    this.#inner.write(frame);
+  protected override sendFrames(frames: Uint8Array[]): void {
+    for (const frame of frames) this.#inner.write(frame);
   }
 
-  pauseReading(): void {
-    this.#paused = true;
+  protected override startInput(): void {
+    this.#reading = true;
+    this.#inner.resumeReading();
+  }
+
+  protected override stopInput(): void {
+    this.#reading = false;
     this.#inner.pauseReading();
   }
 
-  resumeReading(): void {
-    this.#paused = false;
-    this.#inner.resumeReading();
-    if (this.#handler && this.#queue.length > 0) this.#scheduleDrain();
+  protected override endOutput(): void {
+    void this.#inner.close();
   }
 
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
-
-  destroy(error?: Error): void {
+  protected override abort(error: Error | undefined): void {
     this.#inner.destroy(error);
   }
 
@@ -134,87 +113,44 @@ export class TunnelConnection implements Connection {
     this.#inHead = false;
     this.#waiter = undefined;
     const chunks = this.#headChunks;
-    const last = chunks[chunks.length - 1];
-    // Bytes after the head in its last chunk are the first of the stream.
-    if (this.#headEnd < last.length) this.#queue.unshift(last.subarray(this.#headEnd));
-    chunks[chunks.length - 1] = last.subarray(0, this.#headEnd);
     this.#headChunks = [];
+    const last = chunks[chunks.length - 1];
+    chunks[chunks.length - 1] = last.subarray(0, this.#headEnd);
+    // Until the owner reads, the rest waits underneath.
+    if (!this.#reading) this.#inner.pauseReading();
     waiter.resolve(Buffer.concat(chunks));
+    // Bytes after the head in its last chunk are the first of the stream.
+    if (this.#headEnd < last.length) this.received(last.subarray(this.#headEnd));
+    for (const chunk of this.#early) this.received(chunk);
+    this.#early = [];
   }
 
-  readonly #onInnerData = (chunk: Uint8Array): void => {
+  #onInnerData(chunk: Uint8Array): void {
     if (this.#discard) return;
-    if (this.#inHead) {
-      if (this.#headEnd >= 0) {
-        // The head is complete but nobody asked for it yet: the rest is stream data.
-        this.#queue.push(chunk);
-        return;
-      }
-      this.#headChunks.push(chunk);
-      this.#headEnd = this.#scanner.push(chunk);
-      this.#scan();
+    if (!this.#inHead) {
+      // A throw in the handler reaches the connection underneath, which is destroyed with it.
+      this.received(chunk);
       return;
     }
-    if (this.#handler && this.#queue.length === 0 && !this.#paused) {
-      // A throw here reaches the socket connection underneath, which destroys with it.
-      this.#handler.onData(chunk);
+    if (this.#headEnd >= 0) {
+      // The head is complete but nobody asked for it yet: the rest is stream data.
+      this.#early.push(chunk);
       return;
     }
-    // Held while paused (the connection underneath stops too; this is what was in flight).
-    this.#queue.push(chunk);
-    if (this.#handler && !this.#paused) this.#scheduleDrain();
-  };
+    this.#headChunks.push(chunk);
+    this.#headEnd = this.#scanner.push(chunk);
+    this.#scan();
+  }
 
-  readonly #onInnerDrain = (): void => {
-    // A throw here reaches the connection underneath, which destroys with it.
-    if (!this.#inHead) this.#handler?.onDrain?.();
-  };
-
-  readonly #onInnerClose = (error?: Error): void => {
+  #onInnerClose(error: Error | undefined): void {
     this.#innerClosed = true;
     this.#closeError = error;
-    if (this.#inHead) {
-      this.#scan();
-      return;
-    }
-    if (this.#handler && !this.#drainScheduled) this.#notify();
-  };
-
-  #scheduleDrain(): void {
-    if (this.#drainScheduled) return;
-    this.#drainScheduled = true;
-    process.nextTick(this.#drain);
-  }
-
-  readonly #drain = (): void => {
-    this.#drainScheduled = false;
-    const handler = this.#handler!;
-    while (this.#queue.length > 0 && !this.#paused) {
-      const chunk = this.#queue.shift()!;
-      try {
-        handler.onData(chunk);
-      } catch (error) {
-        const e = error instanceof Error ? error : new Error(String(error));
-        this.#queue = [];
-        if (!this.#innerClosed) {
-          this.destroy(e);
-          return;
-        }
-        this.#closeError ??= e;
-        break;
-      }
-    }
-    if (this.#innerClosed) this.#notify();
-  };
-
-  #notify(): void {
-    if (this.#notified) return;
-    this.#notified = true;
-    this.#handler!.onClose(this.#closeError);
+    if (this.#inHead) this.#scan();
+    this.ended(error);
   }
 }
 
-/** A ConnectionError for a failed CONNECT exchange, worded as Go's `dial-http` error. */
-export function dialHttpError(network: string, address: string, text: string, cause?: unknown): ConnectionError {
+/** A DialError for a failed CONNECT exchange, worded as Go's `dial-http` error. */
+export function dialHttpError(network: string, address: string, text: string, cause?: unknown): DialError {
   return new DialError(`dial-http ${network} ${address}: ${text}`, { cause });
 }

@@ -12,7 +12,5 @@ export {
   DEFAULT_RPC_PATH,
   type HttpTransport,
   type HttpTransportOptions,
-  type HttpListenOptions,
-  type HttpDialOptions,
   type HttpListener,
 } from './transport.js';

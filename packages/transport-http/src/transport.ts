@@ -1,20 +1,13 @@
-import type net from 'node:net';
 import type tls from 'node:tls';
 import {
-  AbortError,
-  ConfigError,
-  TimeoutError,
-  UnsupportedError,
   silentLogger,
-  DialTimeoutError,
   type Connection,
   type DialOptions,
-  type Listener,
-  type ListenOptions,
   type Logger,
   type Transport,
 } from '@rpcx/core';
-import { tcpTransport, type TcpTransport } from '@rpcx/transport-tcp';
+import { checkNetwork, checkPath, DEFAULT_CONNECT_TIMEOUT_MS, dialWithDeadline, handOver } from '@rpcx/transport-kit';
+import { tcpTransport, type TcpListener, type TcpTransport } from '@rpcx/transport-tcp';
 import { HeadError, TunnelConnection, dialHttpError } from './connection.js';
 import { headLines, parseRequestLine, parseStatusLine, targetPath } from './head.js';
 
@@ -26,8 +19,12 @@ const CONNECTED_STATUS = '200 Connected to rpcx';
 const CONNECTED_RESPONSE = Buffer.from(`HTTP/1.0 ${CONNECTED_STATUS}\n\n`, 'latin1');
 
 export interface HttpTransportOptions {
-  /** The path CONNECT requests must name (Go `RPCPath`). Default `/_rpcx_`. */
+  /** The path CONNECT requests name (Go `RPCPath`), on both sides. Default `/_rpcx_`. */
   rpcPath?: string;
+  /** Serve HTTPS with these Node `tls.createServer` options (key, cert, …). Default: none (plain HTTP). */
+  serverTls?: tls.TlsOptions;
+  /** Connect over TLS with these Node `tls.connect` options (ca, servername, …). Default: none (plain HTTP). */
+  clientTls?: tls.ConnectionOptions;
   /**
    * Server: how long a new connection has to send its request head before it is dropped, in
    * ms; 0 waits forever, as Go's server does. Default 30 000.
@@ -36,7 +33,7 @@ export interface HttpTransportOptions {
   /** Largest request head (server) or response head (client) read, in bytes. Default 1 MiB (Go's `DefaultMaxHeaderBytes`). */
   maxHeaderBytes?: number;
   /**
-   * Dial timeout when `DialOptions.timeoutMs` is not given, in ms; 0 waits forever. It covers
+   * Dial timeout when the dial's `timeoutMs` is not given, in ms; 0 waits forever. It covers
    * the TCP connect, the TLS handshake and the CONNECT exchange. Default 1000 (Go `ConnectTimeout`).
    */
   connectTimeoutMs?: number;
@@ -46,50 +43,16 @@ export interface HttpTransportOptions {
   clientKeepAliveMs?: number;
   /** How long `Connection.close()` waits for the peer to close its side. Default 5000. */
   closeTimeoutMs?: number;
+  /** Length of the accept queue. Default: Node's (511). */
+  backlog?: number;
   /** Where listener errors and refused requests are reported. Default: silent. */
   logger?: Logger;
 }
 
-export interface HttpListenOptions extends ListenOptions {
-  /** Serve HTTPS with these Node `tls.createServer` options (key, cert, …). */
-  tls?: tls.TlsOptions;
-  /** Overrides the transport's `rpcPath` for this listener. */
-  rpcPath?: string;
-  /** Overrides the transport's `headerTimeoutMs` for this listener. */
-  headerTimeoutMs?: number;
-  /** Overrides `serverKeepAliveMs` for this listener. */
-  keepAliveMs?: number;
-  /** Length of the accept queue. Default: Node's (511). */
-  backlog?: number;
-}
+/** Its `server` is the Node server underneath (`net.Server`, or `tls.Server` with TLS); `connectionCount` includes connections still sending their request head. */
+export type HttpListener = TcpListener;
 
-export interface HttpDialOptions extends DialOptions {
-  /** Connect over TLS with these Node `tls.connect` options (ca, servername, …). */
-  tls?: tls.ConnectionOptions;
-  /** Overrides the transport's `rpcPath` for this dial. */
-  rpcPath?: string;
-  /** Overrides `clientKeepAliveMs` for this dial. */
-  keepAliveMs?: number;
-}
-
-export interface HttpListener extends Listener {
-  /** The Node server underneath (`net.Server`, or `tls.Server` with TLS). */
-  readonly server: net.Server;
-  /** Accepted connections still open, those still sending their request head included. */
-  connectionCount(): Promise<number>;
-  /** Settles once `close()` was called and every accepted connection has closed. */
-  readonly drained: Promise<void>;
-}
-
-export interface HttpTransport extends Transport {
-  listen(
-    network: string,
-    address: string,
-    options: HttpListenOptions,
-    onConnection: (connection: Connection) => void,
-  ): Promise<HttpListener>;
-  dial(network: string, address: string, options: HttpDialOptions): Promise<Connection>;
-}
+export type HttpTransport = Transport<HttpListener>;
 
 const NETWORKS = ['http'] as const;
 
@@ -109,12 +72,15 @@ interface Settings {
  */
 export function httpTransport(options: HttpTransportOptions = {}): HttpTransport {
   const settings: Settings = {
-    rpcPath: checkPath(options.rpcPath ?? DEFAULT_RPC_PATH),
+    rpcPath: checkPath('rpcPath', options.rpcPath ?? DEFAULT_RPC_PATH),
     headerTimeoutMs: options.headerTimeoutMs ?? 30_000,
     maxHeaderBytes: options.maxHeaderBytes ?? 1 << 20,
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     logger: options.logger ?? silentLogger,
     tcp: tcpTransport({
+      serverTls: options.serverTls,
+      clientTls: options.clientTls,
+      backlog: options.backlog,
       serverKeepAliveMs: options.serverKeepAliveMs,
       clientKeepAliveMs: options.clientKeepAliveMs,
       connectTimeoutMs: options.connectTimeoutMs,
@@ -124,23 +90,12 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
   };
   return {
     networks: NETWORKS,
-    listen: async (network, address, listenOptions, onConnection) =>
-      listen(settings, network, address, listenOptions ?? {}, onConnection),
-    dial: async (network, address, dialOptions) => dial(settings, network, address, dialOptions ?? {}),
+    listen: async (network, address, onConnection) => listen(settings, network, address, onConnection),
+    dial: async (network, address, dialOptions = {}) => dial(settings, network, address, dialOptions),
   };
 }
 
-function checkNetwork(network: string): void {
-  if (!(NETWORKS as readonly string[]).includes(network)) {
-    throw new UnsupportedError(`@rpcx/transport-http does not serve network ${JSON.stringify(network)}`);
-  }
-}
-
-/** The path goes into a request line as it is: it must be one token starting with `/`. */
-function checkPath(path: string): string {
-  if (!/^\/[^\s]*$/.test(path)) throw new ConfigError(`rpcPath must start with "/" and contain no white space: ${JSON.stringify(path)}`);
-  return path;
-}
+const PACKAGE = '@rpcx/transport-http';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -172,13 +127,10 @@ async function listen(
   settings: Settings,
   network: string,
   address: string,
-  options: HttpListenOptions,
   onConnection: (connection: Connection) => void,
 ): Promise<HttpListener> {
-  checkNetwork(network);
-  const rpcPath = checkPath(options.rpcPath ?? settings.rpcPath);
-  const headerTimeoutMs = options.headerTimeoutMs ?? settings.headerTimeoutMs;
-  const { maxHeaderBytes, logger } = settings;
+  checkNetwork(PACKAGE, NETWORKS, network);
+  const { rpcPath, headerTimeoutMs, maxHeaderBytes, logger } = settings;
   // Connections still sending their head have no owner yet: the listener closes them itself.
   const handshaking = new Set<TunnelConnection>();
 
@@ -217,20 +169,10 @@ async function listen(
       return;
     }
     inner.write(CONNECTED_RESPONSE);
-    try {
-      onConnection(tunnel);
-    } catch (error) {
-      logger.error('rpcx transport-http: onConnection threw', error);
-      tunnel.destroy(error instanceof Error ? error : undefined);
-    }
+    handOver(PACKAGE, logger, onConnection, tunnel);
   };
 
-  const listener = await settings.tcp.listen(
-    'tcp',
-    address,
-    { tls: options.tls, keepAliveMs: options.keepAliveMs, backlog: options.backlog },
-    (inner) => void accept(inner),
-  );
+  const listener = await settings.tcp.listen('tcp', address, (inner) => void accept(inner));
   return {
     network,
     address: listener.address,
@@ -245,61 +187,34 @@ async function listen(
   };
 }
 
-async function dial(settings: Settings, network: string, address: string, options: HttpDialOptions): Promise<Connection> {
-  checkNetwork(network);
-  const path = checkPath(options.rpcPath ?? settings.rpcPath);
-  const timeoutMs = options.timeoutMs ?? settings.connectTimeoutMs;
-  const signal = options.signal;
-  const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
-
-  const timeoutError = () => new DialTimeoutError(`dial ${network} ${address}: i/o timeout`);
-  // Go dials plain TCP for `http`, with TLS when configured, so a refused dial reads
-  // `dial tcp …` as in Go. Go has no timeout on the CONNECT exchange, so for timeouts the
-  // network is named as dialled: `dial http …: i/o timeout`, whichever phase ran late.
-  let inner: Connection;
-  try {
-    inner = await settings.tcp.dial('tcp', address, { tls: options.tls, timeoutMs, signal, keepAliveMs: options.keepAliveMs });
-  } catch (error) {
-    if (error instanceof TimeoutError) throw timeoutError();
-    throw error;
-  }
-  const tunnel = new TunnelConnection(inner, network);
-  inner.write(Buffer.from(`CONNECT ${path} HTTP/1.0\n\n`, 'latin1'));
-
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    if (deadline !== undefined) {
-      timer = setTimeout(() => reject(timeoutError()), Math.max(deadline - Date.now(), 1));
-    }
-    if (signal) {
-      onAbort = () => reject(new AbortError({ cause: signal.reason }));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+function dial(settings: Settings, network: string, address: string, options: DialOptions): Promise<Connection> {
+  checkNetwork(PACKAGE, NETWORKS, network);
+  // Go has no timeout of its own on the CONNECT exchange: one deadline covers the TCP connect,
+  // TLS and the exchange, and a timeout names the network as dialled (`dial http …: i/o
+  // timeout`), whichever phase ran late.
+  return dialWithDeadline({ network, address, connectTimeoutMs: settings.connectTimeoutMs }, options, async (givenUp) => {
+    // Go dials plain TCP for `http` (TLS when configured), so a refused dial reads `dial tcp …`.
+    const inner = await settings.tcp.dial('tcp', address, { timeoutMs: 0, signal: givenUp });
+    const tunnel = new TunnelConnection(inner, network);
+    const drop = () => tunnel.destroy();
+    givenUp.addEventListener('abort', drop, { once: true });
+    inner.write(Buffer.from(`CONNECT ${settings.rpcPath} HTTP/1.0\n\n`, 'latin1'));
+    try {
+      const head = await tunnel.readHead(settings.maxHeaderBytes);
+      const line = headLines(head)[0] ?? '';
+      const status = parseStatusLine(line);
+      if (status === undefined) throw dialHttpError(network, address, `malformed HTTP response ${JSON.stringify(line)}`);
+      if (status !== CONNECTED_STATUS) throw dialHttpError(network, address, `unexpected HTTP response: ${status}`);
+      return tunnel;
+    } catch (error) {
+      tunnel.destroy();
+      if (error instanceof HeadError) {
+        const cause = error.cause as Error | undefined;
+        throw dialHttpError(network, address, cause && error.reason !== 'too-large' ? cause.message : error.message, cause ?? error);
+      }
+      throw error;
+    } finally {
+      givenUp.removeEventListener('abort', drop);
     }
   });
-  // Whichever of the two loses the race must not end as an unhandled rejection.
-  const reading = tunnel.readHead(settings.maxHeaderBytes);
-  reading.catch(noop);
-  stopped.catch(noop);
-  try {
-    const head = await Promise.race([reading, stopped]);
-    const line = headLines(head)[0] ?? '';
-    const status = parseStatusLine(line);
-    if (status === undefined) throw dialHttpError(network, address, `malformed HTTP response ${JSON.stringify(line)}`);
-    if (status !== CONNECTED_STATUS) throw dialHttpError(network, address, `unexpected HTTP response: ${status}`);
-    return tunnel;
-  } catch (error) {
-    tunnel.destroy();
-    if (error instanceof HeadError) {
-      const cause = error.cause as Error | undefined;
-      throw dialHttpError(network, address, cause && error.reason !== 'too-large' ? cause.message : error.message, cause ?? error);
-    }
-    throw error;
-  } finally {
-    if (timer) clearTimeout(timer);
-    if (onAbort) signal!.removeEventListener('abort', onAbort);
-  }
 }
-
-function noop(): void {}

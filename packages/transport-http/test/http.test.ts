@@ -1,8 +1,7 @@
 import net from 'node:net';
 import { UnsupportedError, type Connection } from '@rpcx/core';
-import { httpTransport } from '../src/index.js';
-import { transportCompliance, Recorder } from '../../transport-tcp/test/compliance.js';
-import { refusedAddress, silentServer, selfSigned } from '../../transport-tcp/test/helpers.js';
+import { Recorder, refusedAddress, selfSigned, silentServer, transportCompliance } from '@rpcx/transport-kit/testing';
+import { httpTransport, type HttpTransport } from '../src/index.js';
 
 transportCompliance({
   name: 'http CONNECT 127.0.0.1',
@@ -19,11 +18,9 @@ const serverTls = { key, cert };
 
 transportCompliance({
   name: 'http CONNECT over TLS 127.0.0.1',
-  transport: () => httpTransport(),
+  transport: () => httpTransport({ serverTls, clientTls: { ca: cert } }),
   network: 'http',
   listenAddress: () => '127.0.0.1:0',
-  listenOptions: { tls: serverTls },
-  dialOptions: { tls: { ca: cert } },
   refusedAddress: () => refusedAddress('127.0.0.1'),
   stalledAddress: () => silentServer('127.0.0.1'),
 });
@@ -84,8 +81,8 @@ describe('httpTransport specifics', () => {
   afterEach(async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
-  async function listen(options: Record<string, unknown> = {}, onConnection: (c: Connection) => void = () => {}) {
-    const listener = await transport.listen('http', '127.0.0.1:0', options, (c) => {
+  async function listen(onConnection: (c: Connection) => void = () => {}, t: HttpTransport = transport) {
+    const listener = await t.listen('http', '127.0.0.1:0', (c) => {
       cleanups.push(() => c.destroy());
       onConnection(c);
     });
@@ -97,24 +94,24 @@ describe('httpTransport specifics', () => {
 
   it('serves network http only', async () => {
     expect(transport.networks).toEqual(['http']);
-    await expect(transport.listen('tcp', '127.0.0.1:0', {}, () => {})).rejects.toBeInstanceOf(UnsupportedError);
-    await expect(transport.dial('ws', '127.0.0.1:1', {})).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(transport.listen('tcp', '127.0.0.1:0', () => {})).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(transport.dial('ws', '127.0.0.1:1')).rejects.toBeInstanceOf(UnsupportedError);
   });
 
   it("answers Go's bare-LF CONNECT with Go's exact bytes, and bytes sent along reach rpcx", async () => {
-    const listener = await listen({}, echo);
+    const listener = await listen(echo);
     const reply = await rawExchange(listener.address, 'CONNECT /_rpcx_ HTTP/1.0\n\nping', 36);
     expect(reply.toString('latin1')).toBe('HTTP/1.0 200 Connected to rpcx\n\nping');
   });
 
   it('accepts a CRLF CONNECT with headers and a query string too', async () => {
-    const listener = await listen({}, echo);
+    const listener = await listen(echo);
     const reply = await rawExchange(listener.address, 'CONNECT /_rpcx_?x=1 HTTP/1.1\r\nHost: a\r\n\r\nab', 34);
     expect(reply.toString('latin1')).toBe('HTTP/1.0 200 Connected to rpcx\n\nab');
   });
 
   it('accepts a head split across many small packets', async () => {
-    const listener = await listen({}, echo);
+    const listener = await listen(echo);
     const [host, port] = listener.address.split(':');
     const socket = net.connect({ host, port: Number(port) });
     cleanups.push(() => socket.destroy());
@@ -152,14 +149,14 @@ describe('httpTransport specifics', () => {
 
   it('serves and dials a configured rpcPath', async () => {
     const custom = httpTransport({ rpcPath: '/custom' });
-    const listener = await custom.listen('http', '127.0.0.1:0', {}, echo);
+    const listener = await custom.listen('http', '127.0.0.1:0', echo);
     cleanups.push(() => listener.close());
     const reply = await rawExchange(listener.address, 'CONNECT /custom HTTP/1.0\n\n', 32);
     expect(reply.toString('latin1')).toBe('HTTP/1.0 200 Connected to rpcx\n\n');
-    const refused = await transport.dial('http', listener.address, {}).catch((e: Error) => e);
+    const refused = await transport.dial('http', listener.address).catch((e: Error) => e);
     expect(refused).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
     expect((refused as Error).message).toBe(`dial-http http ${listener.address}: unexpected HTTP response: 404 Not Found`);
-    const c = await transport.dial('http', listener.address, { rpcPath: '/custom' });
+    const c = await custom.dial('http', listener.address);
     cleanups.push(() => c.destroy());
     const r = new Recorder(c);
     c.write(Buffer.from('hi'));
@@ -170,7 +167,7 @@ describe('httpTransport specifics', () => {
   it("sends Go's exact CONNECT bytes and keeps bytes that follow the response head", async () => {
     const fake = await fakeServer('HTTP/1.0 200 Connected to rpcx\n\nearly');
     cleanups.push(() => fake.close());
-    const c = await transport.dial('http', fake.address, {});
+    const c = await transport.dial('http', fake.address);
     cleanups.push(() => c.destroy());
     expect(c.network).toBe('http');
     expect(fake.received()).toBe('CONNECT /_rpcx_ HTTP/1.0\n\n');
@@ -183,7 +180,7 @@ describe('httpTransport specifics', () => {
   it('requires the status "200 Connected to rpcx"', async () => {
     const fake = await fakeServer('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     cleanups.push(() => fake.close());
-    const error = await transport.dial('http', fake.address, {}).catch((e: Error) => e);
+    const error = await transport.dial('http', fake.address).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
     expect((error as Error).message).toBe(`dial-http http ${fake.address}: unexpected HTTP response: 200 OK`);
   });
@@ -194,12 +191,12 @@ describe('httpTransport specifics', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((r) => server.close(r)));
     const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-    const error = await transport.dial('http', address, {}).catch((e: Error) => e);
+    const error = await transport.dial('http', address).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL', message: `dial-http http ${address}: EOF` });
   });
 
   it('drops a connection that never finishes its head after headerTimeoutMs', async () => {
-    const listener = await listen({ headerTimeoutMs: 100 });
+    const listener = await listen(() => {}, httpTransport({ headerTimeoutMs: 100 }));
     const started = Date.now();
     const reply = await rawExchange(listener.address, 'CONNECT /_rpcx_ HTTP/1.0\n');
     expect(reply.length).toBe(0);
@@ -210,14 +207,14 @@ describe('httpTransport specifics', () => {
 
   it('refuses a head larger than maxHeaderBytes with 431', async () => {
     const small = httpTransport({ maxHeaderBytes: 1024 });
-    const listener = await small.listen('http', '127.0.0.1:0', {}, () => {});
+    const listener = await small.listen('http', '127.0.0.1:0', () => {});
     cleanups.push(() => listener.close());
     const reply = (await rawExchange(listener.address, `CONNECT /_rpcx_ HTTP/1.0\nX: ${'a'.repeat(2000)}\n\n`)).toString('latin1');
     expect(reply.startsWith('HTTP/1.1 431 Request Header Fields Too Large\r\n')).toBe(true);
   });
 
   it('closing the listener drops connections still sending their head', async () => {
-    const listener = await transport.listen('http', '127.0.0.1:0', {}, () => {});
+    const listener = await transport.listen('http', '127.0.0.1:0', () => {});
     const [host, port] = listener.address.split(':');
     const stuck = net.connect({ host, port: Number(port) });
     stuck.on('error', () => {});

@@ -64,7 +64,7 @@ async function transportRun(name: string, options: KcpTransportOptions, bytes: n
   });
   const address = await new Promise<string>((resolve) => child.once('message', (m) => resolve(m as string)));
   const transport = kcpTransport(options);
-  const connection = await transport.dial('kcp', address, {});
+  const connection = await transport.dial('kcp', address);
   connection.setHandler({ onData: () => {}, onClose: () => {} });
   const done = new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
   const cpu0 = process.cpuUsage();
@@ -105,7 +105,7 @@ if (process.argv[2] !== '--server') {
   const { options, bytes } = JSON.parse(process.argv[3]) as { options: KcpTransportOptions; bytes: number };
   const transport = kcpTransport(options);
   let started = 0;
-  const listener = await transport.listen('kcp', '127.0.0.1:0', {}, (c) => {
+  const listener = await transport.listen('kcp', '127.0.0.1:0', (c) => {
     let received = 0;
     c.setHandler({
       onData: (d) => {

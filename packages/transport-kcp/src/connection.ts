@@ -3,14 +3,8 @@
  * the listener own the UDP socket and hand this class the datagrams that belong to it; it
  * hands them back the datagrams to send.
  */
-import {
-  ConfigError,
-  ConnectionError,
-  DRAIN_NOTICE_BYTES,
-  DialError,
-  type Connection,
-  type ConnectionHandler,
-} from '@rpcx/core';
+import { ConnectionError, DialError } from '@rpcx/core';
+import { AbstractConnection } from '@rpcx/transport-kit';
 import type { BlockCrypt } from './crypt.js';
 import {
   FEC_HEADER_SIZE,
@@ -57,8 +51,6 @@ export interface KcpConnectionInit {
   localAddress: string;
 }
 
-type State = 'open' | 'closing' | 'closed';
-
 /** Whether the first data datagram of an unknown peer may open a conversation. */
 export function opensConversation(body: Uint8Array, rcvWnd: number): boolean {
   // A window probe (this package's dial) or data near the start of a stream (kcp-go's dial,
@@ -78,12 +70,16 @@ export function dataConv(body: Uint8Array): number | undefined {
   return readU32(body, FEC_HEADER_SIZE_PLUS2);
 }
 
+/** Data taken from KCP is handed over in chunks of up to this size. */
 const MAX_CHUNK = 256 * 1024;
 
-export class KcpConnection implements Connection {
-  readonly network = 'kcp';
-  readonly remoteAddress: string;
-  readonly localAddress: string;
+/**
+ * One KCP conversation as a `Connection` (the life cycle is @rpcx/transport-kit's
+ * `AbstractConnection`): written frames go into KCP once per turn; what KCP delivers in order
+ * is handed on while reading; paused, it stays in KCP's receive queue, so the advertised window
+ * shrinks and the peer stops sending.
+ */
+export class KcpConnection extends AbstractConnection {
   readonly conv: number;
 
   readonly #settings: SessionSettings;
@@ -94,18 +90,8 @@ export class KcpConnection implements Connection {
   readonly #decoder: FecDecoder;
   readonly #drop: (datagram: Uint8Array) => boolean;
 
-  #handler: ConnectionHandler | undefined;
-  #state: State = 'open';
-  #paused = false;
-  /** close() or destroy() was called, or the peer closed: nothing more is delivered. */
-  #ended = false;
-  /** Frames written this turn, handed to KCP in process.nextTick. */
-  #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
-  /** pendingBytes reached DRAIN_NOTICE_BYTES: report onDrain once the window has taken it below. */
-  #drainOwed = false;
-  /** Data taken from KCP after the peer closed, or while paused, waiting for a handler. */
-  #leftover: Uint8Array[] = [];
+  /** startInput() was called and stopInput() was not since. */
+  #reading = false;
   #established = false;
   #onEstablished: ((rejectWith?: Error) => void) | undefined;
 
@@ -115,18 +101,17 @@ export class KcpConnection implements Connection {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastReceiveMs = currentMs();
   #afterInputPending = false;
-  #closePromise: Promise<void> | undefined;
-  #closeResolve: (() => void) | undefined;
-  #closeTimer: NodeJS.Timeout | undefined;
-  #closeError: Error | undefined;
-  #notified = false;
   #released = false;
 
   constructor(init: KcpConnectionInit) {
+    super({
+      network: 'kcp',
+      remoteAddress: init.remoteAddress,
+      localAddress: init.localAddress,
+      closeTimeoutMs: init.settings.closeTimeoutMs,
+    });
     const s = init.settings;
     this.conv = init.conv >>> 0;
-    this.remoteAddress = init.remoteAddress;
-    this.localAddress = init.localAddress;
     this.#settings = s;
     this.#wire = init.wire;
     this.#stats = new StatsSink(init.stats);
@@ -143,75 +128,49 @@ export class KcpConnection implements Connection {
     return this.#stats.own;
   }
 
-  get closed(): boolean {
-    return this.#state !== 'open';
-  }
-
-  get pendingBytes(): number {
-    return this.#queuedBytes + this.#kcp.sndQueueBytes;
-  }
-
   /** Segments sent and not yet acknowledged, plus those waiting for the window. */
   get unacknowledgedSegments(): number {
     return this.#kcp.waitSnd;
   }
 
-  setHandler(handler: ConnectionHandler): void {
-    if (this.#handler) throw new ConfigError('Connection.setHandler may be called only once');
-    this.#handler = handler;
-    // Never call the handler from inside setHandler: its owner may not be ready yet.
-    setImmediate(() => {
-      this.#deliver();
-      if (this.#state === 'closed') this.#notify();
-    });
+  protected override get bufferedBytes(): number {
+    return this.#kcp.sndQueueBytes;
   }
 
-  write(frame: Uint8Array): void {
-    // Writes after close()/destroy() are dropped, as there is nobody left to tell.
-    if (this.#state !== 'open' || frame.length === 0) return;
-    this.#queuedBytes += frame.length;
-    if (this.pendingBytes >= DRAIN_NOTICE_BYTES) this.#drainOwed = true;
-    if (this.#queue.push(frame) === 1) process.nextTick(this.#flushWrites);
+  protected override sendFrames(frames: Uint8Array[], bytes: number): void {
+    for (const frame of frames) if (frame.length > 0) this.#kcp.send(frame);
+    this.#stats.add('bytesSent', bytes);
+    this.#flushNow();
   }
 
-  pauseReading(): void {
-    // What arrives now stays in KCP's receive queue; once it holds a window's worth, the
-    // advertised window is 0 and the peer stops sending.
-    this.#paused = true;
-  }
-
-  resumeReading(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
+  protected override startInput(): void {
+    this.#reading = true;
     // Delivery reopens the window; #deliver sends the peer a window update if it was shut.
     setImmediate(() => {
-      if (this.#state === 'closed') return;
+      if (this.state === 'closed') return;
       this.#deliver();
       this.#armIfBusy(this.#kcp.interval);
     });
   }
 
-  close(): Promise<void> {
-    if (this.#closePromise) return this.#closePromise;
-    this.#closePromise = new Promise<void>((resolve) => (this.#closeResolve = resolve));
-    if (this.#state === 'closed') {
-      this.#closeResolve!();
-      return this.#closePromise;
-    }
-    this.#flushWrites();
-    this.#state = 'closing';
-    this.#ended = true;
-    // Keep the window open so the peer can finish too; whatever still arrives is dropped.
-    this.#deliver();
-    this.#closeTimer = setTimeout(() => this.#finishClose(), this.#settings.closeTimeoutMs);
-    this.#checkClosing();
-    return this.#closePromise;
+  protected override stopInput(): void {
+    // What arrives now stays in KCP's receive queue; once it holds a window's worth, the
+    // advertised window is 0 and the peer stops sending.
+    this.#reading = false;
   }
 
-  destroy(error?: Error): void {
-    if (this.#state === 'closed') return;
+  protected override endOutput(): void {
+    this.#checkClosing();
+  }
+
+  protected override closeTimedOut(): void {
+    // The peer did not acknowledge everything in time: say goodbye anyway.
+    this.#finishClose();
+  }
+
+  protected override abort(): void {
     this.#sendControl(CONTROL_RST);
-    this.#end(error, CONTROL_RST);
+    this.#end(undefined, CONTROL_RST);
   }
 
   // ---- used by the dialer and the listener --------------------------------------------
@@ -224,7 +183,7 @@ export class KcpConnection implements Connection {
     this.#onEstablished = done;
     const probe = () => {
       this.#dialTimer = undefined;
-      if (this.#established || this.#state === 'closed') return;
+      if (this.#established || this.state === 'closed') return;
       this.#kcp.askWindow();
       this.#kcp.flush();
       this.#dialTimer = setTimeout(probe, probeMs);
@@ -244,7 +203,7 @@ export class KcpConnection implements Connection {
    * to this conversation.
    */
   receive(body: Uint8Array, wireBytes: number): boolean {
-    if (this.#state === 'closed') return false;
+    if (this.state === 'closed') return false;
     if (body.length < FEC_HEADER_SIZE) return false;
     const seqid = readU32(body, 0);
     const type = readU16(body, 4);
@@ -290,7 +249,7 @@ export class KcpConnection implements Connection {
 
   /** The socket failed (dialer): end without telling the peer, which cannot be reached. */
   socketFailed(error: Error): void {
-    if (this.#state === 'closed') return;
+    if (this.state === 'closed') return;
     this.#end(error, undefined);
   }
 
@@ -310,7 +269,7 @@ export class KcpConnection implements Connection {
 
   readonly #afterInput = (): void => {
     this.#afterInputPending = false;
-    if (this.#state === 'closed') return;
+    if (this.state === 'closed') return;
     this.#deliver();
     const kcp = this.#kcp;
     if (kcp.canSendNew || kcp.pendingProbe) {
@@ -322,19 +281,7 @@ export class KcpConnection implements Connection {
       this.#armIfBusy(kcp.interval);
     }
     this.#checkClosing();
-    this.#checkDrained();
-  };
-
-  readonly #flushWrites = (): void => {
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    this.#queue = [];
-    const bytes = this.#queuedBytes;
-    this.#queuedBytes = 0;
-    if (this.#state !== 'open') return;
-    for (const frame of queue) this.#kcp.send(frame);
-    this.#stats.add('bytesSent', bytes);
-    this.#flushNow();
+    this.checkDrain();
   };
 
   /** A full KCP flush now, then the timer for the next one. */
@@ -352,7 +299,7 @@ export class KcpConnection implements Connection {
   }
 
   #armIfBusy(ms: number): void {
-    if (this.#state === 'closed') return;
+    if (this.state === 'closed') return;
     if (this.#kcp.busy) this.#armTimer(ms);
   }
 
@@ -371,27 +318,16 @@ export class KcpConnection implements Connection {
 
   readonly #onTimer = (): void => {
     this.#timer = undefined;
-    if (this.#state === 'closed') return;
+    if (this.state === 'closed') return;
     this.#flushNow();
     this.#checkClosing();
-    this.#checkDrained();
+    this.checkDrain();
   };
-
-  /** The send window has taken queued bytes: tell the owner once pendingBytes is low again. */
-  #checkDrained(): void {
-    if (!this.#drainOwed || this.#state !== 'open' || this.pendingBytes >= DRAIN_NOTICE_BYTES) return;
-    this.#drainOwed = false;
-    try {
-      this.#handler?.onDrain?.();
-    } catch (error) {
-      this.destroy(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
 
   #armIdle(ms: number): void {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#state === 'closed') return;
+      if (this.state === 'closed') return;
       const idle = currentMs() - this.#lastReceiveMs;
       if (idle >= this.#settings.idleTimeoutMs) {
         this.destroy(
@@ -432,38 +368,30 @@ export class KcpConnection implements Connection {
     this.#send(datagram);
   }
 
+  /** Hands on what KCP has in order, while reading (after close(), to keep the window open: the data is dropped). */
   #deliver(): void {
-    if (this.#state === 'closed' && this.#leftover.length === 0) return;
-    const handler = this.#handler;
-    if (this.#ended) {
-      // Closing: keep reading so the window stays open, but nobody wants the data.
-      if (this.#state !== 'closed') this.#kcp.drain();
-      return;
+    if (this.state === 'closed' || !this.#reading) return;
+    for (let chunks = this.#kcp.drain(); chunks.length > 0 && this.#reading && !this.isEnded; chunks = this.#kcp.drain()) {
+      this.#handOn(chunks);
     }
-    if (!handler || this.#paused) return;
-    let chunks = this.#leftover.length > 0 ? this.#leftover : this.#kcp.drain();
-    this.#leftover = [];
-    while (chunks.length > 0 && !this.#ended && !this.#paused) {
-      let bytes = 0;
-      let n = 0;
-      while (n < chunks.length && (n === 0 || bytes + chunks[n].length <= MAX_CHUNK)) bytes += chunks[n++].length;
-      const chunk = n === 1 ? chunks[0] : Buffer.concat(chunks.slice(0, n), bytes);
-      chunks = chunks.slice(n);
-      this.#stats.add('bytesReceived', bytes);
-      try {
-        handler.onData(chunk);
-      } catch (error) {
-        this.destroy(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      if (chunks.length === 0 && this.#state !== 'closed') chunks = this.#kcp.drain();
-    }
-    if (chunks.length > 0 && this.#paused) this.#leftover = chunks;
     if (this.#kcp.pendingProbe) this.#armTimer(0);
   }
 
+  /** `chunks` to the base, joined into pieces of up to MAX_CHUNK (it holds them while paused). */
+  #handOn(chunks: Uint8Array[]): void {
+    for (let at = 0; at < chunks.length && !this.isEnded; ) {
+      let bytes = 0;
+      let n = at;
+      while (n < chunks.length && (n === at || bytes + chunks[n].length <= MAX_CHUNK)) bytes += chunks[n++].length;
+      const chunk = n === at + 1 ? chunks[at] : Buffer.concat(chunks.slice(at, n), bytes);
+      at = n;
+      this.#stats.add('bytesReceived', bytes);
+      this.received(chunk);
+    }
+  }
+
   #onControl(kind: number): void {
-    if (this.#state === 'closed') return;
+    if (this.state === 'closed') return;
     if (!this.#established && this.#onEstablished) {
       // The listener refused the dial.
       const done = this.#onEstablished;
@@ -473,70 +401,40 @@ export class KcpConnection implements Connection {
       return;
     }
     if (kind === CONTROL_FIN) {
-      // The peer closed after all it sent was acknowledged, so all of it is here: keep it for
-      // the handler, then report a clean close.
-      if (!this.#ended) this.#leftover = [...this.#leftover, ...this.#kcp.drainAll()];
-      const unsent = this.#kcp.waitSnd > 0 || this.#queuedBytes > 0;
-      const error =
-        unsent && this.#state === 'open'
-          ? new ConnectionError(
-              `read kcp ${this.localAddress}->${this.remoteAddress}: peer closed before receiving everything`,
-            )
-          : undefined;
-      this.#end(error, undefined, true);
+      // The peer closed after all it sent was acknowledged, so all of it is here: hand it on
+      // (held until the handler takes it), then report a clean close.
+      const rest = this.#kcp.drainAll();
+      if (rest.length > 0) this.#handOn(rest);
+      const unsent = this.#kcp.waitSnd > 0 || this.pendingBytes > 0;
+      const error = unsent
+        ? new ConnectionError(`read kcp ${this.localAddress}->${this.remoteAddress}: peer closed before receiving everything`)
+        : undefined;
+      this.#end(error, undefined);
     } else if (kind === CONTROL_RST) {
-      this.#end(
-        new ConnectionError(`read kcp ${this.localAddress}->${this.remoteAddress}: connection reset by peer`),
-        undefined,
-      );
+      this.#end(new ConnectionError(`read kcp ${this.localAddress}->${this.remoteAddress}: connection reset by peer`), undefined);
     }
   }
 
   #checkClosing(): void {
-    if (this.#state !== 'closing') return;
+    if (this.state !== 'closing') return;
     if (this.#kcp.waitSnd === 0) this.#finishClose();
   }
 
   #finishClose(): void {
-    if (this.#state === 'closed') return;
+    if (this.isEnded) return;
     this.#sendControl(CONTROL_FIN);
     this.#end(undefined, CONTROL_FIN);
   }
 
-  /**
-   * The conversation is over. `sent` is the control datagram just sent to the peer; with
-   * `keepLeftover` the data received before the peer's FIN is still delivered.
-   */
-  #end(error: Error | undefined, sent: number | undefined, keepLeftover = false): void {
-    if (this.#state === 'closed') return;
-    const wasClosing = this.#state === 'closing';
-    this.#state = 'closed';
-    this.#ended = !keepLeftover || this.#ended;
-    if (!keepLeftover) this.#leftover = [];
-    this.#queue = [];
-    this.#queuedBytes = 0;
+  /** The conversation is over. `sent` is the control datagram just sent to the peer. */
+  #end(error: Error | undefined, sent: number | undefined): void {
+    if (this.isEnded || this.#released) return;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    if (this.#closeTimer) clearTimeout(this.#closeTimer);
     if (this.#dialTimer) clearTimeout(this.#dialTimer);
-    this.#timer = this.#idleTimer = this.#closeTimer = this.#dialTimer = undefined;
-    // An error of a close() in progress is not reported: close() was the owner's choice.
-    this.#closeError = wasClosing ? undefined : error;
+    this.#timer = this.#idleTimer = this.#dialTimer = undefined;
     this.#released = true;
     this.#wire.release(this, sent);
-    this.#closeResolve?.();
-    if (this.#handler) {
-      setImmediate(() => {
-        this.#deliver();
-        this.#notify();
-      });
-    }
-  }
-
-  #notify(): void {
-    if (this.#notified || this.#state !== 'closed') return;
-    this.#notified = true;
-    this.#leftover = [];
-    this.#handler!.onClose(this.#closeError);
+    this.ended(error);
   }
 }

@@ -6,6 +6,7 @@
  * OpenSSL's `aes-*-cfb` implement, partial last block included.
  */
 import crypto from 'node:crypto';
+import { ConfigError } from '@rpcx/core';
 
 /** kcp-go's `initialVector`, the IV of every packet. */
 export const KCP_IV: Uint8Array = Uint8Array.from([167, 115, 79, 156, 18, 172, 27, 1, 164, 21, 242, 193, 252, 120, 230, 107]);
@@ -29,7 +30,7 @@ const AES_ECB: Record<number, string> = { 16: 'aes-128-ecb', 24: 'aes-192-ecb', 
  */
 export function aesBlockCrypt(key: Uint8Array): BlockCrypt {
   const cfb = AES_CFB[key.length];
-  if (!cfb) throw new RangeError(`an AES key has 16, 24 or 32 bytes, not ${key.length}`);
+  if (!cfb) throw new ConfigError(`an AES key has 16, 24 or 32 bytes, not ${key.length}`);
   const secret = crypto.createSecretKey(key);
   const iv = Buffer.from(KCP_IV);
   // CFB decryption needs only the forward cipher of blocks that are already known (the IV

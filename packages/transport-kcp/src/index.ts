@@ -11,8 +11,6 @@ export {
   type KcpTransport,
   type KcpTransportOptions,
   type KcpSessionOptions,
-  type KcpListenOptions,
-  type KcpDialOptions,
   type KcpListener,
 } from './transport.js';
 export { KcpConnection } from './connection.js';

@@ -15,6 +15,7 @@
  * hands `input` the datagrams it receives. Received data is collected in `rcvQueue`, in
  * order, for the session to take with `drain`.
  */
+import { ConfigError } from '@rpcx/core';
 import type { StatsSink } from './stats.js';
 
 export const IKCP_OVERHEAD = 24;
@@ -133,7 +134,7 @@ export class Kcp {
 
   constructor(conv: number, settings: KcpSettings, output: (buffer: Uint8Array, size: number) => void, stats: StatsSink) {
     if (settings.mtu < 50 || settings.reserved < 0 || settings.reserved >= settings.mtu - IKCP_OVERHEAD) {
-      throw new RangeError(`invalid KCP mtu ${settings.mtu} for ${settings.reserved} reserved bytes`);
+      throw new ConfigError(`invalid KCP mtu ${settings.mtu} for ${settings.reserved} reserved bytes`);
     }
     this.conv = conv >>> 0;
     this.mtu = settings.mtu;

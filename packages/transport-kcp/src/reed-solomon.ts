@@ -11,6 +11,8 @@
  * Any `dataShards` of the shards determine the others. This module holds only what the FEC
  * layer needs: encode the parity of a group, and rebuild missing data shards.
  */
+import { ConfigError } from '@rpcx/core';
+
 
 const FIELD = 256;
 const POLY = 0x11d;
@@ -40,7 +42,7 @@ export function gfMul(a: number, b: number): number {
 }
 
 export function gfInverse(a: number): number {
-  if (a === 0) throw new RangeError('0 has no inverse in GF(2^8)');
+  if (a === 0) throw new ConfigError('0 has no inverse in GF(2^8)');
   return EXP[FIELD - 1 - LOG[a]];
 }
 
@@ -83,7 +85,7 @@ export function invert(matrix: Matrix): Matrix {
   for (let col = 0; col < n; col++) {
     let pivot = col;
     while (pivot < n && work[pivot][col] === 0) pivot++;
-    if (pivot === n) throw new Error('matrix is singular');
+    if (pivot === n) throw new ConfigError('matrix is singular');
     if (pivot !== col) {
       [work[col], work[pivot]] = [work[pivot], work[col]];
       [inv[col], inv[pivot]] = [inv[pivot], inv[col]];
@@ -175,11 +177,11 @@ export class ReedSolomon {
 
   constructor(dataShards: number, parityShards: number) {
     if (!Number.isInteger(dataShards) || !Number.isInteger(parityShards) || dataShards < 1 || parityShards < 1) {
-      throw new RangeError('Reed-Solomon needs at least one data and one parity shard');
+      throw new ConfigError('Reed-Solomon needs at least one data and one parity shard');
     }
     if (dataShards + parityShards > 32) {
       // 32 keeps the shard set in one bit mask; kcp-go setups use far fewer (rpcx: 10 + 3).
-      throw new RangeError('at most 32 shards in all');
+      throw new ConfigError('at most 32 shards in all');
     }
     this.dataShards = dataShards;
     this.parityShards = parityShards;
@@ -202,7 +204,7 @@ export class ReedSolomon {
    */
   encode(data: readonly Uint8Array[], parity: readonly Uint8Array[], length: number): void {
     if (data.length !== this.dataShards || parity.length !== this.parityShards) {
-      throw new RangeError(`expected ${this.dataShards} data and ${this.parityShards} parity shards`);
+      throw new ConfigError(`expected ${this.dataShards} data and ${this.parityShards} parity shards`);
     }
     if (this.#encodeFast) {
       this.#encodeFast(MUL, data, parity, length);
@@ -218,13 +220,13 @@ export class ReedSolomon {
    * entries in `shards` are then filled with new buffers of `length` bytes.
    */
   reconstructData(shards: (Uint8Array | undefined)[], length: number): number[] {
-    if (shards.length !== this.totalShards) throw new RangeError(`expected ${this.totalShards} shards`);
+    if (shards.length !== this.totalShards) throw new ConfigError(`expected ${this.totalShards} shards`);
     const missing: number[] = [];
     for (let i = 0; i < this.dataShards; i++) if (!shards[i]) missing.push(i);
     if (missing.length === 0) return missing;
     const rows: number[] = [];
     for (let i = 0; i < this.totalShards && rows.length < this.dataShards; i++) if (shards[i]) rows.push(i);
-    if (rows.length < this.dataShards) throw new Error('too few shards to reconstruct');
+    if (rows.length < this.dataShards) throw new ConfigError('too few shards to reconstruct');
     let mask = 0;
     for (const r of rows) mask |= 1 << r;
     let decode = this.#decodeCache.get(mask);

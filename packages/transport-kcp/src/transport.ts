@@ -3,28 +3,24 @@ import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import {
-  AbortError,
   ConfigError,
   ConnectionError,
-  UnsupportedError,
   joinHostPort,
   silentLogger,
   splitHostPort,
   type Connection,
   type DialOptions,
-  type Listener,
-  type ListenOptions,
   type Logger,
   type Transport,
 } from '@rpcx/core';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, errnoOf, goErrnoText, goSyscall, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { KcpConnection, dataConv, opensConversation, type SessionSettings, type SessionWire } from './connection.js';
 import { aesBlockCrypt, defaultBlockCrypt, type BlockCrypt } from './crypt.js';
-import { connectionError, dialError, dialTimeoutError, listenError } from './errors.js';
 import { CRYPT_HEADER_SIZE, FEC_HEADER_SIZE_PLUS2, MTU_LIMIT, TYPE_DATA, readU16 } from './fec.js';
 import { CONTROL_RST, controlPacket, open } from './packet.js';
 import { StatsSink, newStats, type KcpStats } from './stats.js';
 
-/** Settings of each KCP conversation; the transport's options, per listener or per dial. */
+/** Settings of each KCP conversation, the same for every listener and dial of the transport. */
 export interface KcpSessionOptions {
   /**
    * Packet cipher: `aesBlockCrypt(key)`, `noneBlockCrypt()`, or your own. Default: AES-256
@@ -67,7 +63,7 @@ export interface KcpSessionOptions {
 }
 
 export interface KcpTransportOptions extends KcpSessionOptions {
-  /** Dial timeout when `dial` gives no `timeoutMs`, in ms; 0 waits forever. Default 1000 (Go `ConnectTimeout`). */
+  /** Dial timeout when the dial's `timeoutMs` is not given, in ms; 0 waits forever. Default 1000 (Go `ConnectTimeout`). */
   connectTimeoutMs?: number;
   /** SO_RCVBUF and SO_SNDBUF for every socket, in bytes (the kernel caps them). Default: the kernel's. */
   socketBufferBytes?: number;
@@ -75,27 +71,12 @@ export interface KcpTransportOptions extends KcpSessionOptions {
   logger?: Logger;
 }
 
-export interface KcpListenOptions extends ListenOptions, KcpSessionOptions {}
+/** Its `drained` settles once `close()` was called and every accepted conversation has ended (the socket is then closed). */
+export type KcpListener = CountingListener;
 
-export interface KcpDialOptions extends DialOptions, KcpSessionOptions {}
-
-export interface KcpListener extends Listener {
-  /** Conversations accepted and still open. */
-  connectionCount(): Promise<number>;
-  /** Settles once `close()` was called and every accepted conversation has ended (the socket is then closed). */
-  readonly drained: Promise<void>;
-}
-
-export interface KcpTransport extends Transport {
+export interface KcpTransport extends Transport<KcpListener, KcpConnection> {
   /** Counters summed over every conversation of this transport (kcp-go `DefaultSnmp`). */
   readonly stats: Readonly<KcpStats>;
-  listen(
-    network: string,
-    address: string,
-    options: KcpListenOptions,
-    onConnection: (connection: Connection) => void,
-  ): Promise<KcpListener>;
-  dial(network: string, address: string, options: KcpDialOptions): Promise<KcpConnection>;
 }
 
 const NETWORKS = ['kcp'] as const;
@@ -108,13 +89,14 @@ interface TransportSettings {
   connectTimeoutMs: number;
   socketBufferBytes: number | undefined;
   logger: Logger;
-  session: KcpSessionOptions;
+  session: SessionSettings;
 }
 
-function resolveSession(base: KcpSessionOptions, extra: KcpSessionOptions): SessionSettings {
-  const o: KcpSessionOptions = { ...base };
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
-  const crypt = extra.crypt ?? (extra.key ? aesBlockCrypt(extra.key) : (base.crypt ?? (base.key ? aesBlockCrypt(base.key) : defaultBlockCrypt())));
+const PACKAGE = '@rpcx/transport-kcp';
+
+function resolveSession(o: KcpSessionOptions): SessionSettings {
+  // One cipher for every conversation of the transport.
+  const crypt = o.crypt ?? (o.key ? aesBlockCrypt(o.key) : defaultBlockCrypt());
   const s: SessionSettings = {
     crypt,
     dataShards: o.dataShards ?? 10,
@@ -129,7 +111,7 @@ function resolveSession(base: KcpSessionOptions, extra: KcpSessionOptions): Sess
     noCongestionWindow: o.noCongestionWindow ?? false,
     stream: o.streamMode ?? true,
     ackNoDelay: o.ackNoDelay ?? true,
-    closeTimeoutMs: o.closeTimeoutMs ?? 5000,
+    closeTimeoutMs: o.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     idleTimeoutMs: o.idleTimeoutMs ?? 0,
     simulatedLoss: o.simulatedLoss ?? 0,
   };
@@ -156,46 +138,20 @@ function resolveSession(base: KcpSessionOptions, extra: KcpSessionOptions): Sess
  */
 export function kcpTransport(options: KcpTransportOptions = {}): KcpTransport {
   const { connectTimeoutMs, socketBufferBytes, logger, ...session } = options;
-  // One cipher for every conversation of the transport.
-  if (session.key && !session.crypt) session.crypt = aesBlockCrypt(session.key);
   const settings: TransportSettings = {
-    connectTimeoutMs: connectTimeoutMs ?? 1000,
+    connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     socketBufferBytes,
     logger: logger ?? silentLogger,
-    session,
+    // Bad options fail here rather than at the first connection.
+    session: resolveSession(session),
   };
-  // Fail on bad options now rather than at the first connection.
-  resolveSession(session, {});
   const totals = newStats();
   return {
     networks: NETWORKS,
     stats: totals,
-    listen: async (network, address, listenOptions, onConnection) =>
-      listen(settings, totals, network, address, listenOptions ?? {}, onConnection),
-    dial: async (network, address, dialOptions) => dial(settings, totals, network, address, dialOptions ?? {}),
+    listen: async (network, address, onConnection) => listen(settings, totals, network, address, onConnection),
+    dial: async (network, address, dialOptions = {}) => dial(settings, totals, network, address, dialOptions),
   };
-}
-
-function checkNetwork(network: string): void {
-  if (!(NETWORKS as readonly string[]).includes(network)) {
-    throw new UnsupportedError(`@rpcx/transport-kcp does not serve network ${JSON.stringify(network)}`);
-  }
-}
-
-function sessionOptionsOf(options: KcpSessionOptions): KcpSessionOptions {
-  const {
-    crypt, key, dataShards, parityShards, mtu, sndWnd, rcvWnd, noDelay, interval, fastResend,
-    noCongestionWindow, streamMode, ackNoDelay, closeTimeoutMs, idleTimeoutMs, simulatedLoss,
-  } = options;
-  return {
-    crypt, key, dataShards, parityShards, mtu, sndWnd, rcvWnd, noDelay, interval, fastResend,
-    noCongestionWindow, streamMode, ackNoDelay, closeTimeoutMs, idleTimeoutMs, simulatedLoss,
-  };
-}
-
-/** `::ffff:1.2.3.4` as `1.2.3.4`: what Go shows for IPv4 peers of a dual-stack socket. */
-function unmapV4(host: string): string {
-  return host.startsWith('::ffff:') && net.isIPv4(host.slice(7)) ? host.slice(7) : host;
 }
 
 async function resolveHost(host: string, address: string, op: 'dial' | 'listen'): Promise<{ ip: string; family: 4 | 6 }> {
@@ -205,7 +161,7 @@ async function resolveHost(host: string, address: string, op: 'dial' | 'listen')
   try {
     all = await dns.lookup(host, { all: true });
   } catch (error) {
-    if (op === 'dial') throw dialError(address, `lookup ${host}: no such host`);
+    if (op === 'dial') throw dialError('kcp', address, `lookup ${host}: no such host`, error);
     throw new ConfigError(`listen kcp ${address}: lookup ${host}: no such host`, { cause: error });
   }
   // Like Go, a host name means one of its addresses, IPv4 first.
@@ -240,11 +196,10 @@ async function listen(
   totals: KcpStats,
   network: string,
   address: string,
-  options: KcpListenOptions,
   onConnection: (connection: Connection) => void,
 ): Promise<KcpListener> {
-  checkNetwork(network);
-  const session = resolveSession(settings.session, sessionOptionsOf(options));
+  checkNetwork(PACKAGE, NETWORKS, network);
+  const session = settings.session;
   const { host, port } = splitHostPort(address);
   let socket: dgram.Socket;
   if (host === '') {
@@ -257,7 +212,7 @@ async function listen(
       socket = dgram.createSocket('udp4');
       await bind(socket, port, '0.0.0.0').catch((error: Error) => {
         socket.close();
-        throw listenError(address, error);
+        throw listenError('kcp', address, error);
       });
     }
   } else {
@@ -265,7 +220,7 @@ async function listen(
     socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
     await bind(socket, port, ip).catch((error: Error) => {
       socket.close();
-      throw listenError(address, error);
+      throw listenError('kcp', address, error);
     });
   }
   setBuffers(socket, settings.socketBufferBytes);
@@ -406,18 +361,11 @@ class KcpListenerImpl implements KcpListener {
       settings: this.#settings,
       wire,
       stats: this.#totals,
-      remoteAddress: joinHostPort(unmapV4(host), port),
+      remoteAddress: hostPort(host, port),
       localAddress: this.address,
     });
     this.#sessions.set(key, connection);
-    try {
-      this.#onConnection(connection);
-    } catch (error) {
-      this.#logger.error('rpcx transport-kcp: onConnection threw', error);
-      connection.destroy(error instanceof Error ? error : undefined);
-      return;
-    }
-    connection.receive(body, wireBytes);
+    if (handOver(PACKAGE, this.#logger, this.#onConnection, connection)) connection.receive(body, wireBytes);
   }
 
   #pruneRecent(): void {
@@ -431,97 +379,83 @@ class KcpListenerImpl implements KcpListener {
   }
 }
 
-async function dial(
-  settings: TransportSettings,
-  totals: KcpStats,
-  network: string,
-  address: string,
-  options: KcpDialOptions,
-): Promise<KcpConnection> {
-  checkNetwork(network);
-  const session = resolveSession(settings.session, sessionOptionsOf(options));
-  const signal = options.signal;
-  if (signal?.aborted) throw new AbortError({ cause: signal.reason });
-  const timeoutMs = options.timeoutMs ?? settings.connectTimeoutMs;
-  const started = Date.now();
-  const { host, port } = splitHostPort(address);
-  // Go dials the local system for an empty host.
-  const { ip, family } = await resolveHost(host === '' ? 'localhost' : host, address, 'dial');
-  if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+/** An open conversation's socket failed: `read kcp 127.0.0.1:5000->127.0.0.1:8972: connection refused`. */
+function socketError(connection: KcpConnection, error: Error): ConnectionError {
+  const text = goErrnoText(errnoOf(error)) ?? error.message;
+  return new ConnectionError(`${goSyscall(error) ?? 'read'} kcp ${connection.localAddress}->${connection.remoteAddress}: ${text}`, { cause: error });
+}
 
-  return new Promise<KcpConnection>((resolve, reject) => {
-    const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
-    let connection: KcpConnection | undefined;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let socketClosed = false;
-    const orphanStats = new StatsSink(totals);
+function dial(settings: TransportSettings, totals: KcpStats, network: string, address: string, options: DialOptions): Promise<KcpConnection> {
+  checkNetwork(PACKAGE, NETWORKS, network);
+  const session = settings.session;
+  return dialWithDeadline({ network, address, connectTimeoutMs: settings.connectTimeoutMs }, options, async (givenUp) => {
+    const { host, port } = splitHostPort(address);
+    // Go dials the local system for an empty host.
+    const { ip, family } = await resolveHost(host === '' ? 'localhost' : host, address, 'dial');
+    if (givenUp.aborted) throw givenUp.reason;
+    return new Promise<KcpConnection>((resolve, reject) => {
+      const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+      let connection: KcpConnection | undefined;
+      let settled = false;
+      let socketClosed = false;
+      const orphanStats = new StatsSink(totals);
 
-    const closeSocket = () => {
-      if (socketClosed) return;
-      socketClosed = true;
-      // After this turn, so a last FIN or RST is on its way.
-      setImmediate(() => socket.close());
-    };
-    const finish = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (error) {
-        if (connection && !connection.closed) connection.abandon();
-        closeSocket();
-        reject(error);
-      } else {
-        resolve(connection!);
-      }
-    };
-    const onAbort = () => finish(new AbortError({ cause: signal!.reason }));
-
-    socket.on('error', (error: Error) => {
-      if (!settled) {
-        finish(dialError(address, error));
-        return;
-      }
-      if (connection) connection.socketFailed(connectionError(connection.localAddress, connection.remoteAddress, error));
-    });
-    socket.on('message', (msg: Buffer) => {
-      const body = open(msg, session.crypt);
-      if (!body) {
-        orphanStats.add('inCsumErrors');
-        return;
-      }
-      connection?.receive(body, msg.length);
-    });
-
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const remaining = timeoutMs - (Date.now() - started);
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => finish(dialTimeoutError(address)), Math.max(0, remaining));
-    }
-
-    socket.connect(port, ip, () => {
-      if (settled) {
-        closeSocket();
-        return;
-      }
-      setBuffers(socket, settings.socketBufferBytes);
-      const local = socket.address();
-      const wire: SessionWire = {
-        send: (datagram) => {
-          if (!socketClosed) socket.send(datagram);
-        },
-        release: () => closeSocket(),
+      const closeSocket = () => {
+        if (socketClosed) return;
+        socketClosed = true;
+        // After this turn, so a last FIN or RST is on its way.
+        setImmediate(() => socket.close());
       };
-      connection = new KcpConnection({
-        conv: crypto.randomBytes(4).readUInt32LE(0),
-        settings: session,
-        wire,
-        stats: totals,
-        remoteAddress: joinHostPort(ip, port),
-        localAddress: joinHostPort(unmapV4(local.address), local.port),
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        givenUp.removeEventListener('abort', onGiveUp);
+        if (error) {
+          if (connection && !connection.closed) connection.abandon();
+          closeSocket();
+          reject(error);
+        } else {
+          resolve(connection!);
+        }
+      };
+      const onGiveUp = () => finish(givenUp.reason as Error);
+      givenUp.addEventListener('abort', onGiveUp, { once: true });
+
+      socket.on('error', (error: Error) => {
+        if (!settled) finish(dialError(network, address, error));
+        else connection?.socketFailed(socketError(connection, error));
       });
-      connection.startDial((error) => finish(error ? dialError(address, 'connection refused') : undefined), DIAL_PROBE_MS);
+      socket.on('message', (msg: Buffer) => {
+        const body = open(msg, session.crypt);
+        if (!body) {
+          orphanStats.add('inCsumErrors');
+          return;
+        }
+        connection?.receive(body, msg.length);
+      });
+      socket.connect(port, ip, () => {
+        if (settled) {
+          closeSocket();
+          return;
+        }
+        setBuffers(socket, settings.socketBufferBytes);
+        const local = socket.address();
+        const wire: SessionWire = {
+          send: (datagram) => {
+            if (!socketClosed) socket.send(datagram);
+          },
+          release: () => closeSocket(),
+        };
+        connection = new KcpConnection({
+          conv: crypto.randomBytes(4).readUInt32LE(0),
+          settings: session,
+          wire,
+          stats: totals,
+          remoteAddress: joinHostPort(ip, port),
+          localAddress: hostPort(local.address, local.port),
+        });
+        connection.startDial((error) => finish(error ? dialError(network, address, 'connection refused', error) : undefined), DIAL_PROBE_MS);
+      });
     });
   });
 }

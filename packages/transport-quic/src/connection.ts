@@ -1,4 +1,5 @@
 import { events, errors, type QUICConnection, type QUICStream } from '@matrixai/quic';
+import { ConnectionError } from '@rpcx/core';
 import { StreamConnection } from '@rpcx/transport-kit';
 import { connectionError, describeClose, type QuicCloseInfo } from './errors.js';
 
@@ -53,7 +54,7 @@ export class QuicConnection extends StreamConnection<QUICStream> {
 
   protected override refuseStream(stream: QUICStream): void {
     // Go reads one stream per connection; any other is refused.
-    stream.cancel(new Error('rpcx uses one stream per connection'));
+    stream.cancel(new ConnectionError('rpcx uses one stream per connection'));
   }
 
   protected override cancelStream(stream: QUICStream, error: Error): void {
@@ -74,19 +75,17 @@ export class QuicConnection extends StreamConnection<QUICStream> {
     // Our own teardown is reported as a local close: nothing to tell.
     if (this.sessionEnded && !fromPeer) return;
     this.markGone();
-    if (!this.error) {
-      if (detail instanceof errors.ErrorQUICConnectionIdleTimeout) {
-        // quic-go's words for the same event.
-        this.error = connectionError(this.localAddress, this.remoteAddress, 'timeout: no recent network activity', detail);
-      } else {
-        const info = (detail as { data?: QuicCloseInfo }).data;
-        // A peer closing with application code 0 closed in order (also when it was the
-        // server closing a connection on which the client never wrote).
-        const clean = fromPeer && info?.isApp && info.errorCode === CLOSE_OK;
-        if (!clean && this.state !== 'closed') {
-          const text = info ? describeClose(info, fromPeer ? 'remote' : 'local') : detail.message;
-          this.error = connectionError(this.localAddress, this.remoteAddress, text, detail);
-        }
+    if (detail instanceof errors.ErrorQUICConnectionIdleTimeout) {
+      // quic-go's words for the same event.
+      this.failed(connectionError(this.localAddress, this.remoteAddress, 'timeout: no recent network activity', detail));
+    } else {
+      const info = (detail as { data?: QuicCloseInfo }).data;
+      // A peer closing with application code 0 closed in order (also when it was the
+      // server closing a connection on which the client never wrote).
+      const clean = fromPeer && info?.isApp && info.errorCode === CLOSE_OK;
+      if (!clean) {
+        const text = info ? describeClose(info, fromPeer ? 'remote' : 'local') : detail.message;
+        this.failed(connectionError(this.localAddress, this.remoteAddress, text, detail));
       }
     }
     this.finish(false);

@@ -1,10 +1,5 @@
-import {
-  ConnectionError,
-  TimeoutError,
-  DialError,
-  DialTimeoutError,
-  ListenError,
-} from '@rpcx/core';
+import { ConnectionError } from '@rpcx/core';
+import { errnoOf, goErrnoText } from '@rpcx/transport-kit';
 import { CONNECTION_REFUSED } from './refuse.js';
 
 /** What a closed QUIC connection reports: who closed it, and with which code. */
@@ -13,17 +8,6 @@ export interface QuicCloseInfo {
   errorCode: number;
   reason?: Uint8Array;
 }
-
-/** strerror texts as Go prints them. */
-const errnoText: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  EHOSTUNREACH: 'no route to host',
-  ENETUNREACH: 'network is unreachable',
-  EADDRINUSE: 'address already in use',
-  EADDRNOTAVAIL: 'cannot assign requested address',
-  EACCES: 'permission denied',
-  EINVAL: 'invalid argument',
-};
 
 /** Names of the TLS alerts quiche reports as 0x100 + alert. */
 const alertNames: Record<number, string> = {
@@ -53,33 +37,9 @@ export function describeClose(info: QuicCloseInfo, side: 'local' | 'remote'): st
   return `transport error ${hex} (${side})${reason}`;
 }
 
-export function errnoOf(error: unknown): string | undefined {
-  const e = error as { code?: unknown; cause?: unknown } | undefined;
-  if (typeof e?.code === 'string') return e.code;
-  return e?.cause ? errnoOf(e.cause) : undefined;
-}
-
-/** `dial quic 127.0.0.1:8972: connection refused`, … */
-export function dialError(address: string, text: string, cause: unknown): ConnectionError {
-  return new DialError(`dial quic ${address}: ${text}`, { cause });
-}
-
-/** A socket error of the dial (ICMP port unreachable, no route, …). */
-export function dialSocketError(address: string, error: Error): ConnectionError {
-  const code = errnoOf(error);
-  return dialError(address, (code && errnoText[code]) ?? error.message, error);
-}
-
-/** Go: `dial quic 127.0.0.1:1: i/o timeout` (the same words as a TCP dial timeout). */
-export function dialTimeoutError(address: string): TimeoutError {
-  return new DialTimeoutError(`dial quic ${address}: i/o timeout`);
-}
-
-/** Go (`net.ListenUDP` inside quick.Listen): `listen udp 127.0.0.1:8972: bind: address already in use`. */
-export function listenError(address: string, error: unknown): ConnectionError {
-  const code = errnoOf(error);
-  const text = code && errnoText[code] ? `bind: ${errnoText[code]}` : (error as Error).message;
-  return new ListenError(`listen udp ${address}: ${text}`, { cause: error });
+/** A UDP socket error in Go's words, without the system call (`connection refused`). */
+export function udpErrorText(error: Error): string {
+  return goErrnoText(errnoOf(error)) ?? error.message;
 }
 
 /** A connection that ended other than cleanly, as `onClose` receives it. */

@@ -11,8 +11,6 @@ export {
   quicTransport,
   type QuicTransport,
   type QuicTransportOptions,
-  type QuicListenOptions,
-  type QuicDialOptions,
   type QuicListener,
 } from './transport.js';
 export type { QuicServerTlsOptions, QuicClientTlsOptions } from './tls.js';

@@ -17,25 +17,32 @@ import {
 import {
   AbortError,
   ConfigError,
-  UnsupportedError,
+  ConnectionError,
+  DialError,
   joinHostPort,
   silentLogger,
   splitHostPort,
-  DialError,
   type Connection,
   type DialOptions,
-  type Listener,
-  type ListenOptions,
   type Logger as RpcxLogger,
   type Transport,
 } from '@rpcx/core';
+import { AcceptedConnections, checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, errnoOf, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { CLOSE_OK, QuicConnection } from './connection.js';
-import { describeClose, dialError, dialSocketError, dialTimeoutError, listenError, type QuicCloseInfo } from './errors.js';
+import { describeClose, udpErrorText, type QuicCloseInfo } from './errors.js';
 import { CONNECTION_REFUSED, refusalDatagram } from './refuse.js';
 import { checkAlpn, pemList, verifyServerChain, type QuicClientTlsOptions, type QuicServerTlsOptions, type VerifyResult } from './tls.js';
 
 export interface QuicTransportOptions {
-  /** Dial timeout when `DialOptions.timeoutMs` is not given, in ms; 0 waits forever. Covers the QUIC and TLS handshake. Default 1000. */
+  /** Required to listen: the server's certificate and key (Go: "TLSConfig must be configured in server.Options"). */
+  serverTls?: QuicServerTlsOptions;
+  /**
+   * TLS client options. Without them the server certificate is not verified, as Go rpcx's
+   * quic client does (`InsecureSkipVerify` when no TLS config is set); with them it is,
+   * unless `rejectUnauthorized: false`.
+   */
+  clientTls?: QuicClientTlsOptions;
+  /** Dial timeout when the dial's `timeoutMs` is not given, in ms; 0 waits forever. Covers the QUIC and TLS handshake. Default 1000. */
   connectTimeoutMs?: number;
   /** How long `Connection.close()` waits for the peer to end its stream before closing the QUIC connection. Default 5000. */
   closeTimeoutMs?: number;
@@ -51,40 +58,16 @@ export interface QuicTransportOptions {
   logger?: RpcxLogger;
 }
 
-export interface QuicListenOptions extends ListenOptions {
-  /** Required: the server's certificate and key (Go: "TLSConfig must be configured in server.Options"). */
-  tls?: QuicServerTlsOptions;
-}
+/** Its `drained` settles once `close()` was called, every accepted connection has closed and the UDP socket is released. */
+export type QuicListener = CountingListener;
 
-export interface QuicDialOptions extends DialOptions {
-  /**
-   * TLS client options. Without them the server certificate is not verified, as Go rpcx's
-   * quic client does (`InsecureSkipVerify` when no TLS config is set); with them it is,
-   * unless `rejectUnauthorized: false`.
-   */
-  tls?: QuicClientTlsOptions;
-}
-
-export interface QuicListener extends Listener {
-  /** Accepted QUIC connections not yet fully closed. */
-  connectionCount(): Promise<number>;
-  /** Settles once `close()` was called, every accepted connection has closed and the UDP socket is released. */
-  readonly drained: Promise<void>;
-}
-
-export interface QuicTransport extends Transport {
-  listen(
-    network: string,
-    address: string,
-    options: QuicListenOptions,
-    onConnection: (connection: Connection) => void,
-  ): Promise<QuicListener>;
-  dial(network: string, address: string, options: QuicDialOptions): Promise<Connection>;
-}
+export type QuicTransport = Transport<QuicListener>;
 
 const NETWORKS = ['quic'] as const;
 
 interface Settings {
+  serverTls: QuicServerTlsOptions | undefined;
+  clientTls: QuicClientTlsOptions | undefined;
   connectTimeoutMs: number;
   closeTimeoutMs: number;
   maxIdleTimeoutMs: number;
@@ -102,8 +85,10 @@ interface Settings {
  */
 export function quicTransport(options: QuicTransportOptions = {}): QuicTransport {
   const settings: Settings = {
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+    serverTls: options.serverTls,
+    clientTls: options.clientTls,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     maxIdleTimeoutMs: options.maxIdleTimeoutMs ?? 30_000,
     keepAliveIntervalMs: options.keepAliveIntervalMs ?? 0,
     udpBufferBytes: options.udpBufferBytes ?? 4 * 1024 * 1024,
@@ -116,17 +101,12 @@ export function quicTransport(options: QuicTransportOptions = {}): QuicTransport
   return {
     networks: NETWORKS,
     // async so that argument errors arrive as rejections, never as synchronous throws.
-    listen: async (network, address, listenOptions, onConnection) =>
-      listen(settings, network, address, listenOptions ?? {}, onConnection),
-    dial: async (network, address, dialOptions) => dial(settings, network, address, dialOptions ?? {}),
+    listen: async (network, address, onConnection) => listen(settings, network, address, onConnection),
+    dial: async (network, address, dialOptions = {}) => dial(settings, network, address, dialOptions),
   };
 }
 
-function checkNetwork(network: string): void {
-  if (!(NETWORKS as readonly string[]).includes(network)) {
-    throw new UnsupportedError(`@rpcx/transport-quic does not serve network ${JSON.stringify(network)}`);
-  }
-}
+const PACKAGE = '@rpcx/transport-quic';
 
 /** @matrixai/quic's log records, WARN and above, sent to the rpcx logger. */
 class ForwardHandler extends Handler {
@@ -204,13 +184,11 @@ function onConnectionRegistered(socket: QUICSocket, callback?: (connection: QUIC
   };
 }
 
-/** Like Go, a host name means one of its addresses, IPv4 first. */
-async function resolveHost(host: string): Promise<string> {
+/** Like Go, a host name means one of its addresses, IPv4 first; undefined when it has none. */
+async function resolveHost(host: string): Promise<string | undefined> {
   if (net.isIP(host)) return host;
-  const all = await dns.lookup(host, { all: true });
-  const pick = all.find((a) => a.family === 4) ?? all[0];
-  if (!pick) throw new Error(`lookup ${host}: no such host`);
-  return pick.address;
+  const all = await dns.lookup(host, { all: true }).catch(() => []);
+  return (all.find((a) => a.family === 4) ?? all[0])?.address;
 }
 
 function toArrayBuffer(b: Buffer): ArrayBuffer {
@@ -247,29 +225,24 @@ async function listen(
   settings: Settings,
   network: string,
   address: string,
-  options: QuicListenOptions,
   onConnection: (connection: Connection) => void,
 ): Promise<QuicListener> {
-  checkNetwork(network);
-  const tls = options.tls;
+  checkNetwork(PACKAGE, NETWORKS, network);
+  const tls = settings.serverTls;
   if (!tls?.key || !tls?.cert) {
-    throw new ConfigError('listen quic: TLS options with key and cert are required (Go: "TLSConfig must be configured in server.Options")');
+    throw new ConfigError('listen quic: the serverTls option with key and cert is required (Go: "TLSConfig must be configured in server.Options")');
   }
   const alpn = checkAlpn(tls.ALPNProtocols);
   const { host, port } = splitHostPort(address);
   // ":port" listens on every address, dual-stack where the machine has IPv6 (Go's "udp").
-  let bindHost: string;
-  try {
-    bindHost = host === '' ? ((await hasIPv6()) ? '::' : '0.0.0.0') : await resolveHost(host);
-  } catch (error) {
-    throw new ConfigError(`listen quic ${address}: ${(error as Error).message}`, { cause: error });
-  }
+  const bindHost = host === '' ? ((await hasIPv6()) ? '::' : '0.0.0.0') : await resolveHost(host);
+  if (bindHost === undefined) throw new ConfigError(`listen quic ${address}: lookup ${host}: no such host`);
   const logger = quicLogger(settings);
   const socket = new QUICSocket({ logger: logger.getChild('socket') });
   try {
     await socket.start({ host: bindHost, port, ipv6Only: false });
   } catch (error) {
-    throw listenError(address, (error as Error).cause ?? error);
+    throw listenError('udp', address, (error as Error).cause ?? error);
   }
   tuneSocket(socket, settings.udpBufferBytes);
   // Go's client sends its first request right behind its handshake Finished, often in the
@@ -308,25 +281,17 @@ async function listen(
   await server.start();
   const localAddress = joinHostPort(socket.host, socket.port);
 
-  let closing = false;
-  const live = new Set<QUICConnection>();
-  let drainedResolve!: () => void;
-  const drained = new Promise<void>((resolve) => (drainedResolve = resolve));
-  let shutdown: Promise<void> | undefined;
-  const release = () => {
-    if (!closing || live.size > 0) return;
-    shutdown ??= (async () => {
-      await server.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: stopping the server failed', e));
-      await socket.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: closing the socket failed', e));
-      drainedResolve();
-    })();
-  };
+  // The socket stays open after close() for the connections still on it.
+  const live = new AcceptedConnections<QUICConnection>(async () => {
+    await server.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: stopping the server failed', e));
+    await socket.stop({ force: true }).catch((e: unknown) => settings.logger.warn('rpcx transport-quic: closing the socket failed', e));
+  });
 
   // After close() the socket stays open for the connections still on it; new clients are
   // told CONNECTION_REFUSED straight away instead of waiting for a handshake that never comes.
   const accept = (server as unknown as { acceptConnection: AcceptConnection }).acceptConnection.bind(server);
   (server as unknown as { acceptConnection: AcceptConnection }).acceptConnection = async (remoteInfo, header, dcid, data) => {
-    if (!closing) return accept(remoteInfo, header, dcid, data);
+    if (!live.closing) return accept(remoteInfo, header, dcid, data);
     if (header.ty !== native.quiche.Type.Initial || !header.scid) return undefined;
     const datagram = refusalDatagram(header.version, header.dcid, header.scid, 'server closed');
     if (datagram) await socket.send_(datagram, 0, datagram.length, remoteInfo.port, remoteInfo.host).catch(noop);
@@ -335,7 +300,7 @@ async function listen(
 
   server.addEventListener(events.EventQUICServerConnection.name, (event: Event) => {
     const quic = (event as events.EventQUICServerConnection).detail;
-    if (closing) {
+    if (live.closing) {
       // Its handshake was under way when the listener closed.
       void quic.stop({ isApp: false, errorCode: CONNECTION_REFUSED, force: true }).catch(noop);
       return;
@@ -343,10 +308,7 @@ async function listen(
     live.add(quic);
     quic.addEventListener(
       events.EventQUICConnectionStopped.name,
-      () => {
-        live.delete(quic);
-        release();
-      },
+      () => live.delete(quic),
       { once: true },
     );
     const connection = new QuicConnection({
@@ -360,31 +322,16 @@ async function listen(
     quic.addEventListener(events.EventQUICConnectionStream.name, (e: Event) => {
       const stream = (e as events.EventQUICConnectionStream).detail;
       if (stream.type === 'bidi') connection.attachStream(stream);
-      else stream.cancel(new Error('rpcx uses one bidirectional stream'));
+      else stream.cancel(new ConnectionError('rpcx uses one bidirectional stream'));
     });
-    try {
-      onConnection(connection);
-    } catch (error) {
-      settings.logger.error('rpcx transport-quic: onConnection threw', error);
-      connection.destroy(error instanceof Error ? error : undefined);
-    }
+    handOver(PACKAGE, settings.logger, onConnection, connection);
     openStreams.get(quic)?.();
   });
   server.addEventListener(events.EventQUICServerError.name, (event: Event) =>
     settings.logger.warn('rpcx transport-quic: listener error', (event as events.EventQUICServerError).detail),
   );
 
-  return {
-    network,
-    address: localAddress,
-    drained,
-    close: () => {
-      closing = true;
-      release();
-      return Promise.resolve();
-    },
-    connectionCount: () => Promise.resolve(live.size),
-  };
+  return live.listener(network, localAddress);
 }
 
 type AcceptConnection = (
@@ -394,135 +341,126 @@ type AcceptConnection = (
   data: Uint8Array,
 ) => Promise<unknown>;
 
-function dial(settings: Settings, network: string, address: string, options: QuicDialOptions): Promise<Connection> {
-  checkNetwork(network);
+function dial(settings: Settings, network: string, address: string, options: DialOptions): Promise<Connection> {
+  checkNetwork(PACKAGE, NETWORKS, network);
   const split = splitHostPort(address);
   // Go dials the local system for an empty host.
   const host = split.host === '' ? 'localhost' : split.host;
   const port = split.port;
-  const tls = options.tls;
+  const tls = settings.clientTls;
   const alpn = checkAlpn(tls?.ALPNProtocols);
-  const timeoutMs = options.timeoutMs ?? settings.connectTimeoutMs;
-  const signal = options.signal;
   const servername = tls?.servername ?? host;
   const verify = tls !== undefined && tls.rejectUnauthorized !== false;
   const logger = quicLogger(settings);
+  return dialWithDeadline(
+    { network, address, connectTimeoutMs: settings.connectTimeoutMs },
+    options,
+    (givenUp) =>
+      new Promise<Connection>((resolve, reject) => {
+        let done = false;
+        let probe: dgram.Socket | undefined;
+        let socket: QUICSocket | undefined;
+        let creating: Promise<QUICClient> | undefined;
+        let verdict: VerifyResult | undefined;
+        // Cancels the library's handshake when the dial gives up.
+        const handshake = new AbortController();
 
-  return new Promise<Connection>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortError({ cause: signal.reason }));
-      return;
-    }
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let probe: dgram.Socket | undefined;
-    let socket: QUICSocket | undefined;
-    let creating: Promise<QUICClient> | undefined;
-    let verdict: VerifyResult | undefined;
-    // Cancels the library's handshake when the dial gives up.
-    const handshake = new AbortController();
-
-    const cleanup = () => {
-      settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      probe?.close();
-      probe = undefined;
-    };
-    const fail = (error: Error) => {
-      if (settled) return;
-      cleanup();
-      handshake.abort(error);
-      // The library winds its half-made connection down (closing, then draining for three
-      // probe timeouts) and must still be able to send meanwhile: a socket stopped under it
-      // makes it throw an uncaught internal error. The socket is released after that.
-      const s = socket;
-      const c = creating;
-      void (async () => {
-        const client = await c?.catch(() => undefined);
-        await client?.destroy({ isApp: true, errorCode: CLOSE_OK, force: true }).catch(noop);
-        await s?.stop({ force: true }).catch(noop);
-      })();
-      reject(error);
-    };
-    const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) timer = setTimeout(() => fail(dialTimeoutError(address)), timeoutMs);
-
-    const run = async () => {
-      let ip: string;
-      try {
-        ip = await resolveHost(host);
-      } catch (error) {
-        throw dialError(address, `lookup ${host}: no such host`, error);
-      }
-      if (settled) return;
-      // A connected UDP socket learns of an ICMP "port unreachable" (nothing listens there):
-      // an empty datagram, which QUIC endpoints drop, turns a dead port into "connection
-      // refused" at once, as with TCP, instead of a handshake timeout. The same socket tells
-      // which local address the route to the server uses.
-      const udp = dgram.createSocket(net.isIPv6(ip) ? 'udp6' : 'udp4');
-      probe = udp;
-      udp.on('error', (error) => fail(dialSocketError(address, error)));
-      await new Promise<void>((res) => udp.connect(port, ip, () => res()));
-      if (settled) return;
-      const localHost = udp.address().address;
-      udp.send(new Uint8Array(0));
-
-      const quicSocket = new QUICSocket({ logger: logger.getChild('socket') });
-      socket = quicSocket;
-      await quicSocket.start({ host: localHost, port: 0 });
-      if (settled) return;
-      tuneSocket(quicSocket, settings.udpBufferBytes);
-      // A failed handshake is known here as soon as it happens; the library itself would
-      // report it only after the connection's draining period (seconds when no RTT is known).
-      onConnectionRegistered(quicSocket, (connection) =>
-        connection.addEventListener(events.EventQUICConnectionError.name, (event: Event) => {
-          if (!settled) fail(handshakeError(address, (event as events.EventQUICConnectionError).detail, verdict));
-        }),
-      );
-      const config: Partial<QUICConfig> = {
-        ...baseConfig(settings, alpn),
-        verifyPeer: verify,
-        key: pemList(tls?.key),
-        cert: pemList(tls?.cert),
-      };
-      if (verify) {
-        const ca = pemList(tls!.ca);
-        config.verifyCallback = async (certs) => {
-          verdict = verifyServerChain(certs, servername, { ca, checkServerIdentity: tls!.checkServerIdentity });
-          return verdict.code as never;
+        const finish = () => {
+          done = true;
+          givenUp.removeEventListener('abort', onGiveUp);
+          probe?.close();
+          probe = undefined;
         };
-      }
-      creating = QUICClient.createQUICClient(
-        { host: ip, port, serverName: servername, socket: quicSocket, crypto: clientCrypto, config, logger: logger.getChild('client') },
-        { signal: handshake.signal },
-      );
-      const client = await creating;
-      if (settled) return;
-      const quic = client.connection;
-      // Streams the server opens are not rpcx's.
-      quic.addEventListener(events.EventQUICConnectionStream.name, (e: Event) =>
-        (e as events.EventQUICConnectionStream).detail.cancel(new Error('rpcx uses one client-opened stream')),
-      );
-      const stream: QUICStream = quic.newStream('bidi');
-      const connection = new QuicConnection({
-        network,
-        remoteAddress: joinHostPort(ip, port),
-        localAddress: joinHostPort(quicSocket.host, quicSocket.port),
-        closeTimeoutMs: settings.closeTimeoutMs,
-        quic,
-        stream,
-        teardown: async (errorCode) => {
-          await client.destroy({ isApp: true, errorCode, force: true }).catch(noop);
-          await quicSocket.stop({ force: true }).catch(noop);
-        },
-      });
-      cleanup();
-      resolve(connection);
-    };
-    run().catch((error: unknown) => fail(handshakeError(address, error, verdict)));
-  });
+        const fail = (error: Error) => {
+          if (done) return;
+          finish();
+          handshake.abort(error);
+          // The library winds its half-made connection down (closing, then draining for three
+          // probe timeouts) and must still be able to send meanwhile: a socket stopped under it
+          // makes it throw an uncaught internal error. The socket is released after that.
+          const s = socket;
+          const c = creating;
+          void (async () => {
+            const client = await c?.catch(() => undefined);
+            await client?.destroy({ isApp: true, errorCode: CLOSE_OK, force: true }).catch(noop);
+            await s?.stop({ force: true }).catch(noop);
+          })();
+          reject(error);
+        };
+        const onGiveUp = () => fail(givenUp.reason as Error);
+        givenUp.addEventListener('abort', onGiveUp, { once: true });
+
+        const run = async () => {
+          const ip = await resolveHost(host);
+          if (ip === undefined) throw dialError(network, address, `lookup ${host}: no such host`);
+          if (done) return;
+          // A connected UDP socket learns of an ICMP "port unreachable" (nothing listens there):
+          // an empty datagram, which QUIC endpoints drop, turns a dead port into "connection
+          // refused" at once, as with TCP, instead of a handshake timeout. The same socket tells
+          // which local address the route to the server uses.
+          const udp = dgram.createSocket(net.isIPv6(ip) ? 'udp6' : 'udp4');
+          probe = udp;
+          udp.on('error', (error) => fail(dialError(network, address, udpErrorText(error), error)));
+          await new Promise<void>((res) => udp.connect(port, ip, () => res()));
+          if (done) return;
+          const localHost = udp.address().address;
+          udp.send(new Uint8Array(0));
+
+          const quicSocket = new QUICSocket({ logger: logger.getChild('socket') });
+          socket = quicSocket;
+          await quicSocket.start({ host: localHost, port: 0 });
+          if (done) return;
+          tuneSocket(quicSocket, settings.udpBufferBytes);
+          // A failed handshake is known here as soon as it happens; the library itself would
+          // report it only after the connection's draining period (seconds when no RTT is known).
+          onConnectionRegistered(quicSocket, (connection) =>
+            connection.addEventListener(events.EventQUICConnectionError.name, (event: Event) => {
+              if (!done) fail(handshakeError(address, (event as events.EventQUICConnectionError).detail, verdict));
+            }),
+          );
+          const config: Partial<QUICConfig> = {
+            ...baseConfig(settings, alpn),
+            verifyPeer: verify,
+            key: pemList(tls?.key),
+            cert: pemList(tls?.cert),
+          };
+          if (verify) {
+            const ca = pemList(tls!.ca);
+            config.verifyCallback = async (certs) => {
+              verdict = verifyServerChain(certs, servername, { ca, checkServerIdentity: tls!.checkServerIdentity });
+              return verdict.code as never;
+            };
+          }
+          creating = QUICClient.createQUICClient(
+            { host: ip, port, serverName: servername, socket: quicSocket, crypto: clientCrypto, config, logger: logger.getChild('client') },
+            { signal: handshake.signal },
+          );
+          const client = await creating;
+          if (done) return;
+          const quic = client.connection;
+          // Streams the server opens are not rpcx's.
+          quic.addEventListener(events.EventQUICConnectionStream.name, (e: Event) =>
+            (e as events.EventQUICConnectionStream).detail.cancel(new ConnectionError('rpcx uses one client-opened stream')),
+          );
+          const stream: QUICStream = quic.newStream('bidi');
+          const connection = new QuicConnection({
+            network,
+            remoteAddress: joinHostPort(ip, port),
+            localAddress: joinHostPort(quicSocket.host, quicSocket.port),
+            closeTimeoutMs: settings.closeTimeoutMs,
+            quic,
+            stream,
+            teardown: async (errorCode) => {
+              await client.destroy({ isApp: true, errorCode, force: true }).catch(noop);
+              await quicSocket.stop({ force: true }).catch(noop);
+            },
+          });
+          finish();
+          resolve(connection);
+        };
+        run().catch((error: unknown) => fail(handshakeError(address, error, verdict)));
+      }),
+  );
 }
 
 /** A failed handshake in Go-like words. */
@@ -530,17 +468,17 @@ function handshakeError(address: string, error: unknown, verdict: VerifyResult |
   if (error instanceof AbortError || error instanceof DialError) return error as Error;
   const info = (error as { data?: QuicCloseInfo }).data;
   if (error instanceof quicErrors.ErrorQUICConnectionPeer && info && !info.isApp && info.errorCode === CONNECTION_REFUSED) {
-    return dialError(address, 'connection refused', error);
+    return dialError('quic', address, 'connection refused', error);
   }
   if (error instanceof quicErrors.ErrorQUICConnectionLocalTLS) {
-    return dialError(address, `tls: ${verdict?.reason ?? 'certificate verification failed'}`, error);
+    return dialError('quic', address, `tls: ${verdict?.reason ?? 'certificate verification failed'}`, error);
   }
   const fromPeer = error instanceof quicErrors.ErrorQUICConnectionPeer || error instanceof quicErrors.ErrorQUICConnectionPeerTLS;
   if ((fromPeer || error instanceof quicErrors.ErrorQUICConnectionLocal) && info) {
-    return dialError(address, describeClose(info, fromPeer ? 'remote' : 'local'), error);
+    return dialError('quic', address, describeClose(info, fromPeer ? 'remote' : 'local'), error);
   }
-  if (error instanceof Error && (error as { code?: unknown }).code) return dialSocketError(address, error);
-  return dialError(address, error instanceof Error ? error.message || error.constructor.name : String(error), error);
+  if (error instanceof Error && errnoOf(error)) return dialError('quic', address, udpErrorText(error), error);
+  return dialError('quic', address, error instanceof Error ? error.message || error.constructor.name : String(error), error);
 }
 
 function noop(): void {}

@@ -1,52 +1,51 @@
 import dgram from 'node:dgram';
 import { jest } from '@jest/globals';
 import { QUICClient, errors as quicErrors } from '@matrixai/quic';
-import { ConfigError, UnsupportedError, type Connection } from '@rpcx/core';
-import { quicTransport, serverInitialKeys, type QuicListener } from '../src/index.js';
-import { transportCompliance, Recorder } from '../../transport-tcp/test/compliance.js';
-import { refusedUdpAddress, selfSigned, silentUdpServer } from './helpers.js';
+import { ConfigError, UnsupportedError, type Connection, type DialOptions } from '@rpcx/core';
+import { Recorder, refusedUdpAddress, selfSigned, silentUdpServer, sleep, transportCompliance } from '@rpcx/transport-kit/testing';
+import { quicTransport, serverInitialKeys, type QuicTransport } from '../src/index.js';
 
 // The 8 MiB each-way test moves 16 MiB through one process at 1-3 MiB/s (see README);
 // on a loaded 2-core machine that can come near jest's default 30 s.
 jest.setTimeout(90_000);
 
 const { key, cert } = selfSigned();
+const serverTls = { key, cert };
 
 transportCompliance({
   name: 'quic 127.0.0.1',
-  transport: () => quicTransport(),
+  transport: () => quicTransport({ serverTls }),
   network: 'quic',
   listenAddress: () => '127.0.0.1:0',
-  listenOptions: { tls: { key, cert } },
   refusedAddress: () => refusedUdpAddress('127.0.0.1'),
   // A UDP socket that never answers: the handshake never completes.
   stalledAddress: () => silentUdpServer('127.0.0.1'),
   // Three times the stream's 1 MiB flow-control window (@matrixai/quic's default); small,
   // as QUIC moves 0.4-3 MiB/s here.
   backpressureBytes: 3 << 20,
+  // 8 MiB each way takes 10 s on an idle 2-core box and three times that under load.
+  testTimeoutMs: 90_000,
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('quicTransport specifics', () => {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
-  async function listen(onConnection: (c: Connection) => void = () => {}, transport = quicTransport(), tls: Record<string, unknown> = { key, cert }) {
-    const listener = (await transport.listen('quic', '127.0.0.1:0', { tls: tls as never }, (c) => {
+  async function listen(onConnection: (c: Connection) => void = () => {}, transport: QuicTransport = quicTransport({ serverTls })) {
+    const listener = await transport.listen('quic', '127.0.0.1:0', (c) => {
       cleanups.push(() => c.destroy());
       onConnection(c);
-    })) as QuicListener;
+    });
     cleanups.push(() => listener.close());
     return listener;
   }
-  async function dial(address: string, options: Record<string, unknown> = {}, transport = quicTransport()) {
-    const c = await transport.dial('quic', address, options);
+  async function dial(address: string, transport: QuicTransport = quicTransport()) {
+    const c = await transport.dial('quic', address);
     cleanups.push(() => c.destroy());
     return c;
   }
-  const dialError = (address: string, options: Record<string, unknown> = {}, transport = quicTransport()) =>
+  const dialError = (address: string, transport: QuicTransport = quicTransport(), options: DialOptions = {}) =>
     transport.dial('quic', address, options).then(
       (c) => {
         c.destroy();
@@ -58,18 +57,18 @@ describe('quicTransport specifics', () => {
   it('serves quic only, and listening needs a certificate, as Go', async () => {
     const t = quicTransport();
     expect(t.networks).toEqual(['quic']);
-    await expect(t.listen('tcp', '127.0.0.1:0', {}, () => {})).rejects.toBeInstanceOf(UnsupportedError);
-    await expect(t.dial('kcp', '127.0.0.1:1', {})).rejects.toBeInstanceOf(UnsupportedError);
-    await expect(t.listen('quic', '127.0.0.1:0', {}, () => {})).rejects.toThrow(/TLSConfig must be configured/);
-    await expect(t.listen('quic', 'no-port', { tls: { key, cert } }, () => {})).rejects.toBeInstanceOf(ConfigError);
-    await expect(t.dial('quic', '127.0.0.1:1', { tls: { ALPNProtocols: [] } })).rejects.toBeInstanceOf(ConfigError);
+    await expect(t.listen('tcp', '127.0.0.1:0', () => {})).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(t.dial('kcp', '127.0.0.1:1')).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(t.listen('quic', '127.0.0.1:0', () => {})).rejects.toThrow(/TLSConfig must be configured/);
+    await expect(quicTransport({ serverTls }).listen('quic', 'no-port', () => {})).rejects.toBeInstanceOf(ConfigError);
+    await expect(quicTransport({ clientTls: { ALPNProtocols: [] } }).dial('quic', '127.0.0.1:1')).rejects.toBeInstanceOf(ConfigError);
     expect(() => quicTransport({ maxIdleTimeoutMs: 100, keepAliveIntervalMs: 100 })).toThrow(ConfigError);
   });
 
   it("reports a port in use as Go's listen error", async () => {
     const listener = await listen();
-    const error = await quicTransport()
-      .listen('quic', listener.address, { tls: { key, cert } }, () => {})
+    const error = await quicTransport({ serverTls })
+      .listen('quic', listener.address, () => {})
       .catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'ListenError', code: 'RPCX_ERR_LISTEN' });
     expect((error as Error).message).toBe(`listen udp ${listener.address}: bind: address already in use`);
@@ -78,7 +77,7 @@ describe('quicTransport specifics', () => {
   it('a dead port is refused at once (ICMP), not after a handshake timeout', async () => {
     const address = await refusedUdpAddress();
     const started = Date.now();
-    const error = await dialError(address, { timeoutMs: 5000 });
+    const error = await dialError(address, quicTransport(), { timeoutMs: 5000 });
     expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL', message: `dial quic ${address}: connection refused` });
     expect(Date.now() - started).toBeLessThan(1000);
   });
@@ -92,7 +91,7 @@ describe('quicTransport specifics', () => {
     await (await server).waitFor(2);
     await listener.close();
     const started = Date.now();
-    const error = await dialError(listener.address, { timeoutMs: 5000 });
+    const error = await dialError(listener.address, quicTransport(), { timeoutMs: 5000 });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error).toMatchObject({ code: 'RPCX_ERR_DIAL', message: `dial quic ${listener.address}: connection refused` });
     const cause = (error as Error).cause as { data?: { isApp: boolean; errorCode: number } };
@@ -111,24 +110,24 @@ describe('quicTransport specifics', () => {
   });
 
   it('offers ALPN rpcx; a server with another protocol refuses the handshake', async () => {
-    const listener = await listen(() => {}, quicTransport(), { key, cert, ALPNProtocols: ['h3'] });
+    const listener = await listen(() => {}, quicTransport({ serverTls: { key, cert, ALPNProtocols: ['h3'] } }));
     const error = await dialError(listener.address);
     expect(error).toMatchObject({ code: 'RPCX_ERR_DIAL' });
     expect((error as Error).message).toBe(`dial quic ${listener.address}: CRYPTO_ERROR 0x178 (remote): tls: no application protocol`);
-    await dial(listener.address, { tls: { ALPNProtocols: ['h3'], rejectUnauthorized: false } });
+    await dial(listener.address, quicTransport({ clientTls: { ALPNProtocols: ['h3'], rejectUnauthorized: false } }));
   });
 
-  it("verifies the server certificate once tls is given (IP and DNS names), and skips it without, as Go's client", async () => {
+  it("verifies the server certificate once clientTls is given (IP and DNS names), and skips it without, as Go's client", async () => {
     const listener = await listen();
     const port = listener.address.split(':')[1];
-    // Without tls: no check (Go: InsecureSkipVerify when Option.TLSConfig is nil).
+    // Without clientTls: no check (Go: InsecureSkipVerify when Option.TLSConfig is nil).
     await dial(listener.address);
-    await dial(listener.address, { tls: { ca: cert } });
-    await dial(`localhost:${port}`, { tls: { ca: cert } });
-    await dial(listener.address, { tls: { rejectUnauthorized: false } });
-    const wrongName = await dialError(listener.address, { tls: { ca: cert, servername: 'example.com' } });
+    await dial(listener.address, quicTransport({ clientTls: { ca: cert } }));
+    await dial(`localhost:${port}`, quicTransport({ clientTls: { ca: cert } }));
+    await dial(listener.address, quicTransport({ clientTls: { rejectUnauthorized: false } }));
+    const wrongName = await dialError(listener.address, quicTransport({ clientTls: { ca: cert, servername: 'example.com' } }));
     expect((wrongName as Error).message).toMatch(new RegExp(`^dial quic ${listener.address}: tls: .*example\\.com`));
-    const unknownCa = await dialError(listener.address, { tls: {} });
+    const unknownCa = await dialError(listener.address, quicTransport({ clientTls: {} }));
     expect((unknownCa as Error).message).toBe(`dial quic ${listener.address}: tls: unable to verify the first certificate`);
   });
 
@@ -153,7 +152,7 @@ describe('quicTransport specifics', () => {
   it('a peer that only ends its stream (as Go does) gets its FIN back, and the connection closes after closeTimeoutMs', async () => {
     let accepted!: (r: Recorder) => void;
     const serverSide = new Promise<Recorder>((resolve) => (accepted = resolve));
-    const listener = await listen((c) => accepted(new Recorder(c)), quicTransport({ closeTimeoutMs: 300 }));
+    const listener = await listen((c) => accepted(new Recorder(c)), quicTransport({ serverTls, closeTimeoutMs: 300 }));
     const [host, port] = listener.address.split(':');
     const raw = await QUICClient.createQUICClient({
       host,
@@ -181,11 +180,11 @@ describe('quicTransport specifics', () => {
   });
 
   it('an idle connection times out after maxIdleTimeoutMs unless keep-alive is on', async () => {
-    const transport = quicTransport({ maxIdleTimeoutMs: 400 });
+    const transport = quicTransport({ serverTls, maxIdleTimeoutMs: 400 });
     let accepted!: (r: Recorder) => void;
     const serverSide = new Promise<Recorder>((resolve) => (accepted = resolve));
     const listener = await listen((c) => accepted(new Recorder(c)), transport);
-    const client = new Recorder(await dial(listener.address, {}, transport));
+    const client = new Recorder(await dial(listener.address, transport));
     client.connection.write(Buffer.from('x'));
     const server = await serverSide;
     const error = await client.closed;
@@ -193,9 +192,9 @@ describe('quicTransport specifics', () => {
     expect(error!.message).toContain('timeout: no recent network activity');
     await server.closed;
 
-    const alive = quicTransport({ maxIdleTimeoutMs: 400, keepAliveIntervalMs: 100 });
+    const alive = quicTransport({ serverTls, maxIdleTimeoutMs: 400, keepAliveIntervalMs: 100 });
     const listener2 = await listen(() => {}, alive);
-    const kept = new Recorder(await dial(listener2.address, {}, alive));
+    const kept = new Recorder(await dial(listener2.address, alive));
     kept.connection.write(Buffer.from('x'));
     await sleep(1200);
     expect(kept.closes).toEqual([]);

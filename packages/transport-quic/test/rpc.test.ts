@@ -3,8 +3,8 @@
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server } from '@rpcx/server';
 import { XClient, peer2peer } from '@rpcx/xclient';
-import { quicTransport } from '../src/index.js';
-import { selfSigned } from './helpers.js';
+import { selfSigned } from '@rpcx/transport-kit/testing';
+import { quicTransport, type QuicTransportOptions } from '../src/index.js';
 
 class Arith {
   Mul(a: { A: number; B: number }) {
@@ -20,18 +20,17 @@ describe('rpcx calls over quic', () => {
     for (const close of closers.splice(0).reverse()) await close();
   });
 
-  async function roundTrip(clientTls: unknown) {
-    const server = new Server({ transports: [quicTransport()], codecs: [msgpackCodec()] });
+  async function roundTrip(clientTls: QuicTransportOptions['clientTls']) {
+    const server = new Server({ transports: [quicTransport({ serverTls: { key, cert } })], codecs: [msgpackCodec()] });
     await server.register(new Arith());
-    const listener = await server.listen('quic', '127.0.0.1:0', { tls: { key, cert } });
+    const listener = await server.listen('quic', '127.0.0.1:0');
     closers.push(() => server.close());
     expect(server.addresses()).toEqual([`quic@${listener.address}`]);
     const client = new XClient({
       servicePath: 'Arith',
       discovery: peer2peer(`quic@${listener.address}`),
-      transports: [quicTransport()],
+      transports: [quicTransport({ clientTls })],
       codecs: [msgpackCodec()],
-      tls: clientTls,
     });
     closers.push(() => client.close());
     const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => client.call<{ C: number }>('Mul', { A: i, B: 2 })));

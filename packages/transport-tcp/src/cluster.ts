@@ -7,7 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
-import { ConfigError } from '@rpcx/core';
+import { ConfigError, ListenError } from '@rpcx/core';
 
 /** What a worker's `start` returns: where it listens and how to stop it. */
 export interface ClusterServer {
@@ -124,13 +124,13 @@ async function runPrimary(options: ServeClusterOptions): Promise<ClusterHandle> 
           ready = true;
           resolve(worker);
         } else if (message.rpcxCluster === 'failed') {
-          reject(new Error(`serveCluster: worker ${worker.id} failed to start: ${message.error}`));
+          reject(new ListenError(`serveCluster: worker ${worker.id} failed to start: ${message.error}`));
         }
       };
       worker.on('message', onMessage);
       worker.once('exit', (code, signal) => {
         live.delete(worker.id);
-        reject(new Error(`serveCluster: worker ${worker.id} exited before listening (${signal ?? `code ${code}`})`));
+        reject(new ListenError(`serveCluster: worker ${worker.id} exited before listening (${signal ?? `code ${code}`})`));
         // A worker lost while serving is replaced, unless we are stopping.
         if (respawn && ready && !stopping) void fork().catch(() => {});
       });
@@ -160,7 +160,7 @@ async function runPrimary(options: ServeClusterOptions): Promise<ClusterHandle> 
     await Promise.race([
       Promise.all(Array.from({ length: count }, fork)),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`serveCluster: workers did not all listen within ${startTimeoutMs} ms`)), startTimeoutMs);
+        timer = setTimeout(() => reject(new ListenError(`serveCluster: workers did not all listen within ${startTimeoutMs} ms`)), startTimeoutMs);
       }),
     ]);
   } catch (error) {

@@ -2,8 +2,8 @@
  * @packageDocumentation
  * TCP, TLS and unix-socket transport for `@rpcx` servers and clients, wire-compatible with Go
  * rpcx's `tcp`, `tcp4`, `tcp6` and `unix` networks. `tcpTransport()` returns a `Transport`:
- * `listen` accepts connections (TLS when `tls` options are given), `dial` connects with a
- * timeout and an AbortSignal. Nagle is off, keep-alive follows Go (3 min server, 1 min
+ * `listen` accepts connections (TLS with `serverTls`), `dial` connects (TLS with `clientTls`)
+ * with a timeout and an AbortSignal. Nagle is off, keep-alive follows Go (3 min server, 1 min
  * client), and the writes of one event-loop turn leave in one system call.
  *
  * @module @rpcx/transport-tcp
@@ -12,8 +12,6 @@ export {
   tcpTransport,
   type TcpTransport,
   type TcpTransportOptions,
-  type TcpListenOptions,
-  type TcpDialOptions,
   type TcpListener,
 } from './transport.js';
 export { SocketConnection, type SocketConnectionOptions } from './connection.js';

@@ -3,76 +3,51 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  AbortError,
   ConfigError,
-  UnsupportedError,
   joinHostPort,
   silentLogger,
   splitHostPort,
   type Connection,
   type DialOptions,
-  type Listener,
-  type ListenOptions,
   type Logger,
   type Transport,
 } from '@rpcx/core';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { SocketConnection } from './connection.js';
-import { dialError, dialTimeoutError, listenError } from './errors.js';
 
 export interface TcpTransportOptions {
+  /**
+   * Serve TLS on every listener, with these Node `tls.createServer` options (key, cert, …), as
+   * Go's server with a TLS config does. Default: none (plain TCP).
+   */
+  serverTls?: tls.TlsOptions;
+  /** Dial TLS with these Node `tls.connect` options (ca, servername, …). Default: none (plain TCP). */
+  clientTls?: tls.ConnectionOptions;
   /** TCP keep-alive idle time of accepted connections, in ms; 0 turns it off. Default 180 000 (Go server: 3 min). */
   serverKeepAliveMs?: number;
   /** TCP keep-alive idle time of dialled connections, in ms; 0 turns it off. Default 60 000 (Go client: 1 min). */
   clientKeepAliveMs?: number;
-  /** Dial timeout when `DialOptions.timeoutMs` is not given, in ms; 0 waits forever. Default 1000 (Go `ConnectTimeout`). */
+  /** Dial timeout when the dial's `timeoutMs` is not given, in ms; 0 waits forever. Default 1000 (Go `ConnectTimeout`). */
   connectTimeoutMs?: number;
   /** How long `Connection.close()` waits for the peer to close its side before destroying. Default 5000. */
   closeTimeoutMs?: number;
+  /** Length of the accept queue. Default: Node's (511). */
+  backlog?: number;
+  /** SO_REUSEPORT on tcp listeners: needs Node >= 22.12 or >= 23.1; listening throws a ConfigError on older versions. Default false. */
+  reusePort?: boolean;
   /** Remove a unix socket file left by a dead process when listening on it. Default true. */
   unlinkStaleSocket?: boolean;
   /** Where accept and TLS handshake failures are reported. Default: silent. */
   logger?: Logger;
 }
 
-export interface TcpListenOptions extends ListenOptions {
-  /** Serve TLS with these Node `tls.createServer` options (key, cert, …). */
-  tls?: tls.TlsOptions;
-  /** Overrides `serverKeepAliveMs` for this listener. */
-  keepAliveMs?: number;
-  /** Length of the accept queue. Default: Node's (511). */
-  backlog?: number;
-  /** SO_REUSEPORT: needs Node >= 22.12 or >= 23.1; throws a ConfigError on older versions. Default false. */
-  reusePort?: boolean;
-  /** Overrides the transport's `unlinkStaleSocket` for this listener. */
-  unlinkStaleSocket?: boolean;
-}
-
-export interface TcpDialOptions extends DialOptions {
-  /** Dial TLS with these Node `tls.connect` options (ca, servername, …). */
-  tls?: tls.ConnectionOptions;
-  /** Overrides `clientKeepAliveMs` for this dial. */
-  keepAliveMs?: number;
-}
-
-/** A `Listener` that also tells how many of its accepted connections are still open. */
-export interface TcpListener extends Listener {
+/** A listener that also tells how many of its accepted connections are still open. */
+export interface TcpListener extends CountingListener {
   /** The Node server underneath. */
   readonly server: net.Server;
-  /** Accepted connections still open (those still in the TLS handshake included). */
-  connectionCount(): Promise<number>;
-  /** Settles once `close()` was called and every accepted connection has closed. */
-  readonly drained: Promise<void>;
 }
 
-export interface TcpTransport extends Transport {
-  listen(
-    network: string,
-    address: string,
-    options: TcpListenOptions,
-    onConnection: (connection: Connection) => void,
-  ): Promise<TcpListener>;
-  dial(network: string, address: string, options: TcpDialOptions): Promise<Connection>;
-}
+export type TcpTransport = Transport<TcpListener>;
 
 const NETWORKS = ['tcp', 'tcp4', 'tcp6', 'unix'] as const;
 
@@ -81,39 +56,30 @@ const NETWORKS = ['tcp', 'tcp4', 'tcp6', 'unix'] as const;
  * `net.Listen` / `net.DialTimeout` (or `tls.Listen` / `tls.DialWithDialer` with a TLS config).
  */
 export function tcpTransport(options: TcpTransportOptions = {}): TcpTransport {
-  const settings = {
+  const settings: Settings = {
+    serverTls: options.serverTls,
+    clientTls: options.clientTls,
     serverKeepAliveMs: options.serverKeepAliveMs ?? 180_000,
     clientKeepAliveMs: options.clientKeepAliveMs ?? 60_000,
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    backlog: options.backlog,
+    reusePort: options.reusePort ?? false,
     unlinkStaleSocket: options.unlinkStaleSocket ?? true,
     logger: options.logger ?? silentLogger,
   };
   return {
     networks: NETWORKS,
     // async so that argument errors arrive as rejections, never as synchronous throws.
-    listen: async (network, address, listenOptions, onConnection) =>
-      listen(settings, network, address, listenOptions ?? {}, onConnection),
-    dial: async (network, address, dialOptions) => dial(settings, network, address, dialOptions ?? {}),
+    listen: async (network, address, onConnection) => listen(settings, network, address, onConnection),
+    dial: async (network, address, dialOptions = {}) => dial(settings, network, address, dialOptions),
   };
 }
 
-type Settings = Required<TcpTransportOptions>;
+type Settings = Required<Omit<TcpTransportOptions, 'serverTls' | 'clientTls' | 'backlog'>> &
+  Pick<TcpTransportOptions, 'serverTls' | 'clientTls' | 'backlog'>;
 
-function checkNetwork(network: string): void {
-  if (!(NETWORKS as readonly string[]).includes(network)) {
-    throw new UnsupportedError(`@rpcx/transport-tcp does not serve network ${JSON.stringify(network)}`);
-  }
-}
-
-/** `::ffff:1.2.3.4` as `1.2.3.4`: what Go shows for IPv4 peers of a dual-stack listener. */
-function unmapV4(host: string): string {
-  return host.startsWith('::ffff:') && net.isIPv4(host.slice(7)) ? host.slice(7) : host;
-}
-
-function hostPort(host: string | undefined, port: number | undefined): string {
-  return host === undefined || port === undefined ? '' : joinHostPort(unmapV4(host), port);
-}
+const PACKAGE = '@rpcx/transport-tcp';
 
 /**
  * Linux abstract sockets are written `@name`, as Go does; Node wants a leading NUL. An
@@ -151,12 +117,11 @@ async function listen(
   settings: Settings,
   network: string,
   address: string,
-  options: TcpListenOptions,
   onConnection: (connection: Connection) => void,
 ): Promise<TcpListener> {
-  checkNetwork(network);
+  checkNetwork(PACKAGE, NETWORKS, network);
   const unix = network === 'unix';
-  if (options.reusePort) {
+  if (settings.reusePort) {
     if (unix) throw new ConfigError('reusePort applies to tcp listeners only');
     if (!reusePortSupported()) {
       throw new ConfigError(
@@ -168,27 +133,27 @@ async function listen(
   let listenOptions: net.ListenOptions & { reusePort?: boolean };
   if (unix) {
     if (address === '') throw new ConfigError('listen unix: empty socket path');
-    listenOptions = { path: unixPath(address), backlog: options.backlog };
+    listenOptions = { path: unixPath(address), backlog: settings.backlog };
   } else {
     const { host, port } = splitHostPort(address);
     listenOptions = {
       host: await listenHost(network, address, host),
       port,
-      backlog: options.backlog,
+      backlog: settings.backlog,
       ipv6Only: network === 'tcp6',
     };
-    if (options.reusePort) listenOptions.reusePort = true;
+    if (settings.reusePort) listenOptions.reusePort = true;
   }
 
-  const keepAliveMs = options.keepAliveMs ?? settings.serverKeepAliveMs;
+  const keepAliveMs = settings.serverKeepAliveMs;
   // Nagle off and keep-alive on are set by Node on every accepted socket from these.
   const serverOptions: net.ServerOpts = {
     noDelay: true,
     keepAlive: keepAliveMs > 0,
     keepAliveInitialDelay: keepAliveMs,
   };
-  const secure = options.tls !== undefined;
-  const server = secure ? tls.createServer({ ...options.tls, ...serverOptions }) : net.createServer(serverOptions);
+  const secure = settings.serverTls !== undefined;
+  const server = secure ? tls.createServer({ ...settings.serverTls, ...serverOptions }) : net.createServer(serverOptions);
 
   let localAddress = address;
   const accept = (socket: net.Socket) => {
@@ -198,12 +163,7 @@ async function listen(
       localAddress: unix ? localAddress : hostPort(socket.localAddress, socket.localPort),
       closeTimeoutMs: settings.closeTimeoutMs,
     });
-    try {
-      onConnection(connection);
-    } catch (error) {
-      settings.logger.error('rpcx transport-tcp: onConnection threw', error);
-      connection.destroy(error instanceof Error ? error : undefined);
-    }
+    handOver(PACKAGE, settings.logger, onConnection, connection);
   };
 
   // Sockets still in the TLS handshake have no owner yet: the listener closes them itself.
@@ -232,8 +192,7 @@ async function listen(
     await bind(server, listenOptions);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    const unlink = options.unlinkStaleSocket ?? settings.unlinkStaleSocket;
-    if (!(unix && e.code === 'EADDRINUSE' && unlink && (await removeStaleSocket(listenOptions.path!)))) {
+    if (!(unix && e.code === 'EADDRINUSE' && settings.unlinkStaleSocket && (await removeStaleSocket(listenOptions.path!)))) {
       throw listenError(network, address, e);
     }
     try {
@@ -303,12 +262,12 @@ async function removeStaleSocket(path: string): Promise<boolean> {
   return true;
 }
 
-function dial(settings: Settings, network: string, address: string, options: TcpDialOptions): Promise<Connection> {
-  checkNetwork(network);
+function dial(settings: Settings, network: string, address: string, options: DialOptions): Promise<Connection> {
+  checkNetwork(PACKAGE, NETWORKS, network);
   const unix = network === 'unix';
   let host: string | undefined;
   let connectOptions: net.NetConnectOpts;
-  const keepAliveMs = options.keepAliveMs ?? settings.clientKeepAliveMs;
+  const keepAliveMs = settings.clientKeepAliveMs;
   if (unix) {
     connectOptions = { path: unixPath(address) };
   } else {
@@ -329,74 +288,60 @@ function dial(settings: Settings, network: string, address: string, options: Tcp
       keepAliveInitialDelay: keepAliveMs,
     };
   }
-  const timeoutMs = options.timeoutMs ?? settings.connectTimeoutMs;
-  const signal = options.signal;
-  const tlsOptions = options.tls;
-
-  return new Promise<Connection>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortError({ cause: signal.reason }));
-      return;
-    }
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let secureSocket: tls.TLSSocket | undefined;
-    const raw = net.connect(connectOptions);
-
-    const cleanup = () => {
-      settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      raw.off('error', onError);
-      secureSocket?.off('error', onError);
-    };
-    const fail = (error: Error) => {
-      if (settled) return;
-      cleanup();
-      // Late errors from the dropped sockets must still find a listener.
-      raw.on('error', noop);
-      secureSocket?.on('error', noop);
-      secureSocket?.destroy();
-      raw.destroy();
-      reject(error);
-    };
-    const succeed = (socket: net.Socket) => {
-      if (settled) return;
-      // With TLS the raw socket's handle now belongs to the TLS socket, which reports its
-      // failures; a stray error on the husk must not be unhandled.
-      if (socket !== raw) raw.on('error', noop);
-      // The connection attaches its own 'error' listener before ours comes off.
-      const connection = new SocketConnection(socket, {
-        network,
-        remoteAddress: unix ? address : hostPort(socket.remoteAddress, socket.remotePort),
-        localAddress: unix ? '@' : hostPort(socket.localAddress, socket.localPort),
-        closeTimeoutMs: settings.closeTimeoutMs,
-      });
-      cleanup();
-      resolve(connection);
-    };
-    const onError = (error: Error) => fail(dialError(network, address, host, error));
-    const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
-
-    raw.on('error', onError);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // Go's ConnectTimeout covers the TCP connect and, with TLS, the handshake as well.
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => fail(dialTimeoutError(network, address)), timeoutMs);
-    }
-    raw.once('connect', () => {
-      if (!tlsOptions) {
-        succeed(raw);
-        return;
-      }
-      // Node refuses an IP address as SNI name (RFC 6066); the certificate is still checked
-      // against `host`, as Go checks it against the dialled host.
-      const servername = tlsOptions.servername ?? (host && net.isIP(host) === 0 ? host : undefined);
-      secureSocket = tls.connect({ ...tlsOptions, socket: raw, host, servername });
-      secureSocket.on('error', onError);
-      secureSocket.once('secureConnect', () => succeed(secureSocket!));
-    });
-  });
+  const tlsOptions = settings.clientTls;
+  // Go's ConnectTimeout covers the TCP connect and, with TLS, the handshake as well.
+  return dialWithDeadline(
+    { network, address, connectTimeoutMs: settings.connectTimeoutMs },
+    options,
+    (givenUp) =>
+      new Promise<Connection>((resolve, reject) => {
+        let secureSocket: tls.TLSSocket | undefined;
+        const raw = net.connect(connectOptions);
+        const drop = () => {
+          // Late errors from the dropped sockets must still find a listener.
+          raw.on('error', noop);
+          secureSocket?.on('error', noop);
+          secureSocket?.destroy();
+          raw.destroy();
+        };
+        const onError = (error: Error) => {
+          givenUp.removeEventListener('abort', drop);
+          drop();
+          reject(dialError(network, address, error));
+        };
+        const succeed = (socket: net.Socket) => {
+          givenUp.removeEventListener('abort', drop);
+          // With TLS the raw socket's handle now belongs to the TLS socket, which reports its
+          // failures; a stray error on the husk must not be unhandled.
+          if (socket !== raw) raw.on('error', noop);
+          // The connection attaches its own 'error' listener before ours comes off.
+          const connection = new SocketConnection(socket, {
+            network,
+            remoteAddress: unix ? address : hostPort(socket.remoteAddress, socket.remotePort),
+            localAddress: unix ? '@' : hostPort(socket.localAddress, socket.localPort),
+            closeTimeoutMs: settings.closeTimeoutMs,
+          });
+          raw.off('error', onError);
+          secureSocket?.off('error', onError);
+          resolve(connection);
+        };
+        givenUp.addEventListener('abort', drop, { once: true });
+        raw.on('error', onError);
+        raw.once('connect', () => {
+          if (givenUp.aborted) return;
+          if (!tlsOptions) {
+            succeed(raw);
+            return;
+          }
+          // Node refuses an IP address as SNI name (RFC 6066); the certificate is still checked
+          // against `host`, as Go checks it against the dialled host.
+          const servername = tlsOptions.servername ?? (host && net.isIP(host) === 0 ? host : undefined);
+          secureSocket = tls.connect({ ...tlsOptions, socket: raw, host, servername });
+          secureSocket.on('error', onError);
+          secureSocket.once('secureConnect', () => succeed(secureSocket!));
+        });
+      }),
+  );
 }
 
 function noop(): void {}

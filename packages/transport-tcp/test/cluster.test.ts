@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Recorder } from '@rpcx/transport-kit/testing';
 import { tcpTransport } from '../src/index.js';
-import { Recorder } from './compliance.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, 'fixtures', 'cluster-server.ts');
@@ -69,7 +69,7 @@ describe('serveCluster (reuseport via node:cluster)', () => {
     const address = key.slice('tcp@'.length);
     const seen: number[] = [];
     for (let i = 0; i < 12; i++) {
-      const r = new Recorder(await tcpTransport().dial('tcp', address, {}));
+      const r = new Recorder(await tcpTransport().dial('tcp', address));
       await r.closed;
       seen.push(Number(r.data().toString().trim()));
     }
@@ -83,7 +83,7 @@ describe('serveCluster (reuseport via node:cluster)', () => {
     expect(pids).toHaveLength(4);
     const after: number[] = [];
     for (let i = 0; i < 9; i++) {
-      const r = new Recorder(await tcpTransport().dial('tcp', address, {}));
+      const r = new Recorder(await tcpTransport().dial('tcp', address));
       await r.closed;
       after.push(Number(r.data().toString().trim()));
     }

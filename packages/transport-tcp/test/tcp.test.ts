@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { ConfigError, UnsupportedError, type Connection } from '@rpcx/core';
-import { tcpTransport, type TcpDialOptions, type TcpListenOptions, type TcpTransport } from '../src/index.js';
-import { transportCompliance } from './compliance.js';
-import { hasIPv6Loopback, refusedAddress, silentServer } from './helpers.js';
+import { hasIPv6Loopback, refusedAddress, silentServer, transportCompliance } from '@rpcx/transport-kit/testing';
+import { tcpTransport, type TcpTransport } from '../src/index.js';
 
 transportCompliance({
   name: 'tcp 127.0.0.1',
@@ -38,7 +37,7 @@ describe('tcpTransport specifics', () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
   async function listen(network: string, address: string, onConnection: (c: Connection) => void = () => {}) {
-    const listener = await transport.listen(network, address, {}, onConnection);
+    const listener = await transport.listen(network, address, onConnection);
     cleanups.push(() => listener.close());
     return listener;
   }
@@ -52,27 +51,27 @@ describe('tcpTransport specifics', () => {
   });
 
   it('rejects other networks with UnsupportedError', async () => {
-    await expect(transport.listen('udp', '127.0.0.1:0', {}, () => {})).rejects.toBeInstanceOf(UnsupportedError);
-    await expect(transport.dial('ws', '127.0.0.1:1', {})).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(transport.listen('udp', '127.0.0.1:0', () => {})).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(transport.dial('ws', '127.0.0.1:1')).rejects.toBeInstanceOf(UnsupportedError);
   });
 
   it('rejects malformed addresses with ConfigError', async () => {
-    await expect(transport.listen('tcp', 'no-port', {}, () => {})).rejects.toBeInstanceOf(ConfigError);
-    await expect(transport.dial('tcp', '::1:80', {})).rejects.toBeInstanceOf(ConfigError);
-    await expect(transport.listen('tcp4', '[::1]:0', {}, () => {})).rejects.toThrow(
+    await expect(transport.listen('tcp', 'no-port', () => {})).rejects.toBeInstanceOf(ConfigError);
+    await expect(transport.dial('tcp', '::1:80')).rejects.toBeInstanceOf(ConfigError);
+    await expect(transport.listen('tcp4', '[::1]:0', () => {})).rejects.toThrow(
       'listen tcp4 [::1]:0: address ::1: non-IPv4 address',
     );
-    await expect(transport.dial('tcp6', '127.0.0.1:1', {})).rejects.toBeInstanceOf(ConfigError);
+    await expect(transport.dial('tcp6', '127.0.0.1:1')).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('words a refused dial as Go does', async () => {
     const address = await refusedAddress('127.0.0.1');
-    await expect(transport.dial('tcp', address, {})).rejects.toThrow(`dial tcp ${address}: connect: connection refused`);
+    await expect(transport.dial('tcp', address)).rejects.toThrow(`dial tcp ${address}: connect: connection refused`);
   });
 
   it('reports a port in use as ListenError RPCX_ERR_LISTEN', async () => {
     const first = await listen('tcp', '127.0.0.1:0');
-    const error = await transport.listen('tcp', first.address, {}, () => {}).catch((e: unknown) => e);
+    const error = await transport.listen('tcp', first.address, () => {}).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ListenError', code: 'RPCX_ERR_LISTEN' });
     expect((error as Error).message).toBe(`listen tcp ${first.address}: bind: address already in use`);
   });
@@ -82,7 +81,7 @@ describe('tcpTransport specifics', () => {
     expect(listener.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
-  (ipv6 ? it : it.skip)('listens dual-stack on ":port" and shows IPv4 peers without the ::ffff: prefix', async () => {
+  (ipv6 ? it : it.skip)('listens dual-stack on ":port" and shows IPv4 peers without the ::ffff: prefix (skipped without IPv6 loopback)', async () => {
     let accept!: (c: Connection) => void;
     const server = new Promise<Connection>((resolve) => (accept = resolve));
     const listener = await listen('tcp', ':0', (c) => {
@@ -91,63 +90,75 @@ describe('tcpTransport specifics', () => {
     });
     expect(listener.address).toMatch(/^\[::\]:\d+$/);
     const port = Number(listener.address.split(':').pop());
-    const client = await transport.dial('tcp', `127.0.0.1:${port}`, {});
+    const client = await transport.dial('tcp', `127.0.0.1:${port}`);
     cleanups.push(() => client.destroy());
     expect((await server).remoteAddress).toBe(client.localAddress);
     expect(client.localAddress).toMatch(/^127\.0\.0\.1:\d+$/);
-    const v6 = await transport.dial('tcp6', `[::1]:${port}`, {});
+    const v6 = await transport.dial('tcp6', `[::1]:${port}`);
     cleanups.push(() => v6.destroy());
     expect(v6.remoteAddress).toBe(`[::1]:${port}`);
   });
 
-  (ipv6 ? it : it.skip)('tcp6 on ":port" is IPv6-only, tcp4 on ":port" is IPv4-only', async () => {
+  (ipv6 ? it : it.skip)('tcp6 on ":port" is IPv6-only, tcp4 on ":port" is IPv4-only (skipped without IPv6 loopback)', async () => {
     const six = await listen('tcp6', ':0');
     expect(six.address).toMatch(/^\[::\]:\d+$/);
     const sixPort = Number(six.address.split(':').pop());
-    await expect(transport.dial('tcp', `127.0.0.1:${sixPort}`, {})).rejects.toMatchObject({ code: 'RPCX_ERR_DIAL' });
+    await expect(transport.dial('tcp', `127.0.0.1:${sixPort}`)).rejects.toMatchObject({ code: 'RPCX_ERR_DIAL' });
     const four = await listen('tcp4', ':0');
     expect(four.address).toMatch(/^0\.0\.0\.0:\d+$/);
     const fourPort = Number(four.address.split(':').pop());
-    await expect(transport.dial('tcp', `[::1]:${fourPort}`, {})).rejects.toMatchObject({ code: 'RPCX_ERR_DIAL' });
+    await expect(transport.dial('tcp', `[::1]:${fourPort}`)).rejects.toMatchObject({ code: 'RPCX_ERR_DIAL' });
   });
 
   it('reusePort: a ConfigError pointing to node:cluster before Node 22.12 / 23.1', async () => {
     const [major, minor] = process.versions.node.split('.').map(Number);
     const supported = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+    const reusing = tcpTransport({ reusePort: true });
     if (supported) {
-      const a = await transport.listen('tcp', '127.0.0.1:0', { reusePort: true }, () => {});
+      const a = await reusing.listen('tcp', '127.0.0.1:0', () => {});
       cleanups.push(() => a.close());
-      const b = await transport.listen('tcp', a.address, { reusePort: true }, () => {});
+      const b = await reusing.listen('tcp', a.address, () => {});
       cleanups.push(() => b.close());
       expect(b.address).toBe(a.address);
     } else {
-      const error = await transport.listen('tcp', '127.0.0.1:0', { reusePort: true }, () => {}).catch((e) => e);
+      const error = await reusing.listen('tcp', '127.0.0.1:0', () => {}).catch((e) => e);
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toContain('node:cluster');
     }
-    await expect(transport.listen('unix', '/tmp/x.sock', { reusePort: true }, () => {})).rejects.toBeInstanceOf(
-      ConfigError,
-    );
+    await expect(reusing.listen('unix', '/tmp/x.sock', () => {})).rejects.toBeInstanceOf(ConfigError);
   });
 
-  it('uses the transport-wide connect timeout when the dial gives none', async () => {
+  it("uses the transport's connectTimeoutMs when the dial gives none, and the dial's timeoutMs when it does", async () => {
     // A listener with a full accept queue would be fragile; a TLS dial to a silent server is not.
     const silent = await silentServer('127.0.0.1');
     cleanups.push(() => silent.close());
-    const started = Date.now();
-    await expect(tcpTransport({ connectTimeoutMs: 100 }).dial('tcp', silent.address, { tls: {} })).rejects.toMatchObject({
-      code: 'RPCX_ERR_DIAL_TIMEOUT',
-    });
+    const quick = tcpTransport({ connectTimeoutMs: 100, clientTls: {} });
+    let started = Date.now();
+    await expect(quick.dial('tcp', silent.address)).rejects.toMatchObject({ code: 'RPCX_ERR_DIAL_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(1000);
+    const patient = tcpTransport({ connectTimeoutMs: 60_000, clientTls: {} });
+    started = Date.now();
+    await expect(patient.dial('tcp', silent.address, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'RPCX_ERR_DIAL_TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('settings belong to the factory: misspelt or per-call ones do not compile (checked by pnpm typecheck)', async () => {
+    // @ts-expect-error a misspelt setting is a compile error, not a silently ignored property
+    expect(() => tcpTransport({ reusePrt: true })).not.toThrow();
+    const address = await refusedAddress('127.0.0.1');
+    // @ts-expect-error a dial takes only { signal?, timeoutMs? }: TLS is the factory's clientTls
+    const plain = await transport.dial('tcp', address, { tls: {} }).catch((e: Error) => e);
+    // the stray property did nothing: a plain TCP dial was refused
+    expect((plain as Error).message).toBe(`dial tcp ${address}: connect: connection refused`);
   });
 
   // The kernel's keep-alive timers, read with ss(8), where it exists (Linux).
   const ss = spawnSync('ss', ['-V']).status === 0;
-  (ss ? it : it.skip)('sets keep-alive as Go does: 3 min on accepted, 1 min on dialled connections', async () => {
-    const timers = async (transport: TcpTransport, listenOptions: TcpListenOptions, dialOptions: TcpDialOptions) => {
-      const listener = await transport.listen('tcp', '127.0.0.1:0', listenOptions, keep);
+  (ss ? it : it.skip)('sets keep-alive as Go does: 3 min on accepted, 1 min on dialled connections (skipped where ss(8) is missing)', async () => {
+    const timers = async (transport: TcpTransport) => {
+      const listener = await transport.listen('tcp', '127.0.0.1:0', keep);
       cleanups.push(() => listener.close());
-      const client = await transport.dial('tcp', listener.address, dialOptions);
+      const client = await transport.dial('tcp', listener.address);
       cleanups.push(() => client.destroy());
       await new Promise((r) => setTimeout(r, 20));
       const port = listener.address.split(':')[1];
@@ -156,10 +167,10 @@ describe('tcpTransport specifics', () => {
       const side = (local: string) => lines.find((l) => l.split(/\s+/)[2] === local) ?? '';
       return { server: side(listener.address), client: side(client.localAddress) };
     };
-    const defaults = await timers(transport, {}, {});
+    const defaults = await timers(transport);
     expect(defaults.server).toMatch(/timer:\(keepalive,(2min5\dsec|3min)/);
     expect(defaults.client).toMatch(/timer:\(keepalive,(59sec|1min)/);
-    const off = await timers(tcpTransport({ serverKeepAliveMs: 0 }), {}, { keepAliveMs: 0 });
+    const off = await timers(tcpTransport({ serverKeepAliveMs: 0, clientKeepAliveMs: 0 }));
     expect(off.server).not.toContain('keepalive');
     expect(off.client).not.toContain('keepalive');
   });
@@ -172,7 +183,7 @@ describe('tcpTransport specifics', () => {
     });
     await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => raw.close(() => r())));
-    const client = await transport.dial('tcp', `127.0.0.1:${(raw.address() as net.AddressInfo).port}`, {});
+    const client = await transport.dial('tcp', `127.0.0.1:${(raw.address() as net.AddressInfo).port}`);
     const closed = new Promise<Error | undefined>((resolve) => client.setHandler({ onData() {}, onClose: resolve }));
     client.write(Buffer.from('x'));
     const error = await closed;

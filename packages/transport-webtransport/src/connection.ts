@@ -48,8 +48,9 @@ export class WtConnection extends StreamConnection<WtStream> {
   }
 
   protected override refuseStream(stream: WtStream): void {
-    void stream.writable.abort(new Error('rpcx uses one stream per session')).catch(noop);
-    void stream.readable.cancel(new Error('rpcx uses one stream per session')).catch(noop);
+    const reason = new ConnectionError('rpcx uses one stream per session');
+    void stream.writable.abort(reason).catch(noop);
+    void stream.readable.cancel(reason).catch(noop);
   }
 
   protected override streamError(text: string, cause?: unknown): ConnectionError {
@@ -58,17 +59,13 @@ export class WtConnection extends StreamConnection<WtStream> {
 
   #onSessionClosed(code: number, reason: string): void {
     this.markGone();
-    if (!this.sessionEnded && code !== 0 && this.state !== 'closed') {
-      this.error ??= this.streamError(`session closed by peer with code ${code}${reason ? ` (${reason})` : ''}`);
-    }
+    if (!this.sessionEnded && code !== 0) this.failed(this.streamError(`session closed by peer with code ${code}${reason ? ` (${reason})` : ''}`));
     this.finish(false);
   }
 
   #onSessionFailed(error: unknown): void {
     this.markGone();
-    if (!this.sessionEnded && this.state !== 'closed') {
-      this.error ??= this.streamError((error as Error)?.message ?? String(error), error);
-    }
+    if (!this.sessionEnded) this.failed(this.streamError((error as Error)?.message ?? String(error), error));
     this.finish(false);
   }
 }

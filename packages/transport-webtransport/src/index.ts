@@ -12,7 +12,5 @@ export {
   certificateHash,
   type WebTransportTransport,
   type WebTransportTransportOptions,
-  type WebTransportListenOptions,
-  type WebTransportDialOptions,
   type WebTransportListener,
 } from './transport.js';

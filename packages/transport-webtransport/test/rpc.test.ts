@@ -1,10 +1,10 @@
 // The transport under a real @rpcx server and XClient: `server.listen('webtransport', …)` with
-// a certificate, a client key `webtransport@…` and the certificate hash in dialOptions.
+// a certificate, a client key `webtransport@…` and the certificate hash pinned by the client's transport.
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server } from '@rpcx/server';
 import { XClient, peer2peer } from '@rpcx/xclient';
+import { selfSigned } from '@rpcx/transport-kit/testing';
 import { certificateHash, webTransportTransport } from '../src/index.js';
-import { selfSigned } from '../../transport-quic/test/helpers.js';
 
 class Arith {
   Mul(a: { A: number; B: number }) {
@@ -15,15 +15,14 @@ class Arith {
 const { key, cert } = selfSigned('rpcx-webtransport-rpc-');
 
 it('rpcx calls over webtransport (HTTP/2 mode)', async () => {
-  const server = new Server({ transports: [webTransportTransport()], codecs: [msgpackCodec()] });
+  const server = new Server({ transports: [webTransportTransport({ serverTls: { key, cert } })], codecs: [msgpackCodec()] });
   await server.register(new Arith());
-  const listener = await server.listen('webtransport', '127.0.0.1:0', { tls: { key, cert } });
+  const listener = await server.listen('webtransport', '127.0.0.1:0');
   const client = new XClient({
     servicePath: 'Arith',
     discovery: peer2peer(`webtransport@${listener.address}`),
-    transports: [webTransportTransport()],
+    transports: [webTransportTransport({ serverCertificateHashes: [certificateHash(cert)] })],
     codecs: [msgpackCodec()],
-    dialOptions: { serverCertificateHashes: [certificateHash(cert)] },
   });
   try {
     expect(server.addresses()).toEqual([`webtransport@${listener.address}`]);

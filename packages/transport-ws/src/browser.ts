@@ -7,15 +7,8 @@
  *
  * @module @rpcx/transport-ws/browser
  */
-import {
-  AbortError,
-  UnsupportedError,
-  DialError,
-  DialTimeoutError,
-  type Connection,
-  type DialOptions,
-  type Transport,
-} from '@rpcx/core';
+import { ConnectionError, DialError, UnsupportedError, type Connection, type DialOptions, type Transport } from '@rpcx/core';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialWithDeadline } from '@rpcx/transport-kit';
 import { WsConnection, type WsSocketEvents } from './connection.js';
 import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
 
@@ -37,15 +30,10 @@ export interface BrowserWsTransportOptions {
   WebSocket?: WebSocketConstructor;
   /** The HTTP path of the server's WebSocket endpoint (Go `RPCPath`). Default `/_rpcx_`. */
   rpcPath?: string;
-  /** Dial timeout when `DialOptions.timeoutMs` is not given, in ms; 0 waits forever. Default 1000. */
+  /** Dial timeout when the dial's `timeoutMs` is not given, in ms; 0 waits forever. Default 1000. */
   connectTimeoutMs?: number;
   /** How long `Connection.close()` waits for the server's close frame. Default 5000. */
   closeTimeoutMs?: number;
-}
-
-export interface BrowserWsDialOptions extends DialOptions {
-  /** Overrides the transport's `rpcPath` for this dial. */
-  rpcPath?: string;
 }
 
 const NETWORKS = ['ws', 'wss'] as const;
@@ -68,7 +56,7 @@ function toBytes(data: unknown): Uint8Array {
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   // A text message: its UTF-8 bytes are the bytes the server sent.
   if (typeof data === 'string') return encoder.encode(data);
-  throw new TypeError(`unexpected WebSocket message data: ${Object.prototype.toString.call(data)}`);
+  throw new ConnectionError(`unexpected WebSocket message data: ${Object.prototype.toString.call(data)}`);
 }
 
 /**
@@ -79,69 +67,60 @@ function toBytes(data: unknown): Uint8Array {
  */
 export function browserWsTransport(options: BrowserWsTransportOptions = {}): Transport {
   const rpcPath = checkRpcPath(options.rpcPath ?? DEFAULT_RPC_PATH);
-  const connectTimeoutMs = options.connectTimeoutMs ?? 1000;
-  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
   return {
     networks: NETWORKS,
     listen: async () => {
       throw new UnsupportedError('@rpcx/transport-ws/browser can only dial: listen with wsTransport() in Node');
     },
-    dial: async (network, address, dialOptions: BrowserWsDialOptions) => {
-      if (!(NETWORKS as readonly string[]).includes(network)) {
-        throw new UnsupportedError(`@rpcx/transport-ws/browser does not serve network ${JSON.stringify(network)}`);
-      }
+    dial: async (network, address, dialOptions: DialOptions = {}) => {
+      checkNetwork('@rpcx/transport-ws/browser', NETWORKS, network);
       const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!Ctor) throw new UnsupportedError('no WebSocket here: pass one as browserWsTransport({ WebSocket })');
-      const url = wsUrl(network, address, dialOptions?.rpcPath ?? rpcPath);
-      return dial(Ctor, network, address, url, dialOptions?.timeoutMs ?? connectTimeoutMs, dialOptions?.signal, closeTimeoutMs);
+      const url = wsUrl(network, address, rpcPath);
+      return dialWithDeadline({ network, address, connectTimeoutMs }, dialOptions, (givenUp) => open(Ctor, network, address, url, closeTimeoutMs, givenUp));
     },
   };
 }
 
-function dial(
+/** Opens the WebSocket; settles with its connection or with why it failed. */
+function open(
   Ctor: WebSocketConstructor,
   network: string,
   address: string,
   url: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
   closeTimeoutMs: number,
+  givenUp: AbortSignal,
 ): Promise<Connection> {
   return new Promise<Connection>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortError({ cause: signal.reason }));
-      return;
-    }
     let ws: StandardWebSocket;
     try {
       ws = new Ctor(url);
     } catch (error) {
       // A malformed URL, or a port the browser blocks.
-      reject(new DialError(`websocket.Dial ${url}: ${(error as Error).message}`, { cause: error }));
-      return;
+      throw new DialError(`websocket.Dial ${url}: ${(error as Error).message}`, { cause: error });
     }
     ws.binaryType = 'arraybuffer';
     let settled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     // Events go to the connection once it exists; before that they settle the dial.
     let events: WsSocketEvents | undefined;
 
-    const fail = (error: Error) => {
+    const fail = (error?: Error) => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      givenUp.removeEventListener('abort', onGiveUp);
       // The error and close listeners stay: some WebSocket classes (the `ws` package's)
       // throw an error event that has no listener.
       ws.removeEventListener('message', onMessage);
       ws.close(ABORT_CODE);
-      reject(error);
+      if (error) reject(error);
     };
+    const onGiveUp = () => fail();
     const onOpen = () => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      givenUp.removeEventListener('abort', onGiveUp);
       resolve(
         new WsConnection(
           {
@@ -158,8 +137,6 @@ function dial(
             // A page cannot see its own end of the connection.
             localAddress: '',
             closeTimeoutMs,
-            // Called bare: browsers throw "Illegal invocation" for a queueMicrotask with a `this`.
-            schedule: (fn) => queueMicrotask(fn),
             attach: (e) => (events = e),
           },
         ),
@@ -167,22 +144,18 @@ function dial(
     };
     const onMessage = (event: MessageEventLike) => events?.message(toBytes(event.data));
     const onError = (event: unknown) => {
-      if (events) events.error(new Error('WebSocket error'));
-      else if (!settled) fail(new DialError(`websocket.Dial ${url}: connection failed`, { cause: event }));
+      if (events) events.error(new ConnectionError('WebSocket error'));
+      else fail(new DialError(`websocket.Dial ${url}: connection failed`, { cause: event }));
     };
     const onClose = (event: CloseEventLike) => {
       if (events) events.close(event.code, event.reason);
-      else if (!settled) fail(new DialError(`websocket.Dial ${url}: closed with code ${event.code}`, { cause: event }));
+      else fail(new DialError(`websocket.Dial ${url}: closed with code ${event.code}`, { cause: event }));
     };
-    const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
 
     ws.addEventListener('open', onOpen);
     ws.addEventListener('message', onMessage);
     ws.addEventListener('error', onError);
     ws.addEventListener('close', onClose);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => fail(new DialTimeoutError(`dial ${network} ${address}: i/o timeout`)), timeoutMs);
-    }
+    givenUp.addEventListener('abort', onGiveUp, { once: true });
   });
 }

@@ -12,9 +12,7 @@ export {
   wsTransport,
   type WsTransport,
   type WsTransportOptions,
-  type WsListenOptions,
-  type WsDialOptions,
   type WsListener,
 } from './transport.js';
-export { browserWsTransport, type BrowserWsTransportOptions, type BrowserWsDialOptions, type WebSocketConstructor } from './browser.js';
+export { browserWsTransport, type BrowserWsTransportOptions, type WebSocketConstructor } from './browser.js';
 export { DEFAULT_RPC_PATH } from './url.js';

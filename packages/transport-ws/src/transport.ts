@@ -4,28 +4,41 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
-  AbortError,
   ConfigError,
-  UnsupportedError,
   joinHostPort,
   silentLogger,
   splitHostPort,
-  DialTimeoutError,
   type Connection,
   type DialOptions,
-  type Listener,
-  type ListenOptions,
   type Logger,
   type Transport,
 } from '@rpcx/core';
+import { checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialWithDeadline, handOver, hostPort, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { WsConnection, type WsSocket, type WsSocketEvents } from './connection.js';
-import { listenError, wsDialError } from './errors.js';
+import { wsDialError } from './errors.js';
 import { DEFAULT_RPC_PATH, checkRpcPath, wsUrl } from './url.js';
 
 export interface WsTransportOptions {
-  /** The HTTP path of the WebSocket endpoint (Go `RPCPath`). Default `/_rpcx_`. */
+  /** The HTTP path of the WebSocket endpoint (Go `RPCPath`), on both sides. Default `/_rpcx_`. */
   rpcPath?: string;
-  /** Dial timeout when `DialOptions.timeoutMs` is not given, in ms; 0 waits forever. Covers TCP, TLS and the upgrade. Default 1000. */
+  /**
+   * Serve over TLS with these Node `tls.createServer` options. Required for `wss`; with `ws` it
+   * also turns TLS on, as in Go. Default: none.
+   */
+  serverTls?: tls.TlsOptions;
+  /** Node `tls.connect` options (ca, servername, …) for `wss` dials. Default: Node's defaults. */
+  clientTls?: tls.ConnectionOptions;
+  /**
+   * Accept an upgrade only when this returns true for its `Origin` header (browsers send the
+   * page's origin; Go's client sends `http://<server address>`). Default: every origin.
+   */
+  allowOrigin?: (origin: string | undefined, request: http.IncomingMessage) => boolean;
+  /**
+   * The `Origin` header of dials. Default `http://<address>` (`https://` for wss), as Go's
+   * client sends; Go's server refuses upgrades without one.
+   */
+  origin?: string;
+  /** Dial timeout when the dial's `timeoutMs` is not given, in ms; 0 waits forever. Covers TCP, TLS and the upgrade. Default 1000. */
   connectTimeoutMs?: number;
   /** How long `Connection.close()` waits for the peer's close frame before dropping the connection. Default 5000. */
   closeTimeoutMs?: number;
@@ -39,59 +52,25 @@ export interface WsTransportOptions {
   serverKeepAliveMs?: number;
   /** TCP keep-alive of dialled connections, in ms; 0 turns it off. Default 60 000. */
   clientKeepAliveMs?: number;
+  /** Length of the accept queue. Default: Node's (511). */
+  backlog?: number;
   /** Where listener errors are reported. Default: silent. */
   logger?: Logger;
 }
 
-export interface WsListenOptions extends ListenOptions {
-  /** Serve over TLS with these Node `tls.createServer` options. Required for `wss`; with `ws` it also turns TLS on, as in Go. */
-  tls?: tls.TlsOptions;
-  /** Overrides the transport's `rpcPath` for this listener. */
-  rpcPath?: string;
-  /**
-   * Accept an upgrade only when this returns true for its `Origin` header (browsers send the
-   * page's origin; Go's client sends `http://<server address>`). Default: every origin.
-   */
-  allowOrigin?: (origin: string | undefined, request: http.IncomingMessage) => boolean;
-  /** Overrides `serverKeepAliveMs` for this listener. */
-  keepAliveMs?: number;
-  /** Length of the accept queue. Default: Node's (511). */
-  backlog?: number;
-}
-
-export interface WsDialOptions extends DialOptions {
-  /** Node `tls.connect` options (ca, servername, …) for `wss`. */
-  tls?: tls.ConnectionOptions;
-  /** Overrides the transport's `rpcPath` for this dial. */
-  rpcPath?: string;
-  /** The `Origin` header. Default `http://<address>` (`https://` for wss), as Go's client sends; Go's server refuses upgrades without one. */
-  origin?: string;
-  /** Overrides `clientKeepAliveMs` for this dial. */
-  keepAliveMs?: number;
-}
-
-export interface WsListener extends Listener {
+export interface WsListener extends CountingListener {
   /** The Node server underneath (`http.Server`, or `https.Server` with TLS). */
   readonly server: http.Server;
-  /** Accepted TCP connections still open, upgraded or not. */
-  connectionCount(): Promise<number>;
-  /** Settles once `close()` was called and every accepted connection has closed. */
-  readonly drained: Promise<void>;
 }
 
-export interface WsTransport extends Transport {
-  listen(
-    network: string,
-    address: string,
-    options: WsListenOptions,
-    onConnection: (connection: Connection) => void,
-  ): Promise<WsListener>;
-  dial(network: string, address: string, options: WsDialOptions): Promise<Connection>;
-}
+export type WsTransport = Transport<WsListener>;
 
 const NETWORKS = ['ws', 'wss'] as const;
 
-type Settings = Required<WsTransportOptions>;
+type Settings = Required<Omit<WsTransportOptions, 'serverTls' | 'clientTls' | 'allowOrigin' | 'origin' | 'backlog'>> &
+  Pick<WsTransportOptions, 'serverTls' | 'clientTls' | 'allowOrigin' | 'origin' | 'backlog'>;
+
+const PACKAGE = '@rpcx/transport-ws';
 
 /**
  * rpcx over WebSocket, networks `ws` and `wss`, as Go rpcx's `Serve("ws" | "wss", addr)` and
@@ -101,8 +80,13 @@ type Settings = Required<WsTransportOptions>;
 export function wsTransport(options: WsTransportOptions = {}): WsTransport {
   const settings: Settings = {
     rpcPath: checkRpcPath(options.rpcPath ?? DEFAULT_RPC_PATH),
-    connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+    serverTls: options.serverTls,
+    clientTls: options.clientTls,
+    allowOrigin: options.allowOrigin,
+    origin: options.origin,
+    backlog: options.backlog,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
     maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
     serverKeepAliveMs: options.serverKeepAliveMs ?? 180_000,
     clientKeepAliveMs: options.clientKeepAliveMs ?? 60_000,
@@ -110,22 +94,9 @@ export function wsTransport(options: WsTransportOptions = {}): WsTransport {
   };
   return {
     networks: NETWORKS,
-    listen: async (network, address, listenOptions, onConnection) =>
-      listen(settings, network, address, listenOptions ?? {}, onConnection),
-    dial: async (network, address, dialOptions) => dial(settings, network, address, dialOptions ?? {}),
+    listen: async (network, address, onConnection) => listen(settings, network, address, onConnection),
+    dial: async (network, address, dialOptions = {}) => dial(settings, network, address, dialOptions),
   };
-}
-
-function checkNetwork(network: string): void {
-  if (!(NETWORKS as readonly string[]).includes(network)) {
-    throw new UnsupportedError(`@rpcx/transport-ws does not serve network ${JSON.stringify(network)}`);
-  }
-}
-
-/** `::ffff:1.2.3.4` as `1.2.3.4`, as Go shows IPv4 peers of a dual-stack listener. */
-function hostPort(host: string | undefined, port: number | undefined): string {
-  if (host === undefined || port === undefined) return '';
-  return joinHostPort(host.startsWith('::ffff:') && net.isIPv4(host.slice(7)) ? host.slice(7) : host, port);
 }
 
 /** The `ws` WebSocket as the connection sees it. */
@@ -170,18 +141,16 @@ async function listen(
   settings: Settings,
   network: string,
   address: string,
-  options: WsListenOptions,
   onConnection: (connection: Connection) => void,
 ): Promise<WsListener> {
-  checkNetwork(network);
+  checkNetwork(PACKAGE, NETWORKS, network);
   // Go: `must set tlsconfig for wss`.
-  if (network === 'wss' && !options.tls) throw new ConfigError('listen wss: must set tls options for wss');
-  const rpcPath = checkRpcPath(options.rpcPath ?? settings.rpcPath);
+  if (network === 'wss' && !settings.serverTls) throw new ConfigError('listen wss: must set the serverTls option for wss');
+  const { rpcPath, logger } = settings;
   const { host, port } = splitHostPort(address);
-  const keepAliveMs = options.keepAliveMs ?? settings.serverKeepAliveMs;
-  const logger = settings.logger;
+  const keepAliveMs = settings.serverKeepAliveMs;
 
-  const server: http.Server = options.tls ? https.createServer(options.tls) : http.createServer();
+  const server: http.Server = settings.serverTls ? https.createServer(settings.serverTls) : http.createServer();
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -214,7 +183,7 @@ async function listen(
       socket.end(plainResponse(404, '404 page not found\n'));
       return;
     }
-    if (options.allowOrigin && !options.allowOrigin(req.headers.origin, req)) {
+    if (settings.allowOrigin && !settings.allowOrigin(req.headers.origin, req)) {
       socket.end(plainResponse(403, ''));
       return;
     }
@@ -226,25 +195,19 @@ async function listen(
         remoteAddress: hostPort(socket.remoteAddress, socket.remotePort),
         localAddress: hostPort(socket.localAddress, socket.localPort),
         closeTimeoutMs: settings.closeTimeoutMs,
-        schedule: (fn) => process.nextTick(fn),
         attach,
       });
-      try {
-        onConnection(connection);
-      } catch (error) {
-        logger.error('rpcx transport-ws: onConnection threw', error);
-        connection.destroy(error instanceof Error ? error : undefined);
-      }
+      handOver(PACKAGE, logger, onConnection, connection);
     });
   });
-  if (options.tls) {
+  if (settings.serverTls) {
     server.on('tlsClientError', (error: Error) => logger.debug('rpcx transport-ws: TLS handshake failed', error));
   }
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(listenError(address, error));
+    const onError = (error: Error) => reject(listenError('tcp', address, error));
     server.once('error', onError);
-    server.listen({ host: host === '' ? undefined : host, port, backlog: options.backlog }, () => {
+    server.listen({ host: host === '' ? undefined : host, port, backlog: settings.backlog }, () => {
       server.off('error', onError);
       resolve();
     });
@@ -269,95 +232,80 @@ async function listen(
   };
 }
 
-function dial(settings: Settings, network: string, address: string, options: WsDialOptions): Promise<Connection> {
-  checkNetwork(network);
+function dial(settings: Settings, network: string, address: string, options: DialOptions): Promise<Connection> {
+  checkNetwork(PACKAGE, NETWORKS, network);
   const secure = network === 'wss';
-  const url = wsUrl(network, address, options.rpcPath ?? settings.rpcPath);
+  const url = wsUrl(network, address, settings.rpcPath);
   // Go's client always sends an Origin, and Go's server refuses an upgrade without one.
-  const origin = options.origin ?? `${secure ? 'https' : 'http'}://${address}`;
-  const timeoutMs = options.timeoutMs ?? settings.connectTimeoutMs;
-  const keepAliveMs = options.keepAliveMs ?? settings.clientKeepAliveMs;
-  const signal = options.signal;
+  const origin = settings.origin ?? `${secure ? 'https' : 'http'}://${address}`;
+  const keepAliveMs = settings.clientKeepAliveMs;
+  return dialWithDeadline(
+    { network, address, connectTimeoutMs: settings.connectTimeoutMs },
+    options,
+    (givenUp) =>
+      new Promise<Connection>((resolve, reject) => {
+        let socket: net.Socket | undefined;
+        let ws: WebSocket;
+        try {
+          // As Go's client: TLS only for wss (Go's `ws` client dials plain TCP even with a TLS config).
+          ws = new WebSocket(url, {
+            ...(secure ? settings.clientTls : undefined),
+            origin,
+            perMessageDeflate: false,
+            skipUTF8Validation: true,
+            maxPayload: settings.maxPayload,
+            followRedirects: false,
+          });
+        } catch (error) {
+          // An address that makes no URL.
+          throw new ConfigError(`dial ${network} ${address}: ${(error as Error).message}`, { cause: error });
+        }
+        const cleanup = () => {
+          givenUp.removeEventListener('abort', drop);
+          ws.off('open', onOpen);
+          ws.off('error', onError);
+          ws.off('upgrade', onUpgrade);
+          ws.off('unexpected-response', onUnexpected);
+        };
+        const drop = () => {
+          cleanup();
+          // Late errors of the dropped socket must still find a listener.
+          ws.on('error', noop);
+          ws.terminate();
+        };
+        const fail = (error: Error) => {
+          drop();
+          reject(error);
+        };
+        const onUpgrade = (res: http.IncomingMessage) => {
+          socket = res.socket as net.Socket;
+          if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
+        };
+        const onOpen = () => {
+          const { socket: wsSocket, attach } = adapt(ws);
+          // The connection attaches its own 'error' listener before ours comes off.
+          const connection = new WsConnection(wsSocket, {
+            network,
+            remoteAddress: hostPort(socket?.remoteAddress, socket?.remotePort) || address,
+            localAddress: hostPort(socket?.localAddress, socket?.localPort),
+            closeTimeoutMs: settings.closeTimeoutMs,
+            attach,
+          });
+          cleanup();
+          resolve(connection);
+        };
+        const onError = (error: Error) => fail(wsDialError(url, address, error));
+        // Go: `websocket.Dial ws://…: bad status`.
+        const onUnexpected = (_req: http.ClientRequest, res: http.IncomingMessage) =>
+          fail(wsDialError(url, address, `bad status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
 
-  return new Promise<Connection>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortError({ cause: signal.reason }));
-      return;
-    }
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let socket: net.Socket | undefined;
-    let ws: WebSocket;
-    try {
-      // As Go's client: TLS only for wss (Go's `ws` client dials plain TCP even with a TLS config).
-      ws = new WebSocket(url, {
-        ...(secure ? options.tls : undefined),
-        origin,
-        perMessageDeflate: false,
-        skipUTF8Validation: true,
-        maxPayload: settings.maxPayload,
-        followRedirects: false,
-      });
-    } catch (error) {
-      // An address that makes no URL.
-      reject(new ConfigError(`dial ${network} ${address}: ${(error as Error).message}`, { cause: error }));
-      return;
-    }
-
-    const cleanup = () => {
-      settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      ws.off('open', onOpen);
-      ws.off('error', onError);
-      ws.off('upgrade', onUpgrade);
-      ws.off('unexpected-response', onUnexpected);
-    };
-    const fail = (error: Error) => {
-      if (settled) return;
-      cleanup();
-      // Late errors of the dropped socket must still find a listener.
-      ws.on('error', noop);
-      ws.terminate();
-      reject(error);
-    };
-    const onUpgrade = (res: http.IncomingMessage) => {
-      socket = res.socket as net.Socket;
-      if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
-    };
-    const onOpen = () => {
-      if (settled) return;
-      const { socket: wsSocket, attach } = adapt(ws);
-      // The connection attaches its own 'error' listener before ours comes off.
-      const connection = new WsConnection(wsSocket, {
-        network,
-        remoteAddress: hostPort(socket?.remoteAddress, socket?.remotePort) || address,
-        localAddress: hostPort(socket?.localAddress, socket?.localPort),
-        closeTimeoutMs: settings.closeTimeoutMs,
-        schedule: (fn) => process.nextTick(fn),
-        attach,
-      });
-      cleanup();
-      resolve(connection);
-    };
-    const onError = (error: Error) => fail(wsDialError(url, address, error));
-    // Go: `websocket.Dial ws://…: bad status`.
-    const onUnexpected = (_req: http.ClientRequest, res: http.IncomingMessage) =>
-      fail(wsDialError(url, address, new Error(`bad status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd())));
-    const onAbort = () => fail(new AbortError({ cause: signal!.reason }));
-
-    ws.on('error', onError);
-    ws.on('upgrade', onUpgrade);
-    ws.on('unexpected-response', onUnexpected);
-    ws.once('open', onOpen);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      timer = setTimeout(
-        () => fail(new DialTimeoutError(`dial ${network} ${address}: i/o timeout`)),
-        timeoutMs,
-      );
-    }
-  });
+        givenUp.addEventListener('abort', drop, { once: true });
+        ws.on('error', onError);
+        ws.on('upgrade', onUpgrade);
+        ws.on('unexpected-response', onUnexpected);
+        ws.once('open', onOpen);
+      }),
+  );
 }
 
 function noop(): void {}

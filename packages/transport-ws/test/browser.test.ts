@@ -2,16 +2,14 @@
 // @rpcx/xclient and the msgpack codec calls a TypeScript rpcx server over ws in headless
 // Chromium (Debian's /usr/bin/chromium, driven over CDP by playwright-core). Without
 // Chromium this fails, by design: it does not skip.
-import http from 'node:http';
-import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server } from '@rpcx/server';
+import { servePage, startHeadlessChromium, type HeadlessChromium } from '@rpcx/transport-kit/testing';
 import { wsTransport } from '../src/index.js';
-import { startChromium, stopChromium } from '../../browser/test/chromium.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -42,8 +40,11 @@ class Echo {
   }
 }
 
+// esbuild's service process would keep a jest run in one process (--maxWorkers=1) from exiting.
+afterAll(() => esbuild.stop());
+
 describe('browser client', () => {
-  it('the browser entry bundles with no Node built-in and nothing but @rpcx/core', async () => {
+  it('the browser entry bundles with no Node built-in and nothing but @rpcx/core and @rpcx/transport-kit', async () => {
     const result = await esbuild.build({
       entryPoints: [path.join(here, '..', 'src', 'browser.ts')],
       bundle: true,
@@ -54,7 +55,7 @@ describe('browser client', () => {
       logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((p) => !/(transport-ws|core)\/src\/[\w-]+\.ts$/.test(p))).toEqual([]);
+    expect(inputs.filter((p) => !/(transport-ws|transport-kit|core)\/src\/[\w-]+\.ts$/.test(p))).toEqual([]);
     expect(inputs.some((p) => p.endsWith('transport-ws/src/transport.ts'))).toBe(false);
     expect(result.outputFiles[0].text).not.toMatch(/\bBuffer\.|\bprocess\.|require\(/);
   });
@@ -66,27 +67,18 @@ describe('browser client', () => {
     await server.register(new Echo());
     const listener = await server.listen('ws', '127.0.0.1:0');
 
-    const script = await bundlePage();
-    const web = http.createServer((req, res) => {
-      if (req.url?.startsWith('/page.js')) {
-        res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-      } else {
-        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>rpcx</title><script type="module" src="/page.js"></script>');
-      }
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    const webPort = (web.address() as net.AddressInfo).port;
+    const web = await servePage(await bundlePage());
 
-    let chrome: Awaited<ReturnType<typeof startChromium>> | undefined;
+    let chrome: HeadlessChromium | undefined;
     let browser: Browser | undefined;
     const logs: string[] = [];
     try {
-      chrome = await startChromium();
+      chrome = await startHeadlessChromium();
       browser = await chromium.connectOverCDP(chrome.endpoint, { timeout: 15_000 });
       const page = await browser.contexts()[0].newPage();
       page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-      await page.goto(`http://127.0.0.1:${webPort}/?server=ws@${listener.address}`, { timeout: 15_000 });
+      await page.goto(`${web.url}?server=ws@${listener.address}`, { timeout: 15_000 });
       await page.waitForFunction(() => (globalThis as { rpcxResult?: unknown }).rpcxResult !== undefined, null, { timeout: 20_000 });
       const result = await page.evaluate(() => (globalThis as { rpcxResult?: unknown }).rpcxResult);
       const userAgent = await page.evaluate(() => (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent);
@@ -96,8 +88,8 @@ describe('browser client', () => {
       console.log(`headless Chromium (${userAgent.match(/Chrome\/[\d.]+/)![0]}): ${JSON.stringify(result)}; whole test ${Date.now() - started} ms`);
     } finally {
       await browser?.close().catch(() => {});
-      if (chrome) await stopChromium(chrome);
-      await new Promise((resolve) => web.close(resolve));
+      await chrome?.stop();
+      await web.close();
       await server.close();
     }
   }, 90_000);

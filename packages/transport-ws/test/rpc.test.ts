@@ -1,10 +1,10 @@
 // The transport under a real @rpcx server and XClient: `server.listen('ws', …)`, a client
-// key `ws@…` / `wss@…`, and the RPC path and TLS passed the way users pass them.
+// key `ws@…` / `wss@…`, and the RPC path and TLS passed the way users pass them: to the transport.
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { Server } from '@rpcx/server';
 import { XClient, peer2peer } from '@rpcx/xclient';
-import { wsTransport } from '../src/index.js';
-import { selfSigned } from '../../transport-tcp/test/helpers.js';
+import { selfSigned } from '@rpcx/transport-kit/testing';
+import { wsTransport, type WsTransportOptions } from '../src/index.js';
 
 class Arith {
   Mul(a: { A: number; B: number }) {
@@ -20,22 +20,17 @@ describe('rpcx calls over ws and wss', () => {
     for (const close of closers.splice(0).reverse()) await close();
   });
 
-  async function roundTrip(
-    listenOptions: Record<string, unknown>,
-    clientOptions: { tls?: unknown; dialOptions?: Record<string, unknown> },
-    network = 'ws',
-  ) {
-    const server = new Server({ transports: [wsTransport()], codecs: [msgpackCodec()] });
+  async function roundTrip(serverOptions: WsTransportOptions, clientOptions: WsTransportOptions, network = 'ws') {
+    const server = new Server({ transports: [wsTransport(serverOptions)], codecs: [msgpackCodec()] });
     await server.register(new Arith());
-    const listener = await server.listen(network, '127.0.0.1:0', listenOptions);
+    const listener = await server.listen(network, '127.0.0.1:0');
     closers.push(() => server.close());
     expect(server.addresses()).toEqual([`${network}@${listener.address}`]);
     const client = new XClient({
       servicePath: 'Arith',
       discovery: peer2peer(`${network}@${listener.address}`),
-      transports: [wsTransport()],
+      transports: [wsTransport(clientOptions)],
       codecs: [msgpackCodec()],
-      ...clientOptions,
     });
     closers.push(() => client.close());
     const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => client.call<{ C: number }>('Mul', { A: i, B: 2 })));
@@ -43,6 +38,6 @@ describe('rpcx calls over ws and wss', () => {
   }
 
   it('plain', () => roundTrip({}, {}));
-  it('with a custom RPC path on both sides', () => roundTrip({ rpcPath: '/rpc' }, { dialOptions: { rpcPath: '/rpc' } }));
-  it('wss', () => roundTrip({ tls: { key, cert } }, { tls: { ca: cert } }, 'wss'));
+  it('with a custom RPC path on both sides', () => roundTrip({ rpcPath: '/rpc' }, { rpcPath: '/rpc' }));
+  it('wss', () => roundTrip({ serverTls: { key, cert } }, { clientTls: { ca: cert } }, 'wss'));
 });

@@ -2,9 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConfigError, UnsupportedError, type Connection, type Transport } from '@rpcx/core';
-import { browserWsTransport, wsTransport, type WebSocketConstructor } from '../src/index.js';
-import { transportCompliance, Recorder } from '../../transport-tcp/test/compliance.js';
-import { refusedAddress, silentServer, selfSigned } from '../../transport-tcp/test/helpers.js';
+import { Recorder, refusedAddress, selfSigned, silentServer, transportCompliance } from '@rpcx/transport-kit/testing';
+import { browserWsTransport, wsTransport, type WebSocketConstructor, type WsTransport } from '../src/index.js';
 
 transportCompliance({
   name: 'ws 127.0.0.1',
@@ -21,11 +20,9 @@ const serverTls = { key, cert };
 
 transportCompliance({
   name: 'wss 127.0.0.1',
-  transport: () => wsTransport(),
+  transport: () => wsTransport({ serverTls, clientTls: { ca: cert } }),
   network: 'wss',
   listenAddress: () => '127.0.0.1:0',
-  listenOptions: { tls: serverTls },
-  dialOptions: { tls: { ca: cert } },
   refusedAddress: () => refusedAddress('127.0.0.1'),
   stalledAddress: () => silentServer('127.0.0.1'),
 });
@@ -69,8 +66,8 @@ describe('wsTransport specifics', () => {
   afterEach(async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
-  async function listen(options: Record<string, unknown> = {}, onConnection: (c: Connection) => void = () => {}, t = transport) {
-    const listener = await t.listen('ws', '127.0.0.1:0', options, (c) => {
+  async function listen(onConnection: (c: Connection) => void = () => {}, t: WsTransport = transport) {
+    const listener = await t.listen('ws', '127.0.0.1:0', (c) => {
       cleanups.push(() => c.destroy());
       onConnection(c);
     });
@@ -81,22 +78,22 @@ describe('wsTransport specifics', () => {
 
   it('serves ws and wss only; wss needs TLS options', async () => {
     expect(transport.networks).toEqual(['ws', 'wss']);
-    await expect(transport.listen('tcp', '127.0.0.1:0', {}, () => {})).rejects.toBeInstanceOf(UnsupportedError);
-    await expect(transport.dial('http', '127.0.0.1:1', {})).rejects.toBeInstanceOf(UnsupportedError);
-    await expect(transport.listen('wss', '127.0.0.1:0', {}, () => {})).rejects.toBeInstanceOf(ConfigError);
-    await expect(transport.dial('ws', 'bad host:1', {})).rejects.toBeInstanceOf(ConfigError);
+    await expect(transport.listen('tcp', '127.0.0.1:0', () => {})).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(transport.dial('http', '127.0.0.1:1')).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(transport.listen('wss', '127.0.0.1:0', () => {})).rejects.toBeInstanceOf(ConfigError);
+    await expect(transport.dial('ws', 'bad host:1')).rejects.toBeInstanceOf(ConfigError);
   });
 
   it("reports a port in use as Go's listen error", async () => {
     const listener = await listen();
-    const error = await transport.listen('ws', listener.address, {}, () => {}).catch((e: Error) => e);
+    const error = await transport.listen('ws', listener.address, () => {}).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'ListenError', code: 'RPCX_ERR_LISTEN' });
     expect((error as Error).message).toBe(`listen tcp ${listener.address}: bind: address already in use`);
   });
 
   it("words a refused dial as Go's websocket.Dial error", async () => {
     const address = await refusedAddress('127.0.0.1');
-    const error = await transport.dial('ws', address, {}).catch((e: Error) => e);
+    const error = await transport.dial('ws', address).catch((e: Error) => e);
     expect((error as Error).message).toBe(`websocket.Dial ws://${address}/_rpcx_: dial tcp ${address}: connect: connection refused`);
   });
 
@@ -111,7 +108,7 @@ describe('wsTransport specifics', () => {
       ws.on('message', (data, isBinary) => seen.messages.push({ binary: isBinary, data: data as Buffer }));
     });
     const address = `127.0.0.1:${(wss.address() as net.AddressInfo).port}`;
-    const c = await transport.dial('ws', address, {});
+    const c = await transport.dial('ws', address);
     cleanups.push(() => c.destroy());
     c.write(Buffer.from('abc'));
     c.write(Buffer.from('def'));
@@ -131,7 +128,7 @@ describe('wsTransport specifics', () => {
   it("reads text messages of binary bytes as Go's client sends them, and all messages as one stream", async () => {
     let accepted!: (r: Recorder) => void;
     const server = new Promise<Recorder>((resolve) => (accepted = resolve));
-    const listener = await listen({}, (c) => accepted(new Recorder(c)));
+    const listener = await listen((c) => accepted(new Recorder(c)));
     const ws = new WebSocket(`ws://${listener.address}/_rpcx_`, { origin: `http://${listener.address}` });
     cleanups.push(() => ws.terminate());
     await new Promise((r) => ws.once('open', r));
@@ -165,11 +162,11 @@ describe('wsTransport specifics', () => {
 
   it('upgrades only at the RPC path, which is configurable', async () => {
     const custom = wsTransport({ rpcPath: '/custom' });
-    const listener = await listen({}, echo, custom);
-    const error = await transport.dial('ws', listener.address, {}).catch((e: Error) => e);
+    const listener = await listen(echo, custom);
+    const error = await transport.dial('ws', listener.address).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'DialError', code: 'RPCX_ERR_DIAL' });
     expect((error as Error).message).toBe(`websocket.Dial ws://${listener.address}/_rpcx_: bad status 404 Not Found`);
-    const c = await transport.dial('ws', listener.address, { rpcPath: '/custom' });
+    const c = await custom.dial('ws', listener.address);
     cleanups.push(() => c.destroy());
     const r = new Recorder(c);
     c.write(Buffer.from('hi'));
@@ -178,17 +175,18 @@ describe('wsTransport specifics', () => {
   });
 
   it('allowOrigin can refuse an upgrade', async () => {
-    const listener = await listen({ allowOrigin: (origin: string | undefined) => origin === 'https://app.example' });
-    const error = await transport.dial('ws', listener.address, {}).catch((e: Error) => e);
+    const guarded = wsTransport({ allowOrigin: (origin: string | undefined) => origin === 'https://app.example' });
+    const listener = await listen(() => {}, guarded);
+    const error = await transport.dial('ws', listener.address).catch((e: Error) => e);
     expect((error as Error).message).toContain('bad status 403');
-    const c = await transport.dial('ws', listener.address, { origin: 'https://app.example' });
+    const c = await wsTransport({ origin: 'https://app.example' }).dial('ws', listener.address);
     c.destroy();
   });
 
   it('a peer that drops the TCP connection without a close frame is reported as an error', async () => {
     let accepted!: (r: Recorder) => void;
     const server = new Promise<Recorder>((resolve) => (accepted = resolve));
-    const listener = await listen({}, (c) => accepted(new Recorder(c)));
+    const listener = await listen((c) => accepted(new Recorder(c)));
     const ws = new WebSocket(`ws://${listener.address}/_rpcx_`);
     await new Promise((r) => ws.once('open', r));
     const recorder = await server;
@@ -202,8 +200,8 @@ describe('wsTransport specifics', () => {
     const small = wsTransport({ maxPayload: 1024 });
     let accepted!: (r: Recorder) => void;
     const server = new Promise<Recorder>((resolve) => (accepted = resolve));
-    const listener = await listen({}, (c) => accepted(new Recorder(c)), small);
-    const c = await transport.dial('ws', listener.address, {});
+    const listener = await listen((c) => accepted(new Recorder(c)), small);
+    const c = await transport.dial('ws', listener.address);
     const client = new Recorder(c);
     c.write(Buffer.alloc(2048));
     expect(await (await server).closed).toMatchObject({ name: 'ConnectionError' });

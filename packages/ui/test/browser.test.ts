@@ -8,9 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { etcdRegisterPlugin } from '@rpcx/registry-etcd';
+import { startHeadlessChromium, type HeadlessChromium } from '@rpcx/transport-kit/testing';
 import { buildRegpeer, runGoRegistryClient, startGoRegisteredServer, type GoRegisteredServer, type RegistryFlags } from '../../../interop/test/support/registry-peer.js';
 import { startTsServer } from '../../../interop/test/support/services.js';
-import { startChromium, stopChromium, type RunningChromium } from '../../browser/test/chromium.js';
 import { EtcdServer } from '../../registry-etcd/test/etcd-server.js';
 // @ts-expect-error: a plain ES module without types (the package's build step).
 import { buildWeb } from '../build-web.mjs';
@@ -26,7 +26,7 @@ let tsA: Awaited<ReturnType<typeof startTsServer>>;
 let tsB: Child;
 let go: GoRegisteredServer;
 let ui: Child;
-let chrome: RunningChromium | undefined;
+let chrome: HeadlessChromium | undefined;
 let browser: Browser | undefined;
 let page: Page;
 const pageProblems: string[] = [];
@@ -42,7 +42,7 @@ beforeAll(async () => {
   await tsA.server.use(etcdRegisterPlugin({ endpoints: [etcd.endpoint], basePath: BASE, serviceAddress: tsA.key, updateIntervalMs: 1000, leaseTtlSeconds: 5 }));
   [tsB, go] = await Promise.all([startRegisteredTsServer(etcd.endpoint, BASE), startGoRegisteredServer(flags)]);
   ui = await startRpcxUi(`etcd://${etcd.endpoint}${BASE}`);
-  chrome = await startChromium();
+  chrome = await startHeadlessChromium();
   browser = await chromium.connectOverCDP(chrome.endpoint, { timeout: 15_000 });
   page = await browser.contexts()[0].newPage();
   await page.setViewportSize({ width: 1100, height: 760 });
@@ -54,7 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  if (chrome) await stopChromium(chrome);
+  await chrome?.stop();
   await ui?.stop();
   await go?.stop();
   await tsB?.stop('SIGKILL');

@@ -20,8 +20,6 @@ export interface ConnectionPoolOptions {
   config: RpcClientConfig;
   /** Time limit of each dial; undefined leaves each transport's own connect timeout in force. */
   connectTimeoutMs?: number;
-  /** Extra dial options handed to every dial (see `XClientOptions.dialOptions`). */
-  dialOptions?: Record<string, unknown>;
   /** A circuit breaker per server (Go `GenBreaker`). */
   breaker?: () => Breaker;
   /** A dial to `key` failed. */
@@ -53,7 +51,6 @@ export class ConnectionPool {
     const { connectTimeoutMs } = options;
     // No timeoutMs unless the user chose one: the transport's own connect timeout applies then.
     this.dialOptions = {
-      ...options.dialOptions,
       signal: this.closing.signal,
       ...(connectTimeoutMs === undefined ? {} : { timeoutMs: connectTimeoutMs }),
     };

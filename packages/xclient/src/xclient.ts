@@ -105,10 +105,6 @@ export interface XClientOptions {
   breakerCountsCallErrors?: boolean;
   /** Keep using the selected server until its connection closes. @default false */
   sticky?: boolean;
-  /** TLS options for the transports' dials. */
-  tls?: unknown;
-  /** Extra options for every dial, as the transport takes them (e.g. the RPC path for http / ws). */
-  dialOptions?: Record<string, unknown>;
   plugins?: ClientPlugin[];
   /**
    * Largest reply frame accepted, counted as Go counts it (the bytes after the 16-byte prefix);
@@ -225,7 +221,6 @@ export class XClient extends Emitter<XClientEvents> {
       transports: options.transports,
       config: this.config,
       connectTimeoutMs: options.connectTimeoutMs,
-      dialOptions: options.tls === undefined ? options.dialOptions : { ...options.dialOptions, tls: options.tls },
       breaker: options.breaker,
       onDialFailed: (key) => this.selection.disallow(key),
       onMessage: (m) => this.emit('message', m),

@@ -85,7 +85,7 @@ function recordingTransport(): Transport & { dials: DialOptions[] } {
     networks: tcp.networks,
     listen: tcp.listen.bind(tcp),
     dial(network, address, options) {
-      dials.push(options);
+      dials.push(options ?? {});
       return tcp.dial(network, address, options);
     },
     dials,
@@ -107,6 +107,15 @@ test("without connectTimeoutMs a dial carries no time limit, so the transport's 
   const timed = recordingTransport();
   await client([a.key], { transports: [timed], connectTimeoutMs: 250 }).call('Name', null);
   expect(timed.dials[0].timeoutMs).toBe(250);
+});
+
+test("TLS and paths are the transport factory's (tcpTransport({ clientTls })): XClient has no tls or dialOptions (checked by pnpm typecheck)", async () => {
+  const a = await serve('a');
+  const stray = recordingTransport();
+  // @ts-expect-error not an XClient option: a misspelt or misplaced setting does not compile
+  await client([a.key], { transports: [stray], tls: { rejectUnauthorized: false }, dialOptions: { rpcPath: '/x' } }).call('Name', null);
+  // Nothing of it reaches the transport: a dial gets only the client's signal.
+  expect(Object.keys(stray.dials[0])).toEqual(['signal']);
 });
 
 test('idleTimeoutMs closes a connection nothing used for that long, never one with a call waiting', async () => {

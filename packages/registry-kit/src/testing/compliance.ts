@@ -16,6 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Logger, RegisteredService, ServerPlugin, ServiceDiscovery, ServiceEntry, Startable } from '@rpcx/core';
+import { globalRunner, type TestRunner } from '@rpcx/core/testing';
 import { keys, nextList, recordingLogger, waitForValue } from './helpers.js';
 
 /** A register plugin as the suite drives it: the server hooks it needs, plus start/stop. */
@@ -47,12 +48,6 @@ export interface ComplianceRawWrite {
   servicePath: string;
   /** Server entries to store as a foreign (possibly broken) server would: key → stored bytes. */
   entries: { key: string; value: string | Uint8Array }[];
-}
-
-/** The two functions of a test framework the suite uses. */
-export interface TestRunner {
-  describe(name: string, body: () => void): void;
-  test(name: string, body: () => Promise<void>, timeoutMs: number): void;
 }
 
 export interface RegistryComplianceSetup {
@@ -93,34 +88,11 @@ export const REGISTRY_COMPLIANCE_TESTS = [
   'listAll: every service with its servers, sorted; bad entries skipped',
 ] as const;
 
-/** Adapts `node:test` (pass the module: `nodeTestRunner(await import('node:test'))`). */
-export function nodeTestRunner(nodeTest: {
-  describe: (name: string, fn: () => void) => unknown;
-  test: (name: string, options: { timeout?: number }, fn: () => Promise<void>) => unknown;
-}): TestRunner {
-  return {
-    describe: (name, body) => void nodeTest.describe(name, body),
-    test: (name, body, timeoutMs) => void nodeTest.test(name, { timeout: timeoutMs }, body),
-  };
-}
-
-/** The globals `describe` and `test` (jest, vitest). */
-export function globalRunner(): TestRunner {
-  const g = globalThis as unknown as {
-    describe?: (name: string, fn: () => void) => void;
-    test?: (name: string, fn: () => Promise<void>, timeout?: number) => void;
-    it?: (name: string, fn: () => Promise<void>, timeout?: number) => void;
-  };
-  const test = g.test ?? g.it;
-  if (!g.describe || !test) throw new Error('registryCompliance: no global describe/test; pass `runner`');
-  return { describe: g.describe, test: (name, body, timeoutMs) => test(name, body, timeoutMs) };
-}
-
 let runs = 0;
 
 /** Declare the compliance tests for one registry (one `describe` block). */
 export function registryCompliance(setup: RegistryComplianceSetup): void {
-  const runner = setup.runner ?? globalRunner();
+  const runner = setup.runner ?? globalRunner('registryCompliance');
   const watchMs = setup.watchTimeoutMs ?? 3000;
   const refreshMs = setup.refreshIntervalMs ?? 300;
   const timeoutMs = setup.testTimeoutMs ?? 30_000;

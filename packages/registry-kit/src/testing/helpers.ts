@@ -1,3 +1,4 @@
+import { AssertionError } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,7 +23,7 @@ export async function waitFor<T>(
       const value = await Promise.race([
         fn(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('attempt hung')), Math.max(timeoutMs, 1000));
+          timer = setTimeout(() => reject(new AssertionError({ message: 'attempt hung' })), Math.max(timeoutMs, 1000));
         }),
       ]);
       if (value) return value;
@@ -34,7 +35,7 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const extra = context ? `; context: ${JSON.stringify(context())}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}${extra}`);
+      throw new AssertionError({ message: `timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}${extra}` });
     }
     await sleep(50);
   }
@@ -63,7 +64,7 @@ export function nextList(
     const seen: string[] = [];
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`no matching watch update within ${timeoutMs} ms; lists seen: ${JSON.stringify(seen)}`));
+      reject(new AssertionError({ message: `no matching watch update within ${timeoutMs} ms; lists seen: ${JSON.stringify(seen)}` }));
     }, timeoutMs);
     const stop = discovery.watch((entries) => {
       seen.push(entries.map((e) => `${e.key}=${e.value}`).join(' | '));
@@ -116,7 +117,7 @@ export async function startChild(
   let output = '';
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child did not print "${readyText}" in ${timeoutMs} ms: ${output}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new AssertionError({ message: `child did not print "${readyText}" in ${timeoutMs} ms: ${output}` })), timeoutMs);
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes(readyText)) {
@@ -127,7 +128,7 @@ export async function startChild(
       child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`child exited with ${code}: ${output}`));
+        reject(new AssertionError({ message: `child exited with ${code}: ${output}` }));
       });
     });
   } catch (error) {
@@ -179,12 +180,12 @@ export class ManagedProcess {
     });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.#child) throw new Error(`${this.name} exited during start-up; log:\n${readFileSync(this.logFile, 'utf8').slice(-2000)}`);
+      if (!this.#child) throw new AssertionError({ message: `${this.name} exited during start-up; log:\n${readFileSync(this.logFile, 'utf8').slice(-2000)}` });
       if (await ready().catch(() => false)) return;
       await sleep(50);
     }
     await this.stop();
-    throw new Error(`${this.name} was not ready within ${timeoutMs} ms; log:\n${readFileSync(this.logFile, 'utf8').slice(-2000)}`);
+    throw new AssertionError({ message: `${this.name} was not ready within ${timeoutMs} ms; log:\n${readFileSync(this.logFile, 'utf8').slice(-2000)}` });
   }
 
   /** SIGTERM (after SIGCONT, in case it is frozen), then SIGKILL after 5 s; waits for the exit. */

@@ -9,15 +9,14 @@
  */
 export {
   registryCompliance,
-  nodeTestRunner,
   REGISTRY_COMPLIANCE_TESTS,
   type RegistryComplianceSetup,
   type CompliancePlugin,
   type CompliancePluginInit,
   type ComplianceDiscoveryInit,
   type ComplianceRawWrite,
-  type TestRunner,
 } from './compliance.js';
 export { metadataUpdateCompliance, METADATA_UPDATE_TESTS, type MetadataUpdateSetup } from './metadata-update.js';
 export { waitFor, waitForValue, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
 export { runNodeTestFile, type ChildTestResult, type NodeTestRun, type RunNodeTestFileOptions } from './node-runner.js';
+export { nodeTestRunner, type TestRunner } from '@rpcx/core/testing';

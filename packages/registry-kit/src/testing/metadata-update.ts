@@ -11,7 +11,8 @@
  */
 import assert from 'node:assert/strict';
 import { RegistryKeyNotFoundError, type ServiceDiscovery } from '@rpcx/core';
-import { globalRunner, type CompliancePlugin, type RegistryComplianceSetup } from './compliance.js';
+import { globalRunner } from '@rpcx/core/testing';
+import type { CompliancePlugin, RegistryComplianceSetup } from './compliance.js';
 import { nextList, recordingLogger } from './helpers.js';
 
 export interface MetadataUpdateSetup extends RegistryComplianceSetup {
@@ -39,7 +40,7 @@ const withoutRates = (value: string) =>
 
 /** Declare the `updateMetadata` tests for one registry (one `describe` block). */
 export function metadataUpdateCompliance(setup: MetadataUpdateSetup): void {
-  const runner = setup.runner ?? globalRunner();
+  const runner = setup.runner ?? globalRunner('metadataUpdateCompliance');
   const watchMs = setup.watchTimeoutMs ?? 3000;
   const refreshMs = setup.refreshIntervalMs ?? 300;
   const run = `${Date.now().toString(36)}${(runs++).toString(36)}`;

@@ -1,0 +1,223 @@
+// The life cycle every transport inherits from AbstractConnection, driven by hand through a
+// connection whose "network" is the test: what goes out is recorded, what comes in and how
+// the transport ends are called by the test.
+import { ConfigError, ConnectionError, DRAIN_NOTICE_BYTES, type ConnectionHandler } from '@rpcx/core';
+import { AbstractConnection } from '../src/index.js';
+
+const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+class ManualConnection extends AbstractConnection {
+  readonly sent: Uint8Array[][] = [];
+  readonly calls: string[] = [];
+  buffered = 0;
+
+  constructor(closeTimeoutMs = 0) {
+    super({ network: 'manual', remoteAddress: 'there', localAddress: 'here', closeTimeoutMs });
+  }
+  protected override get bufferedBytes(): number {
+    return this.buffered;
+  }
+  protected override sendFrames(frames: Uint8Array[]): void {
+    this.sent.push(frames);
+  }
+  protected override endOutput(): void {
+    this.calls.push('endOutput');
+  }
+  protected override abort(error: Error | undefined): void {
+    this.calls.push(`abort:${error?.message ?? ''}`);
+  }
+  protected override closeTimedOut(): void {
+    this.calls.push('closeTimedOut');
+    this.ended();
+  }
+  protected override startInput(): void {
+    this.calls.push('startInput');
+  }
+  protected override stopInput(): void {
+    this.calls.push('stopInput');
+  }
+  // what the transport would call
+  arrive(text: string): void {
+    this.received(Buffer.from(text));
+  }
+  networkTookBytes(): void {
+    this.checkDrain();
+  }
+  transportFailed(error: Error): void {
+    this.failed(error);
+  }
+  transportEnded(error?: Error): void {
+    this.ended(error);
+  }
+}
+
+/** A handler that records what it is told, and whether it was told inside setHandler. */
+function record(connection: ManualConnection) {
+  const seen = { data: [] as string[], closes: [] as (Error | undefined)[], drains: [] as number[], insideSetHandler: false };
+  let inside = true;
+  const handler: ConnectionHandler = {
+    onData: (chunk) => {
+      seen.insideSetHandler ||= inside;
+      seen.data.push(Buffer.from(chunk).toString());
+    },
+    onClose: (error) => {
+      seen.insideSetHandler ||= inside;
+      seen.closes.push(error);
+    },
+    onDrain: () => void seen.drains.push(connection.pendingBytes),
+  };
+  connection.setHandler(handler);
+  inside = false;
+  return seen;
+}
+
+test('bytes before the handler are held and delivered after setHandler, in order, never inside it', async () => {
+  const c = new ManualConnection();
+  c.arrive('a');
+  c.arrive('b');
+  const seen = record(c);
+  expect(seen.data).toEqual([]);
+  c.arrive('c');
+  await tick();
+  expect(seen.data).toEqual(['a', 'b', 'c']);
+  expect(seen.insideSetHandler).toBe(false);
+  expect(c.calls).toEqual(['startInput']);
+  expect(() => c.setHandler({ onData() {}, onClose() {} })).toThrow(ConfigError);
+});
+
+test('the writes of one turn reach the transport together, once', async () => {
+  const c = new ManualConnection();
+  record(c);
+  c.write(Buffer.from('1'));
+  c.write(Buffer.from('22'));
+  expect(c.pendingBytes).toBe(3);
+  expect(c.sent).toEqual([]);
+  await tick();
+  expect(c.sent.map((frames) => frames.map((f) => Buffer.from(f).toString()))).toEqual([['1', '22']]);
+  expect(c.pendingBytes).toBe(0);
+});
+
+test('pauseReading holds what arrives, resumeReading delivers it later, and they reach the transport', async () => {
+  const c = new ManualConnection();
+  const seen = record(c);
+  c.pauseReading();
+  c.arrive('held');
+  await tick();
+  expect(seen.data).toEqual([]);
+  c.resumeReading();
+  expect(seen.data).toEqual([]);
+  await tick();
+  expect(seen.data).toEqual(['held']);
+  expect(c.calls).toEqual(['startInput', 'stopInput', 'startInput']);
+});
+
+test('onDrain is owed once pendingBytes reaches 64 KiB and reported when the network has taken it below', async () => {
+  const c = new ManualConnection();
+  const seen = record(c);
+  c.write(Buffer.alloc(DRAIN_NOTICE_BYTES));
+  await tick();
+  c.buffered = DRAIN_NOTICE_BYTES;
+  c.networkTookBytes();
+  expect(seen.drains).toEqual([]);
+  c.buffered = 10;
+  c.networkTookBytes();
+  c.networkTookBytes();
+  expect(seen.drains).toEqual([10]);
+  // under the mark nothing is owed
+  c.write(Buffer.alloc(100));
+  await tick();
+  c.buffered = 0;
+  c.networkTookBytes();
+  expect(seen.drains).toEqual([10]);
+});
+
+test('close(): queued writes, then endOutput; settles once onClose has been reported; reads to the end', async () => {
+  const c = new ManualConnection();
+  const seen = record(c);
+  c.write(Buffer.from('last'));
+  const closing = c.close();
+  expect(c.close()).toBe(closing);
+  expect(c.closed).toBe(true);
+  expect(c.sent.length).toBe(1);
+  expect(c.calls).toEqual(['startInput', 'startInput', 'endOutput']);
+  c.write(Buffer.from('dropped'));
+  c.arrive('dropped too');
+  let settled = false;
+  void closing.then(() => (settled = true));
+  await turn();
+  expect(settled).toBe(false);
+  c.transportEnded(new ConnectionError('reset during close'));
+  await closing;
+  // The owner chose to close: an error on the way is not reported.
+  expect(seen.closes).toEqual([undefined]);
+  expect(seen.data).toEqual([]);
+  expect(c.sent.length).toBe(1);
+});
+
+test('close() gives the transport closeTimeoutMs, then calls closeTimedOut', async () => {
+  const c = new ManualConnection(50);
+  const seen = record(c);
+  const started = Date.now();
+  await c.close();
+  expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  expect(c.calls).toContain('closeTimedOut');
+  expect(seen.closes).toEqual([undefined]);
+});
+
+test('destroy(error) aborts the transport with it and reports it; later calls change nothing', async () => {
+  const c = new ManualConnection();
+  const seen = record(c);
+  const error = new Error('boom');
+  c.destroy(error);
+  c.destroy(new Error('again'));
+  expect(c.calls).toEqual(['startInput', 'abort:boom']);
+  c.transportFailed(new ConnectionError('socket error afterwards'));
+  c.transportEnded();
+  await c.close();
+  expect(seen.closes).toEqual([error]);
+});
+
+test('the first transport error is reported, once, after the data that came before it', async () => {
+  const c = new ManualConnection();
+  c.arrive('before');
+  const first = new ConnectionError('first');
+  c.transportFailed(first);
+  c.transportFailed(new ConnectionError('second'));
+  c.transportEnded();
+  const seen = record(c);
+  await tick();
+  expect(seen.data).toEqual(['before']);
+  expect(seen.closes).toEqual([first]);
+  c.transportEnded();
+  await turn();
+  expect(seen.closes).toEqual([first]);
+});
+
+test('a connection that ends while paused drops what it held and still reports the close', async () => {
+  const c = new ManualConnection();
+  const seen = record(c);
+  c.pauseReading();
+  c.arrive('never delivered');
+  c.transportEnded();
+  await tick();
+  expect(seen.data).toEqual([]);
+  expect(seen.closes).toEqual([undefined]);
+});
+
+test('a handler that throws destroys the connection with that error', async () => {
+  const c = new ManualConnection();
+  const error = new Error('handler failed');
+  const closes: (Error | undefined)[] = [];
+  c.setHandler({
+    onData: () => {
+      throw error;
+    },
+    onClose: (e) => void closes.push(e),
+  });
+  c.arrive('x');
+  expect(c.calls).toEqual(['startInput', 'abort:handler failed']);
+  c.transportEnded();
+  await tick();
+  expect(closes).toEqual([error]);
+});
