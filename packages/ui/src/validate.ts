@@ -47,12 +47,13 @@ export function parseBody(text: string): Checked<Record<string, unknown>> {
 
 function checkServerKey(value: unknown, field: string): Checked<string> {
   if (typeof value !== 'string' || value === '') return invalid('a server key (network@address) is required', field);
+  const notAKey = (why: string) => invalid(`${JSON.stringify(value)} is not a server key such as tcp@127.0.0.1:8972: ${why}`, field);
+  if (!value.includes('@')) return notAKey('no network@ in front');
   try {
-    if (!value.includes('@')) throw new Error('no network@ in front');
     const { network, address } = parseServerKey(value);
     if (network !== 'unix' && network !== 'memu') splitHostPort(address);
   } catch (error) {
-    return invalid(`${JSON.stringify(value)} is not a server key such as tcp@127.0.0.1:8972: ${(error as Error).message}`, field);
+    return notAKey((error as Error).message);
   }
   return { ok: true, value };
 }
