@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { formatJson } from '@rpcx/codec-json';
 import { ConnectionError, NoServerError, ServiceError, TimeoutError, type Metadata, type ServiceEntry } from '@rpcx/core';
 import { UsageError, parseCount, parseDuration, parseJsonArgs, parseMeta, parseServiceMethod, parseTarget, type Target } from './args.js';
 import { CliError, openClient, optional, registryDiscovery, registryServers, registryServices, transportsFor, type OpenClient } from './connect.js';
 import { Histogram } from './histogram.js';
-import { ms, table, toJson } from './output.js';
+import { ms, table } from './output.js';
 import { TRANSFER_HELP, download, transferFlags, upload, uploadFlags } from './transfer.js';
 
 /** Where the command reads and writes; the process's streams by default. */
@@ -213,12 +214,12 @@ async function call(io: Io, argv: string[]): Promise<number> {
     } catch (err) {
       throw new CliError(describeFailure(err, s), { cause: err });
     }
-    if (values['show-meta']) io.err(`${toJson(responseMetadata)}\n`);
+    if (values['show-meta']) io.err(`${formatJson(responseMetadata)}\n`);
     if (s.codecName === 'raw') {
       const bytes = reply as Uint8Array;
       io.out(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
     } else {
-      io.out(toJson(reply) + '\n');
+      io.out(formatJson(reply) + '\n');
     }
     return 0;
   } finally {
@@ -244,7 +245,7 @@ async function list(io: Io, argv: string[]): Promise<number> {
   }
   const names = [...services.keys()].sort();
   if (values.json) {
-    io.out(toJson(Object.fromEntries(names.map((n) => [n, services.get(n)!.map((e) => ({ server: e.key, metadata: e.value }))]))) + '\n');
+    io.out(formatJson(Object.fromEntries(names.map((n) => [n, services.get(n)!.map((e) => ({ server: e.key, metadata: e.value }))]))) + '\n');
     return 0;
   }
   if (names.length === 0) {
@@ -340,7 +341,7 @@ async function bench(io: Io, argv: string[]): Promise<number> {
       errorMessages: Object.fromEntries(errors),
     };
     if (values.json) {
-      io.out(toJson(summary) + '\n');
+      io.out(formatJson(summary) + '\n');
     } else {
       io.out(
         `${summary.method} at ${summary.target}, ${s.codecName}, ${clients} × ${inflight} in flight, ${seconds.toFixed(1)}s\n\n` +

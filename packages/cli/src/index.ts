@@ -11,4 +11,3 @@
 export { run, processIo, type Io } from './cli.js';
 export { UsageError, parseDuration, parseTarget, type Target } from './args.js';
 export { CliError } from './connect.js';
-export { toJson } from './output.js';

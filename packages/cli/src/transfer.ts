@@ -9,7 +9,7 @@ import { ServiceError, SideChannelError, TimeoutError, ConnectionError, NoServer
 import { SEND_FILE_SERVICE_NAME, downloadFile, sendFile, type SideOptions } from '@rpcx/file-transfer';
 import { UsageError, parseDuration, parseMeta, parseTarget, type Target } from './args.js';
 import { CliError, openClient } from './connect.js';
-import { toJson } from './output.js';
+import { formatJson } from '@rpcx/codec-json';
 import type { Io } from './cli.js';
 
 export const TRANSFER_HELP = {
@@ -161,7 +161,7 @@ function progressLine(io: Io, label: string) {
 
 function summary(io: Io, json: boolean, what: 'uploaded' | 'downloaded', name: string, bytes: number, seconds: number, where: string): void {
   if (json) {
-    io.out(toJson({ [what]: name, bytes, seconds: Number(seconds.toFixed(3)), server: where }) + '\n');
+    io.out(formatJson({ [what]: name, bytes, seconds: Number(seconds.toFixed(3)), server: where }) + '\n');
     return;
   }
   const rate = seconds > 0 ? `, ${size(bytes / seconds)}/s` : '';

@@ -19,6 +19,7 @@ import { checkLength, checkNesting, resolveLimits, type JsonLimits } from './lim
 
 export type { LargeIntegers } from './parse.js';
 export { DEFAULT_JSON_LIMITS, type JsonLimits } from './limits.js';
+export { formatJson } from './format.js';
 
 /** Options of {@link jsonCodec}; the decoding limits are described in {@link JsonLimits}. */
 export interface JsonCodecOptions extends JsonLimits {

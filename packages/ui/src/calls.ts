@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { jsonCodec } from '@rpcx/codec-json';
+import { formatJson, jsonCodec } from '@rpcx/codec-json';
 import { msgpackCodec } from '@rpcx/codec-msgpack';
 import { ServiceError, parseServerKey, type Metadata, type ServiceDiscovery, type Transport } from '@rpcx/core';
 import { XClient, peer2peer } from '@rpcx/xclient';
@@ -128,7 +128,7 @@ export class Caller {
     const server = responseMetadata.__ServerAddress;
     return {
       ok: true,
-      reply: req.codec === 'raw' ? Buffer.from(reply as Uint8Array).toString('utf8') : toJson(reply),
+      reply: req.codec === 'raw' ? Buffer.from(reply as Uint8Array).toString('utf8') : formatJson(reply),
       responseMetadata,
       ...(server ? { server } : {}),
       latencyMs: round(latencies[latencies.length - 1]),
@@ -208,34 +208,3 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-/**
- * A reply as JSON, as `rpcx call` prints it and Go's encoding/json would: 64-bit integers
- * exact, bytes as base64, maps as objects.
- */
-export function toJson(value: unknown, depth = 0): string {
-  if (value === null || value === undefined) return 'null';
-  switch (typeof value) {
-    case 'boolean':
-      return String(value);
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'bigint':
-      return value.toString();
-    case 'string':
-      return JSON.stringify(value);
-    case 'function':
-    case 'symbol':
-      return 'null';
-  }
-  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  const pad = '\n' + '  '.repeat(depth + 1);
-  const end = '\n' + '  '.repeat(depth);
-  if (Array.isArray(value) || value instanceof Set) {
-    const items = [...value].map((v) => toJson(v, depth + 1));
-    return items.length === 0 ? '[]' : `[${pad}${items.join(',' + pad)}${end}]`;
-  }
-  const entries = value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v] as const) : Object.entries(value as object);
-  const fields = entries.filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}: ${toJson(v, depth + 1)}`);
-  return fields.length === 0 ? '{}' : `{${pad}${fields.join(',' + pad)}${end}}`;
-}
