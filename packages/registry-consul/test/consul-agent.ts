@@ -5,11 +5,10 @@
  * `scripts/setup.sh` runs) into `.cache/consul-v1.14.11/consul`; `RPCX_CONSUL_BIN` overrides.
  * Ready (a KV write accepted, so a leader is elected) in about 2 s.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ManagedProcess, freePort } from '@rpcx/registry-kit/testing';
+import { ManagedProcess, TestServer, findOnPath, freePort } from '@rpcx/registry-kit/testing';
 
 const BUILT = fileURLToPath(new URL('../../../.cache/consul-v1.14.11/consul', import.meta.url));
 
@@ -19,16 +18,15 @@ function consulBinary(): string {
   return bin;
 }
 
-export class ConsulAgent {
-  readonly dir = mkdtempSync(join(tmpdir(), 'rpcx-consul-'));
-  readonly dataDir = join(this.dir, 'data');
-  private readonly process: ManagedProcess;
+export class ConsulAgent extends TestServer {
+  protected readonly process: ManagedProcess;
 
   private constructor(
     readonly httpPort: number,
     serfPort: number,
     serverPort: number,
   ) {
+    super('consul');
     this.process = new ManagedProcess(
       'consul',
       consulBinary(),
@@ -60,10 +58,6 @@ export class ConsulAgent {
     return `127.0.0.1:${this.httpPort}`;
   }
 
-  get pid(): number | undefined {
-    return this.process.pid;
-  }
-
   /**
    * A new agent on free ports. A port found free can be taken by another process before the
    * agent binds it (other tests run at the same time): then it is tried again on new ports.
@@ -87,31 +81,5 @@ export class ConsulAgent {
       const res = await fetch(`http://${this.address}/v1/kv/_rpcx_probe`, { method: 'PUT', body: 'x', signal: AbortSignal.timeout(1000) });
       return res.ok && (await res.text()).trim() === 'true';
     }, 30_000);
-  }
-
-  /** SIGTERM, then SIGKILL after 5 s; the data dir is kept for a restart. */
-  stop(): Promise<void> {
-    return this.process.stop();
-  }
-
-  /** Stop and throw the data away: it comes back empty on the next start(). */
-  async wipe(): Promise<void> {
-    await this.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
-  }
-
-  /** Freeze the process (kill -STOP): connections stay open but nothing answers. */
-  pause(): void {
-    this.process.pause();
-  }
-
-  resume(): void {
-    this.process.resume();
-  }
-
-  /** Stop and remove the data dir. */
-  async destroy(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,33 +3,22 @@
  * Needs the Debian packages `etcd-server` (the `etcd` binary) and `etcd-client` (`etcdctl`).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedProcess, freePort } from '@rpcx/registry-kit/testing';
+import { ManagedProcess, TestServer, findOnPath, freePort } from '@rpcx/registry-kit/testing';
 
-function findBinary(name: string, aptPackage: string): string {
-  for (const dir of (process.env.PATH ?? '/usr/bin').split(':')) {
-    const path = join(dir, name);
-    if (existsSync(path)) return path;
-  }
-  throw new Error(`\`${name}\` not found: install it with \`apt-get install -y ${aptPackage}\``);
-}
-
-export class EtcdServer {
-  readonly dir = mkdtempSync(join(tmpdir(), 'rpcx-etcd-'));
-  readonly dataDir = join(this.dir, 'data');
-  private readonly process: ManagedProcess;
+export class EtcdServer extends TestServer {
+  protected readonly process: ManagedProcess;
 
   private constructor(
     readonly clientPort: number,
     readonly peerPort: number,
   ) {
+    super('etcd');
     const client = `http://127.0.0.1:${clientPort}`;
     const peer = `http://127.0.0.1:${peerPort}`;
     this.process = new ManagedProcess(
       'etcd',
-      findBinary('etcd', 'etcd-server'),
+      findOnPath('etcd', 'install it with `apt-get install -y etcd-server`'),
       [
         '--name=test',
         `--data-dir=${this.dataDir}`,
@@ -49,10 +38,6 @@ export class EtcdServer {
     return `127.0.0.1:${this.clientPort}`;
   }
 
-  get pid(): number | undefined {
-    return this.process.pid;
-  }
-
   static async start(): Promise<EtcdServer> {
     const server = new EtcdServer(await freePort(), await freePort());
     await server.start();
@@ -67,35 +52,9 @@ export class EtcdServer {
     }, 15_000);
   }
 
-  /** Stop it (SIGTERM, then SIGKILL after 5 s); the data dir is kept for a restart. */
-  stop(): Promise<void> {
-    return this.process.stop();
-  }
-
-  /** Stop and throw the data away: it comes back empty on the next start(). */
-  async wipe(): Promise<void> {
-    await this.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
-  }
-
-  /** Freeze the process (kill -STOP): connections stay open but nothing answers. */
-  pause(): void {
-    this.process.pause();
-  }
-
-  resume(): void {
-    this.process.resume();
-  }
-
-  /** Stop and remove the data dir. */
-  async destroy(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
   /** Run etcdctl against this member; returns stdout. */
   etcdctl(...args: string[]): string {
-    const bin = findBinary('etcdctl', 'etcd-client');
+    const bin = findOnPath('etcdctl', 'install it with `apt-get install -y etcd-client`');
     const res = spawnSync(bin, [`--endpoints=${this.endpoint}`, ...args], {
       env: { ...process.env, ETCDCTL_API: '3' },
       encoding: 'utf8',

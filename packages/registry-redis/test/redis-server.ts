@@ -3,19 +3,10 @@
  * port, a temp dir. It saves its data when stopped (SIGTERM) and loads it when started again,
  * so a restart keeps the keys; `wipe()` throws them away.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedProcess, freePort } from '@rpcx/registry-kit/testing';
-
-function redisBinary(): string {
-  for (const dir of (process.env.PATH ?? '/usr/bin').split(':')) {
-    const path = join(dir, 'redis-server');
-    if (existsSync(path)) return path;
-  }
-  throw new Error('`redis-server` not found: install it with `apt-get install -y redis-server`');
-}
+import { ManagedProcess, TestServer, findOnPath, freePort } from '@rpcx/registry-kit/testing';
 
 /** One RESP command on a fresh socket; resolves with the raw reply ('' on failure). */
 export function redisCommand(port: number, ...args: string[]): Promise<string> {
@@ -33,21 +24,20 @@ export function redisCommand(port: number, ...args: string[]): Promise<string> {
   });
 }
 
-export class RedisServer {
-  readonly dir = mkdtempSync(join(tmpdir(), 'rpcx-redis-'));
-  readonly dataDir = join(this.dir, 'data');
-  private readonly process: ManagedProcess;
+export class RedisServer extends TestServer {
+  protected readonly process: ManagedProcess;
 
   private constructor(
     readonly port: number,
     private readonly cluster: boolean,
   ) {
+    super('redis');
     // A one-node cluster (all slots on this node) is what Go clients built on go-redis's
     // ClusterClient need, e.g. Go rpcx's RedisRateLimitingPlugin.
     const clusterArgs = cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, 'nodes.conf')] : [];
     this.process = new ManagedProcess(
       'redis',
-      redisBinary(),
+      findOnPath('redis-server', 'install it with `apt-get install -y redis-server`'),
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dataDir, '--save', '3600 1', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...clusterArgs],
       join(this.dir, 'redis.log'),
     );
@@ -86,30 +76,5 @@ export class RedisServer {
       if (Date.now() > deadline) throw new Error('redis cluster did not reach cluster_state:ok in 15 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-  }
-
-  /** SIGTERM (Redis saves its data first), SIGKILL after 5 s. */
-  stop(): Promise<void> {
-    return this.process.stop();
-  }
-
-  /** Stop and throw the data away: it comes back empty on the next start(). */
-  async wipe(): Promise<void> {
-    await this.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
-  }
-
-  /** Freeze the process (kill -STOP): connections stay open but nothing answers. */
-  pause(): void {
-    this.process.pause();
-  }
-
-  resume(): void {
-    this.process.resume();
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

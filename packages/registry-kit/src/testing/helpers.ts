@@ -1,8 +1,10 @@
 import { AssertionError } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
-import type { Logger, ServiceDiscovery, ServiceEntry } from '@rpcx/core';
+import { ConfigError, type Logger, type ServiceDiscovery, type ServiceEntry } from '@rpcx/core';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -208,5 +210,62 @@ export class ManagedProcess {
 
   resume(): void {
     this.#child?.kill('SIGCONT');
+  }
+}
+
+/** The path of `name` on PATH, or a ConfigError saying how to install it. */
+export function findOnPath(name: string, installHint: string): string {
+  for (const dir of (process.env.PATH ?? '/usr/bin').split(':')) {
+    const path = join(dir, name);
+    if (existsSync(path)) return path;
+  }
+  throw new ConfigError(`\`${name}\` not found: ${installHint}`);
+}
+
+/**
+ * A registry server a test runs (etcd, ZooKeeper, Consul, Redis): one {@link ManagedProcess}
+ * in a temp dir whose `data/` can be thrown away. Subclasses set `process` and `start()`.
+ */
+export abstract class TestServer {
+  readonly dir: string;
+  readonly dataDir: string;
+  protected abstract readonly process: ManagedProcess;
+
+  constructor(name: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `rpcx-${name}-`));
+    this.dataDir = join(this.dir, 'data');
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  /** Start (or start again, same ports and data dir) and wait until it answers. */
+  abstract start(): Promise<void>;
+
+  /** SIGTERM, then SIGKILL after 5 s; the data dir is kept for a restart. */
+  stop(): Promise<void> {
+    return this.process.stop();
+  }
+
+  /** Stop and throw the data away: it comes back empty on the next start(). */
+  async wipe(): Promise<void> {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Freeze the process (SIGSTOP): connections stay open but nothing answers. */
+  pause(): void {
+    this.process.pause();
+  }
+
+  resume(): void {
+    this.process.resume();
+  }
+
+  /** Stop and remove its temp dir. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

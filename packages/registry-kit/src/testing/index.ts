@@ -17,6 +17,6 @@ export {
   type ComplianceRawWrite,
 } from './compliance.js';
 export { metadataUpdateCompliance, METADATA_UPDATE_TESTS, type MetadataUpdateSetup } from './metadata-update.js';
-export { waitFor, waitForValue, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess } from './helpers.js';
+export { waitFor, waitForValue, nextList, keys, recordingLogger, freePort, startChild, killChild, sleep, ManagedProcess, TestServer, findOnPath } from './helpers.js';
 export { runNodeTestFile, type ChildTestResult, type NodeTestRun, type RunNodeTestFileOptions } from './node-runner.js';
 export { nodeTestRunner, type TestRunner } from '@rpcx/core/testing';
