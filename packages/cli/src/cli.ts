@@ -11,7 +11,8 @@ import { TRANSFER_HELP, download, transferFlags, upload, uploadFlags } from './t
 
 /** Where the command reads and writes; the process's streams by default. */
 export interface Io {
-  out(text: string): void;
+  /** Standard output; bytes for `--codec raw` replies, which are printed as they came. */
+  out(text: string | Uint8Array): void;
   err(text: string): void;
   /** Whether stderr is a terminal (the bench progress line is drawn only then). */
   readonly errIsTTY: boolean;
@@ -172,9 +173,12 @@ async function callSettings(io: Io, positionals: string[], values: Record<string
   const codecName = (values.codec as string | undefined) ?? 'msgpack';
   const serializeType = CODECS[codecName];
   if (serializeType === undefined) throw new UsageError(`unknown --codec ${JSON.stringify(codecName)}: json, msgpack or raw`);
-  let text = argsText ?? (codecName === 'raw' ? '' : '{}');
-  if (text === '-') text = (await io.readStdin()).toString('utf8');
-  const args = codecName === 'raw' ? Buffer.from(text, 'utf8') : parseJsonArgs(text);
+  // `-` reads stdin; raw payloads keep its bytes as they are.
+  const input = argsText === '-' ? await io.readStdin() : undefined;
+  const args =
+    codecName === 'raw'
+      ? (input ?? Buffer.from(argsText ?? '', 'utf8'))
+      : parseJsonArgs(input ? input.toString('utf8') : (argsText ?? '{}'));
   const timeoutMs = values.timeout === undefined ? 5000 : parseDuration(values.timeout as string, '--timeout');
   return {
     target,
@@ -216,8 +220,7 @@ async function call(io: Io, argv: string[]): Promise<number> {
     }
     if (values['show-meta']) io.err(`${formatJson(responseMetadata)}\n`);
     if (s.codecName === 'raw') {
-      const bytes = reply as Uint8Array;
-      io.out(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+      io.out(reply as Uint8Array);
     } else {
       io.out(formatJson(reply) + '\n');
     }

@@ -197,6 +197,19 @@ describe('rpcx: help and mistakes', () => {
     expect(r.ms).toBeLessThan(5000);
   });
 
+  test('--codec raw: the payload bytes from stdin reach the server as they are, and the reply bytes are printed as they came', async () => {
+    const ts = await startTsServer();
+    try {
+      const payload = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const out: Uint8Array[] = [];
+      const sink: Io = { out: (t) => void out.push(typeof t === 'string' ? Buffer.from(t) : t), err: () => {}, errIsTTY: false, readStdin: async () => payload };
+      expect(await run(['call', ts.key, 'Echo.Echo', '-', '--codec', 'raw'], sink)).toBe(0);
+      expect(Buffer.concat(out).equals(payload)).toBe(true);
+    } finally {
+      await ts.server.close();
+    }
+  });
+
   test('the bench progress line is drawn only on a terminal', async () => {
     const ts = await startTsServer();
     try {
