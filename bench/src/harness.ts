@@ -10,7 +10,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const peer = join(root, 'interop', 'go', 'bin', 'peer');
 export const src = (name: string) => join(root, 'bench', 'src', name);
 /** TypeScript scripts run as `node --import tsx`, so the process measured is the script's own. */
-export const node = (script: string, args: string[] = []): [string, string[]] => [process.execPath, ['--import', 'tsx', src(script), ...args]];
+export const node = (script: string, args: string[] = [], nodeArgs: string[] = []): [string, string[]] => [process.execPath, [...nodeArgs, '--import', 'tsx', src(script), ...args]];
 
 /** One measured run of a closed-loop client: what every client script prints as its last line. */
 export interface Run {
@@ -132,9 +132,9 @@ export class Bench {
 
   /**
    * One measured run of a client process against `servers`; with `sampleRss` the server's RSS
-   * is polled during the run and its peak kept.
+   * is polled during the run and its peak kept; `nodeArgs` go to a TS client's node (e.g. --cpu-prof).
    */
-  async runClient(kind: ClientKind, servers: string[], load: ClientLoad, extra: string[] = [], sampleRss?: number): Promise<Run> {
+  async runClient(kind: ClientKind, servers: string[], load: ClientLoad, extra: string[] = [], sampleRss?: number, nodeArgs: string[] = []): Promise<Run> {
     const { durationMs, warmupMs } = this.options;
     const common = ['--clients', String(load.clients), '--inflight', String(load.inflight)];
     const timing = ['--duration-ms', String(durationMs), '--warmup-ms', String(warmupMs)];
@@ -143,7 +143,7 @@ export class Bench {
       kind === 'go'
         ? [peer, ['bench-client', '--addr', servers[0], ...common, '--duration', `${durationMs}ms`, '--warmup', `${warmupMs}ms`]]
         : kind === 'ts'
-          ? node('ts-client.ts', [...addrs, ...common, ...timing, ...extra])
+          ? node('ts-client.ts', [...addrs, ...common, ...timing, ...extra], nodeArgs)
           : kind === 'raw'
             ? node('raw-echo.ts', [...addrs, ...common, ...timing])
             : node('grpc-bench.ts', [...addrs, ...common, ...timing]);
