@@ -245,17 +245,15 @@ export class Dispatcher implements CallDispatcher {
       if (result.payload.length > 0) setPayload(res, req, result.payload);
       return res;
     }
-    const res = req.toResponse();
-    res.metadata = result.metadata;
+    const res = req.toResponse(result.metadata);
     setPayload(res, req, result.payload);
     return res;
   }
 
   /** Go's handleError: status Error and `__rpcx_error__` (or `errorText`), on top of `metadata`. */
   errorResponse(req: Message, error: Error, metadata: Metadata = newMetadata()): Message {
-    const res = req.toResponse();
+    const res = req.toResponse(metadata);
     res.status = MessageStatus.Error;
-    res.metadata = metadata;
     const errorText = this.options.errorText;
     res.metadata[MetaKey.ServiceError] = errorText ? errorText(res, error) : error.message;
     return res;
