@@ -5,7 +5,7 @@
 //
 // Writes bench/results/latest.md and bench/results/throughput.svg, and puts the report into the
 // README between the `bench:begin` / `bench:end` markers.
-// Options: --quick (a one-minute smoke: short runs, one of each, nothing written but
+// Options: --quick (a smoke test, about 2 min: short runs, one of each, nothing written but
 // bench/results/quick.md), --duration-ms (2000), --warmup-ms (500), --repeat (5),
 // --idle-connections (10000), --only name,name (sections to run; no README update).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
