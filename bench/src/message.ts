@@ -18,3 +18,9 @@ export function benchmarkArgs(): Record<string, unknown> {
   }
   return out;
 }
+
+/** The benchmark message as protobuf bytes (581): the body of the raw-codec, limit and gRPC cells. */
+export function benchmarkBytes(): Buffer {
+  const bytes = BenchmarkMessage.encode(BenchmarkMessage.fromObject(benchmarkArgs())).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -46,9 +46,27 @@ export function portableUtf8Length(s: string): number {
   return n;
 }
 
-/** Write `s` as UTF-8 at `pos` of bytes from `allocBytes`/`asBytes`; returns the bytes written. */
+/** Strings up to this many UTF-16 units are tried as ASCII by hand (see writeUtf8 / NameReader). */
+const SHORT = 64;
+
+/**
+ * Write `s` as UTF-8 at `pos` of bytes from `allocBytes`/`asBytes`; returns the bytes written.
+ * Short ASCII (service names, metadata) by hand: a call into Buffer's native write costs more.
+ */
 export const writeUtf8: (buf: Uint8Array, s: string, pos: number) => number = NodeBuffer
-  ? (buf, s, pos) => (buf as unknown as NodeBufferMethods).write(s, pos, 'utf8')
+  ? (buf, s, pos) => {
+      const n = s.length;
+      if (n <= SHORT) {
+        let i = 0;
+        for (; i < n; i++) {
+          const c = s.charCodeAt(i);
+          if (c >= 0x80) break;
+          buf[pos + i] = c;
+        }
+        if (i === n) return n;
+      }
+      return (buf as unknown as NodeBufferMethods).write(s, pos, 'utf8');
+    }
   : portableWriteUtf8;
 
 export function portableWriteUtf8(buf: Uint8Array, s: string, pos: number): number {
@@ -69,6 +87,29 @@ export function portableWriteUtf8(buf: Uint8Array, s: string, pos: number): numb
 export const readUtf8: (buf: Uint8Array, start: number, end: number) => string = NodeBuffer
   ? (buf, start, end) => (buf as unknown as NodeBufferMethods).toString('utf8', start, end)
   : portableReadUtf8;
+
+/**
+ * Reads a field that mostly repeats from frame to frame (service path, method): the last string
+ * is kept and given again while the bytes are the same, saving the string and the decode.
+ */
+export class NameReader {
+  private last = '';
+
+  read(buf: Uint8Array, start: number, end: number): string {
+    const n = end - start;
+    const last = this.last;
+    // `last` is ASCII or empty whenever this compares (see below), so its length is its byte length.
+    if (n === last.length) {
+      let i = 0;
+      while (i < n && buf[start + i] === last.charCodeAt(i)) i++;
+      if (i === n) return last;
+    }
+    const s = readUtf8(buf, start, end);
+    // Only ASCII is kept: for other text the length in units is not the length in bytes.
+    this.last = n <= SHORT && s.length === n ? s : '';
+    return s;
+  }
+}
 
 export function portableReadUtf8(buf: Uint8Array, start: number, end: number): string {
   // Service names and metadata are short ASCII: cheaper by hand than a TextDecoder call.

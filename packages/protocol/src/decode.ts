@@ -13,7 +13,7 @@ import {
 import type { CompressorRegistry } from './compress.js';
 import { Message } from './message.js';
 import { resolveDecodeOptions, type DecodeOptions, type ResolvedDecodeOptions } from './limits.js';
-import { allocBytes, asBytes, readUint32BE, readUtf8 } from './bytes.js';
+import { NameReader, allocBytes, asBytes, readUint32BE, readUtf8 } from './bytes.js';
 
 const PREFIX_LENGTH = 16;
 /** The four length fields every frame has, even when all four parts are empty. */
@@ -34,34 +34,34 @@ function malformed(what: string): MalformedFrameError {
  */
 export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): Message {
   const frame = asBytes(bytes);
-  if (frame[0] !== MAGIC_NUMBER) throw new BadMagicError(frame[0]);
-  const end = frame.length;
-  if (end < PREFIX_LENGTH + MIN_TOTAL_LENGTH) throw malformed(`${end} bytes is shorter than a frame`);
-  const m = new Message();
-  m.version = frame[1];
-  const flags = frame[2];
-  m.isResponse = (flags & 0x80) !== 0;
-  m.heartbeat = (flags & 0x40) !== 0;
-  m.oneway = (flags & 0x20) !== 0;
-  m.compressType = (flags & 0x1c) >> 2;
-  m.status = flags & 0x03;
-  m.serializeType = frame[3] >> 4;
-  const hi = readUint32BE(frame, 4);
-  const lo = readUint32BE(frame, 8);
-  m.seq = hi < SAFE_SEQ_HIGH ? hi * TWO_POW_32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+  return decodeAt(frame, 0, frame.length, options, undefined);
+}
 
-  let pos = PREFIX_LENGTH;
+/** The service path and method readers of one stream (see `NameReader`). */
+interface Names {
+  path: NameReader;
+  method: NameReader;
+}
+
+/** `decodeFrame` of `frame[start, end)`, without a view of the frame itself. */
+function decodeAt(frame: Uint8Array, start: number, end: number, options: ResolvedDecodeOptions, names: Names | undefined): Message {
+  if (frame[start] !== MAGIC_NUMBER) throw new BadMagicError(frame[start]);
+  if (end - start < PREFIX_LENGTH + MIN_TOTAL_LENGTH) throw malformed(`${end - start} bytes is shorter than a frame`);
+  const hi = readUint32BE(frame, start + 4);
+  const lo = readUint32BE(frame, start + 8);
+
+  let pos = start + PREFIX_LENGTH;
   // Each field must leave room for the length fields that follow it.
   const spLen = readUint32BE(frame, pos);
   pos += 4;
   if (spLen > end - pos - 12) throw malformed('service path length exceeds the frame');
-  m.servicePath = readUtf8(frame, pos, pos + spLen);
+  const servicePath = names ? names.path.read(frame, pos, pos + spLen) : readUtf8(frame, pos, pos + spLen);
   pos += spLen;
 
   const smLen = readUint32BE(frame, pos);
   pos += 4;
   if (smLen > end - pos - 8) throw malformed('service method length exceeds the frame');
-  m.serviceMethod = readUtf8(frame, pos, pos + smLen);
+  const serviceMethod = names ? names.method.read(frame, pos, pos + smLen) : readUtf8(frame, pos, pos + smLen);
   pos += smLen;
 
   const metaLen = readUint32BE(frame, pos);
@@ -69,7 +69,8 @@ export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): 
   if (metaLen > end - pos - 4) throw malformed('metadata length exceeds the frame');
   const maxMeta = options.maxMetadataLength;
   if (maxMeta > 0 && metaLen > maxMeta) throw new MetadataTooLongError(metaLen, maxMeta);
-  if (metaLen > 0) m.metadata = decodeMetadata(frame, pos, pos + metaLen, options.maxMetadataKeys);
+  // Made with its metadata, so that an empty map is not made only to be replaced.
+  const m = metaLen > 0 ? new Message({ metadata: decodeMetadata(frame, pos, pos + metaLen, options.maxMetadataKeys) }) : new Message();
   pos += metaLen;
 
   const payloadLen = readUint32BE(frame, pos);
@@ -77,6 +78,18 @@ export function decodeFrame(bytes: Uint8Array, options: ResolvedDecodeOptions): 
   // Go ignores this field and takes the rest of the frame; a mismatch means a broken sender.
   if (payloadLen !== end - pos) throw malformed(`payload length ${payloadLen} does not match the ${end - pos} bytes left`);
   const payload = frame.subarray(pos, end);
+
+  m.version = frame[start + 1];
+  const flags = frame[start + 2];
+  m.isResponse = (flags & 0x80) !== 0;
+  m.heartbeat = (flags & 0x40) !== 0;
+  m.oneway = (flags & 0x20) !== 0;
+  m.compressType = (flags & 0x1c) >> 2;
+  m.status = flags & 0x03;
+  m.serializeType = frame[start + 3] >> 4;
+  m.seq = hi < SAFE_SEQ_HIGH ? hi * TWO_POW_32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+  m.servicePath = servicePath;
+  m.serviceMethod = serviceMethod;
 
   if (m.compressType !== 0) {
     const compressor = options.compressors.get(m.compressType);
@@ -144,6 +157,7 @@ export class FrameDecoder {
   private offset = 0;
   /** Bytes buffered from `offset` on. */
   private buffered = 0;
+  private readonly names: Names = { path: new NameReader(), method: new NameReader() };
 
   constructor(options: DecodeOptions = {}) {
     this.options = resolveDecodeOptions(options);
@@ -185,8 +199,23 @@ export class FrameDecoder {
       if (totalLen < MIN_TOTAL_LENGTH) throw malformed(`total length ${totalLen} is shorter than its length fields`);
       const frameLen = PREFIX_LENGTH + totalLen;
       if (this.buffered < frameLen) return;
-      if (onMessage(decodeFrame(this.take(frameLen), this.options)) === false) return;
+      if (onMessage(this.next(frameLen)) === false) return;
     }
+  }
+
+  /** Decode and consume the next frame, `n` bytes: in place when it sits in the first chunk. */
+  private next(n: number): Message {
+    const first = this.chunks[0];
+    const start = this.offset;
+    if (first.length - start < n) return decodeAt(this.take(n), 0, n, this.options, this.names);
+    // Consumed first: a frame that does not decode is not read again.
+    this.offset += n;
+    this.buffered -= n;
+    if (this.offset === first.length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+    return decodeAt(first, start, start + n, this.options, this.names);
   }
 
   /** Copy of the first `n` buffered bytes, without consuming them. */
@@ -204,30 +233,19 @@ export class FrameDecoder {
     return out;
   }
 
-  /** Consume `n` bytes: a view when they sit in the first chunk, else one copy. */
+  /** Consume `n` bytes that span chunks, copied into one. */
   private take(n: number): Uint8Array {
-    const first = this.chunks[0];
-    let out: Uint8Array;
-    if (first.length - this.offset >= n) {
-      out = first.subarray(this.offset, this.offset + n);
-      this.offset += n;
-      if (this.offset === first.length) {
+    const out = allocBytes(n);
+    let copied = 0;
+    while (copied < n) {
+      const c = this.chunks[0];
+      const want = Math.min(c.length - this.offset, n - copied);
+      out.set(c.subarray(this.offset, this.offset + want), copied);
+      copied += want;
+      this.offset += want;
+      if (this.offset === c.length) {
         this.chunks.shift();
         this.offset = 0;
-      }
-    } else {
-      out = allocBytes(n);
-      let copied = 0;
-      while (copied < n) {
-        const c = this.chunks[0];
-        const want = Math.min(c.length - this.offset, n - copied);
-        out.set(c.subarray(this.offset, this.offset + want), copied);
-        copied += want;
-        this.offset += want;
-        if (this.offset === c.length) {
-          this.chunks.shift();
-          this.offset = 0;
-        }
       }
     }
     this.buffered -= n;

@@ -40,10 +40,10 @@ export class Message implements RpcMessage {
   /**
    * The response skeleton Go's server builds with `Clone()`: same version, seq, serialize
    * type, heartbeat and oneway bits, service path and method; no compression, no metadata,
-   * no payload; type = response.
+   * no payload; type = response. `metadata` becomes the response's (default: a new empty map).
    */
-  toResponse(): Message {
-    const res = new Message();
+  toResponse(metadata?: Metadata): Message {
+    const res = metadata ? new Message({ metadata }) : new Message();
     res.version = this.version;
     res.isResponse = true;
     res.heartbeat = this.heartbeat;

@@ -1,5 +1,5 @@
 // The portable (browser) byte helpers must agree with Node's Buffer, which Node uses instead.
-import { portableReadUtf8, portableUtf8Length, portableWriteUtf8, readUint32BE, writeUint32BE } from '../src/bytes.js';
+import { NameReader, portableReadUtf8, portableUtf8Length, portableWriteUtf8, readUint32BE, writeUint32BE, writeUtf8 } from '../src/bytes.js';
 
 const samples = [
   '',
@@ -38,6 +38,26 @@ describe('portable bytes', () => {
       writeUint32BE(b, v, 2);
       expect(Buffer.from(b).readUInt32BE(2)).toBe(v);
       expect(readUint32BE(b, 2)).toBe(v);
+    }
+  });
+});
+
+describe('Node fast paths', () => {
+  test.each(samples)('writeUtf8 of %j writes what Buffer writes', (s) => {
+    const expected = Buffer.from(s, 'utf8');
+    const out = Buffer.alloc(expected.length + 8);
+    expect(writeUtf8(out, s, 3)).toBe(expected.length);
+    expect(out.subarray(3, 3 + expected.length).equals(expected)).toBe(true);
+  });
+
+  test('a NameReader gives what Buffer decodes, whatever came before', () => {
+    const reader = new NameReader();
+    // Repeats, changes of the same length, non-ASCII and invalid bytes of an ASCII name's length.
+    const names = ['Arith', 'Arith', 'Brith', 'Arith', '方法', '方法', 'Arith', 'ab', 'ab'].map((s) => Buffer.from(s));
+    names.push(Buffer.from([0x61, 0xff]), Buffer.from('ab'), Buffer.from([0x61, 0xff]));
+    for (const bytes of [...names, ...samples.map((s) => Buffer.from(s)), ...samples.map((s) => Buffer.from(s))]) {
+      const framed = Buffer.concat([Buffer.from([1, 2]), bytes, Buffer.from([3])]);
+      expect(reader.read(framed, 2, 2 + bytes.length)).toBe(bytes.toString('utf8'));
     }
   });
 });

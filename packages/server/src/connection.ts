@@ -18,10 +18,11 @@ import {
   newMetadata,
   type Connection,
   type Metadata,
+  type ServerCallResult,
 } from '@rpcx/core';
 import { FrameDecoder, Message, decompressPayload, encodeMessage } from '@rpcx/protocol';
 import { ConnectionWatchers, type CallOrigin, type ConnectionWatcher } from './context.js';
-import { asError, type Call } from './dispatch.js';
+import { asError, isThenable, type Call } from './dispatch.js';
 import type { ServerLimits } from './limits.js';
 import type { ConnectionOutlet, ForeignConnectionSink } from './protocol.js';
 import type { ServerCore } from './server-core.js';
@@ -288,7 +289,7 @@ export class ServerConnection implements CallOrigin {
     }
     this.authenticated = true;
     this.decoder.maxMessageLength = this.limits.maxMessageLength;
-    void this.run(call).finally(() => this.endCall(call));
+    this.run(call);
     return true;
   }
 
@@ -321,7 +322,17 @@ export class ServerConnection implements CallOrigin {
       return;
     }
     const call = this.startCall(req);
-    void this.serve(call).finally(() => this.endCall(call));
+    if (!this.server.authRequired) {
+      this.run(call);
+      return;
+    }
+    void this.authorize(call).then(
+      (ok) => (ok ? this.run(call) : this.endCall(call)),
+      (err) => {
+        this.endCall(call);
+        this.fail(asError(err));
+      },
+    );
   }
 
   private startCall(req: Message): Call {
@@ -346,11 +357,6 @@ export class ServerConnection implements CallOrigin {
     this.write(res);
   }
 
-  private async serve(call: Call): Promise<void> {
-    if (this.server.authRequired && !(await this.authorize(call))) return;
-    await this.run(call);
-  }
-
   /** The server's auth on this request. Go answers a refusal (unless oneway), then closes the connection. */
   private async authorize(call: Call): Promise<boolean> {
     const refused = await this.server.dispatcher.authorize(call);
@@ -360,14 +366,55 @@ export class ServerConnection implements CallOrigin {
     return false;
   }
 
-  /** Past auth: the call through the interceptors to the method, then the response. */
-  private async run(call: Call): Promise<void> {
+  /**
+   * Past auth: the call through the interceptors to the method, then the response, and the
+   * call's end. A call that completes at once (see `Dispatcher.handleNow`) is answered in this
+   * turn, without a promise: most calls are, and each promise costs allocations and a turn.
+   */
+  private run(call: Call): void {
+    const result = this.server.dispatcher.handleNow(call);
+    if (isThenable(result)) {
+      result.then(
+        (r) => this.respond(call, r),
+        (err: unknown) => this.callFailed(call, err),
+      );
+    } else {
+      this.respond(call, result);
+    }
+  }
+
+  /** Write the response of a handled call (with the write hooks around it, if any), then end the call. */
+  private respond(call: Call, result: ServerCallResult): void {
     const dispatcher = this.server.dispatcher;
-    const result = await dispatcher.handle(call);
-    const res = call.oneway ? undefined : dispatcher.response(call, result);
-    await dispatcher.preWriteResponse(call, res, result.error);
+    let res: Message | undefined;
+    try {
+      res = call.oneway ? undefined : dispatcher.response(call, result);
+      if (!dispatcher.hasWriteHooks) {
+        if (res) this.write(res);
+        this.endCall(call);
+        return;
+      }
+    } catch (err) {
+      this.callFailed(call, err);
+      return;
+    }
+    void this.respondWithHooks(call, res, result.error).then(
+      () => this.endCall(call),
+      (err: unknown) => this.callFailed(call, err),
+    );
+  }
+
+  private async respondWithHooks(call: Call, res: Message | undefined, error: Error | undefined): Promise<void> {
+    const dispatcher = this.server.dispatcher;
+    await dispatcher.preWriteResponse(call, res, error);
     if (res) this.write(res);
-    await dispatcher.postWriteResponse(call, res, result.error);
+    await dispatcher.postWriteResponse(call, res, error);
+  }
+
+  /** A response that could not be made (a throwing `errorText`, …): the call ends unanswered, the server goes on. */
+  private callFailed(call: Call, err: unknown): void {
+    this.server.logger.warn(`rpcx: ${call.servicePath}.${call.serviceMethod}: no response: ${asError(err).message}`);
+    this.endCall(call);
   }
 
   private write(res: Message): void {

@@ -43,7 +43,7 @@ export interface DispatcherOptions {
   readonly interceptors: readonly ServerInterceptor[];
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+export const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
 
 /**
@@ -126,15 +126,30 @@ export class Call implements ServerCall {
  * graceful shutdown waits for. One per Server.
  */
 export class Dispatcher implements CallDispatcher {
-  private readonly chain: ServerCallFn;
+  /**
+   * The interceptors around `invoke`, composed once (the first is the outermost); without
+   * interceptors `invoke` itself, which answers a synchronous method without a promise.
+   */
+  private readonly chain: (call: ServerCall) => ServerCallResult | Promise<ServerCallResult>;
   private inFlight = 0;
   /** Resolves the wait of `whenIdle`, when one is pending. */
   private idle: (() => void) | undefined;
 
   constructor(private readonly options: DispatcherOptions) {
-    const last: ServerCallFn = (call) => this.invoke(call);
-    // Composed once: the first interceptor is the outermost.
-    this.chain = options.interceptors.reduceRight<ServerCallFn>((next, intercept) => intercept(next), last);
+    const interceptors = options.interceptors;
+    if (interceptors.length === 0) {
+      this.chain = (call) => this.invoke(call);
+    } else {
+      // Interceptors are promised a promise from next().
+      const last: ServerCallFn = async (call) => this.invoke(call);
+      this.chain = interceptors.reduceRight<ServerCallFn>((next, intercept) => intercept(next), last);
+    }
+  }
+
+  /** Whether a plugin has a preWriteResponse or postWriteResponse hook (else the write skips them). */
+  get hasWriteHooks(): boolean {
+    const plugins = this.options.plugins;
+    return plugins.with('preWriteResponse').length > 0 || plugins.with('postWriteResponse').length > 0;
   }
 
   /** Calls started and not yet ended. */
@@ -205,11 +220,21 @@ export class Dispatcher implements CallDispatcher {
   }
 
   async handle(call: ServerCall): Promise<ServerCallResult> {
+    return this.handleNow(call);
+  }
+
+  /**
+   * `handle`, without a promise when the call completes at once (no interceptors, no async
+   * hooks, a method that returns a value): rpcx connections answer such calls in the same turn.
+   */
+  handleNow(call: ServerCall): ServerCallResult | Promise<ServerCallResult> {
+    let result: ServerCallResult | Promise<ServerCallResult>;
     try {
-      return await this.chain(call);
+      result = this.chain(call);
     } catch (err) {
       return failed(call, asError(err));
     }
+    return isThenable(result) ? Promise.resolve(result).catch((err: unknown) => failed(call, asError(err))) : result;
   }
 
   response(call: ServerCall, result: ServerCallResult): Message {
@@ -220,17 +245,15 @@ export class Dispatcher implements CallDispatcher {
       if (result.payload.length > 0) setPayload(res, req, result.payload);
       return res;
     }
-    const res = req.toResponse();
-    res.metadata = result.metadata;
+    const res = req.toResponse(result.metadata);
     setPayload(res, req, result.payload);
     return res;
   }
 
   /** Go's handleError: status Error and `__rpcx_error__` (or `errorText`), on top of `metadata`. */
   errorResponse(req: Message, error: Error, metadata: Metadata = newMetadata()): Message {
-    const res = req.toResponse();
+    const res = req.toResponse(metadata);
     res.status = MessageStatus.Error;
-    res.metadata = metadata;
     const errorText = this.options.errorText;
     res.metadata[MetaKey.ServiceError] = errorText ? errorText(res, error) : error.message;
     return res;
@@ -260,9 +283,14 @@ export class Dispatcher implements CallDispatcher {
   }
 
   /** The end of the chain: what Go's handleRequest does, hooks included. */
-  private async invoke(given: ServerCall): Promise<ServerCallResult> {
+  private invoke(given: ServerCall): ServerCallResult | Promise<ServerCallResult> {
     if (!(given instanceof Call)) throw new ConfigError('a server interceptor must pass on the call it was given to next()');
     const call = given;
+    if (this.options.plugins.with('preHandleRequest').length > 0) return this.preHandleThenTarget(call);
+    return this.callTarget(call);
+  }
+
+  private async preHandleThenTarget(call: Call): Promise<ServerCallResult> {
     for (const p of this.options.plugins.with('preHandleRequest')) {
       try {
         await p.preHandleRequest(call.context);
@@ -270,6 +298,10 @@ export class Dispatcher implements CallDispatcher {
         this.options.logger.warn(`rpcx: preHandleRequest: ${asError(err).message}`); // ignored, as Go does
       }
     }
+    return this.callTarget(call);
+  }
+
+  private callTarget(call: Call): ServerCallResult | Promise<ServerCallResult> {
     const target = call.target;
     if (typeof target === 'function') return runHandler(target, call.context as HandlerCallContext);
     if (typeof target === 'string') return failed(call, new ServiceError(target));
@@ -278,11 +310,51 @@ export class Dispatcher implements CallDispatcher {
     return this.callMethod(call, target, codec);
   }
 
-  /** Decode, preCall, the method, postCall, encode. */
-  private async callMethod(call: Call, entry: MethodEntry, codec: Codec): Promise<ServerCallResult> {
+  /**
+   * Decode, the method, encode: synchronously when no plugin has preCall or postCall and the
+   * method returns a value rather than a promise (Go's order and errors either way).
+   */
+  private callMethod(call: Call, entry: MethodEntry, codec: Codec): ServerCallResult | Promise<ServerCallResult> {
+    const { plugins } = this.options;
+    if (plugins.with('preCall').length > 0 || plugins.with('postCall').length > 0) return this.callMethodWithHooks(call, entry, codec);
+    let args: unknown;
+    try {
+      args = call.args;
+    } catch (err) {
+      return failed(call, asError(err));
+    }
+    let reply: unknown;
+    try {
+      reply = entry.fn(args, call.context);
+    } catch (err) {
+      return this.encodeResult(call, entry, codec, undefined, asError(err));
+    }
+    if (!isThenable(reply)) return this.encodeResult(call, entry, codec, reply, undefined);
+    return Promise.resolve(reply).then(
+      (value) => this.encodeResult(call, entry, codec, value, undefined),
+      (err: unknown) => this.encodeResult(call, entry, codec, undefined, asError(err)),
+    );
+  }
+
+  /** The reply (or the reply sent next to an error) encoded, as Go's handleRequest does after the call. */
+  private encodeResult(call: Call, entry: MethodEntry, codec: Codec, reply: unknown, error: Error | undefined): ServerCallResult {
+    const metadata = call.context.responseMetadata;
+    if (call.oneway) return error ? { payload: EMPTY, error, metadata } : { payload: EMPTY, reply, metadata };
+    try {
+      if (error) {
+        const alongside = error instanceof ServiceError && error.reply !== undefined;
+        return { payload: alongside ? codec.encode((error as ServiceError).reply, entry.schema?.reply) : EMPTY, error, metadata };
+      }
+      return { payload: codec.encode(reply, entry.schema?.reply), reply, metadata };
+    } catch (err) {
+      return failed(call, asError(err));
+    }
+  }
+
+  /** `callMethod` with the preCall / postCall hooks around the method. */
+  private async callMethodWithHooks(call: Call, entry: MethodEntry, codec: Codec): Promise<ServerCallResult> {
     const { plugins } = this.options;
     const ctx = call.context;
-    const metadata = ctx.responseMetadata;
     let args: unknown;
     try {
       args = call.args;
@@ -310,16 +382,7 @@ export class Dispatcher implements CallDispatcher {
         error = asError(err);
       }
     }
-    if (call.oneway) return error ? { payload: EMPTY, error, metadata } : { payload: EMPTY, reply, metadata };
-    try {
-      if (error) {
-        const alongside = error instanceof ServiceError && error.reply !== undefined;
-        return { payload: alongside ? codec.encode((error as ServiceError).reply, entry.schema?.reply) : EMPTY, error, metadata };
-      }
-      return { payload: codec.encode(reply, entry.schema?.reply), reply, metadata };
-    } catch (err) {
-      return failed(call, asError(err));
-    }
+    return this.encodeResult(call, entry, codec, reply, error);
   }
 }
 
@@ -327,13 +390,25 @@ function failed(call: ServerCall, error: Error): ServerCallResult {
   return { payload: EMPTY, error, metadata: call.context.responseMetadata };
 }
 
-async function runHandler(handler: Handler, ctx: HandlerCallContext): Promise<ServerCallResult> {
+function runHandler(handler: Handler, ctx: HandlerCallContext): ServerCallResult | Promise<ServerCallResult> {
+  let r: unknown;
   try {
-    const r = handler(ctx);
-    if (isThenable(r)) await r;
+    r = handler(ctx);
   } catch (err) {
     ctx.writeError(asError(err));
+    return handlerResult(ctx);
   }
+  if (!isThenable(r)) return handlerResult(ctx);
+  return Promise.resolve(r).then(
+    () => handlerResult(ctx),
+    (err: unknown) => {
+      ctx.writeError(asError(err));
+      return handlerResult(ctx);
+    },
+  );
+}
+
+function handlerResult(ctx: HandlerCallContext): ServerCallResult {
   // A handler that wrote nothing still answers, so the caller is never left waiting.
   if (!ctx.answered) ctx.write(undefined);
   return ctx.error ? { payload: EMPTY, error: ctx.error, metadata: ctx.responseMetadata } : { payload: ctx.reply, metadata: ctx.responseMetadata };

@@ -180,7 +180,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       return Promise.resolve(message);
     }
     return new Promise<Message>((resolve, reject) => {
-      this.track(seq, resolve as (v: unknown) => void, reject, RAW_REPLY, undefined, false, options);
+      this.track(seq, resolve as (v: unknown) => void, reject, RAW_REPLY, undefined, false, options.signal, options.timeoutMs);
       this.writeOrFail(seq, message);
     });
   }
@@ -227,12 +227,12 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     const codec = this.config.codecs.get(serializeType);
     if (!codec) return Promise.reject(new UnsupportedCodecError(serializeType, `unsupported codec: no codec for serialize type ${serializeType}`));
 
-    const m = new Message();
+    // Made with the caller's metadata, so that an empty map is not made only to be replaced.
+    const m = options.metadata ? new Message({ metadata: options.metadata }) : new Message();
     m.oneway = oneway;
     m.serializeType = serializeType;
     m.servicePath = servicePath;
     m.serviceMethod = serviceMethod;
-    if (options.metadata) m.metadata = options.metadata;
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     if (timeoutMs > 0) {
       m.metadata = { ...m.metadata, [MetaKey.ServerTimeout]: String(Math.ceil(timeoutMs)) };
@@ -257,7 +257,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      this.track(seq, resolve, reject, options.schema?.reply, options.responseMetadata, withMetadata, { signal: options.signal, timeoutMs });
+      this.track(seq, resolve, reject, options.schema?.reply, options.responseMetadata, withMetadata, options.signal, timeoutMs);
       this.writeOrFail(seq, m);
     });
   }
@@ -269,18 +269,18 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     codecSchema: unknown,
     responseMetadata: Metadata | undefined,
     withMetadata: boolean,
-    options: Pick<CallOptions, 'signal' | 'timeoutMs'>,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
   ): void {
     const p: Pending = { resolve, reject, codecSchema, responseMetadata, withMetadata, timer: undefined, signal: undefined, onAbort: undefined };
-    const signal = options.signal;
     if (signal) {
       if (signal.aborted) return reject(abortError(signal));
       p.signal = signal;
       p.onAbort = () => this.settle(seq)?.reject(abortError(signal));
       signal.addEventListener('abort', p.onAbort, { once: true });
     }
-    if (options.timeoutMs && options.timeoutMs > 0) {
-      p.timer = setTimeout(() => this.settle(seq)?.reject(new CallTimeoutError()), options.timeoutMs);
+    if (timeoutMs && timeoutMs > 0) {
+      p.timer = setTimeout(() => this.settle(seq)?.reject(new CallTimeoutError()), timeoutMs);
     }
     this.pending.set(seq, p);
   }
@@ -392,7 +392,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     this.heartbeatTimer = setInterval(() => {
       if (this.closed) return this.stopHeartbeat();
       const seq = this.nextSeq();
-      const beat = new Promise((resolve, reject) => this.track(seq, resolve, reject, undefined, undefined, false, { timeoutMs: within }));
+      const beat = new Promise((resolve, reject) => this.track(seq, resolve, reject, undefined, undefined, false, undefined, within));
       this.writeOrFail(seq, heartbeatRequest(seq));
       beat.catch((err: Error) => {
         // Go closes the client when a heartbeat fails or times out.

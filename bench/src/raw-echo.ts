@@ -1,0 +1,150 @@
+// The limit of the call benchmark: what two Node processes can exchange over TCP in rpcx's
+// frame sizes with nothing of rpcx in between. A frame is a 16-byte header (rpcx's prefix:
+// seq in bytes 4..12, body length in 12..16) and the 581-byte benchmark message; the server
+// echoes each frame as it came (seq included), the client matches replies by seq. Both ends
+// coalesce the frames of one turn into one write, as @rpcx/transport-tcp does.
+// `--serve` prints `LISTENING tcp@…`; otherwise it is a closed-loop client that prints one JSON
+// line like the other bench clients (--addr, --clients, --inflight, --duration-ms, --warmup-ms).
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+import { benchmarkBytes } from './message.js';
+
+const HEADER = 16;
+
+/** Frames queued this turn, written as one buffer. */
+class Coalescer {
+  private queue: Buffer[] = [];
+  private bytes = 0;
+  constructor(private readonly socket: net.Socket) {}
+  write(frame: Buffer): void {
+    this.bytes += frame.length;
+    if (this.queue.push(frame) === 1) process.nextTick(this.flush);
+  }
+  private readonly flush = (): void => {
+    const q = this.queue;
+    this.queue = [];
+    const bytes = this.bytes;
+    this.bytes = 0;
+    if (!this.socket.destroyed) this.socket.write(q.length === 1 ? q[0] : Buffer.concat(q, bytes));
+  };
+}
+
+/** Splits a byte stream into frames (a frame in one chunk is a view of it). */
+function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer | undefined;
+  return (chunk) => {
+    const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+    pending = undefined;
+    let pos = 0;
+    while (buf.length - pos >= HEADER) {
+      const len = HEADER + buf.readUInt32BE(pos + 12);
+      if (buf.length - pos < len) break;
+      onFrame(buf.subarray(pos, pos + len));
+      pos += len;
+    }
+    if (pos < buf.length) pending = buf.subarray(pos);
+  };
+}
+
+const { values } = parseArgs({
+  options: {
+    serve: { type: 'boolean', default: false },
+    addr: { type: 'string', multiple: true },
+    clients: { type: 'string', default: '1' },
+    inflight: { type: 'string', default: '1' },
+    'duration-ms': { type: 'string', default: '3000' },
+    'warmup-ms': { type: 'string', default: '1000' },
+  },
+});
+
+if (values.serve) {
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => {});
+    const out = new Coalescer(socket);
+    socket.on('data', framer((frame) => out.write(frame)));
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING tcp@127.0.0.1:${(server.address() as net.AddressInfo).port}\n`));
+  process.once('SIGTERM', () => process.exit(0));
+  process.once('SIGINT', () => process.exit(0));
+} else {
+  const [host, port] = values.addr![0].replace(/^tcp@/, '').split(':');
+  const clients = Number(values.clients);
+  const inflight = Number(values.inflight);
+  const durationMs = Number(values['duration-ms']);
+  const warmupMs = Number(values['warmup-ms']);
+  const body = benchmarkBytes();
+
+  let measuring = false;
+  let stopping = false;
+  let calls = 0;
+  let latencies = new Float64Array(1 << 20);
+  const record = (us: number) => {
+    if (calls === latencies.length) {
+      const grown = new Float64Array(latencies.length * 2);
+      grown.set(latencies);
+      latencies = grown;
+    }
+    latencies[calls++] = us;
+  };
+
+  const connections = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const socket = net.connect({ host, port: Number(port), noDelay: true });
+      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      const out = new Coalescer(socket);
+      // Slot i of this connection sends seq i, i + inflight, …: the seq says the slot.
+      const sentAt = new Float64Array(inflight);
+      const send = (seq: number) => {
+        const frame = Buffer.allocUnsafe(HEADER + body.length);
+        frame.fill(0, 0, HEADER);
+        frame[0] = 0x08;
+        frame.writeUInt32BE(seq, 8);
+        frame.writeUInt32BE(body.length, 12);
+        body.copy(frame, HEADER);
+        sentAt[seq % inflight] = performance.now();
+        out.write(frame);
+      };
+      let outstanding = 0;
+      let drained: () => void = () => {};
+      const done = new Promise<void>((resolve) => (drained = resolve));
+      socket.on(
+        'data',
+        framer((frame) => {
+          const seq = frame.readUInt32BE(8);
+          outstanding--;
+          if (measuring) record((performance.now() - sentAt[seq % inflight]) * 1000);
+          if (stopping) {
+            if (outstanding === 0) drained();
+            return;
+          }
+          outstanding++;
+          send((seq + inflight) >>> 0);
+        }),
+      );
+      return {
+        start: () => {
+          for (let i = 0; i < inflight; i++) {
+            outstanding++;
+            send(i);
+          }
+        },
+        finish: async () => {
+          if (outstanding > 0) await done;
+          socket.destroy();
+        },
+      };
+    }),
+  );
+  for (const c of connections) c.start();
+  await new Promise((r) => setTimeout(r, warmupMs));
+  measuring = true;
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, durationMs));
+  measuring = false;
+  const seconds = (performance.now() - start) / 1000;
+  stopping = true;
+  await Promise.all(connections.map((c) => c.finish()));
+  const sorted = latencies.subarray(0, calls).sort();
+  const pct = (p: number) => (calls === 0 ? 0 : sorted[Math.min(calls - 1, Math.floor((calls * p) / 100))]);
+  process.stdout.write(JSON.stringify({ calls, errors: 0, seconds, callsPerSec: calls / seconds, p50us: pct(50), p99us: pct(99) }) + '\n');
+}
