@@ -31,6 +31,7 @@ const repeat = Number(values.repeat);
 
 const allStacks = [
   { name: 'plain', parts: undefined },
+  { name: 'sdk', parts: 'sdk' },
   { name: 'prometheus', parts: 'prometheus' },
   { name: 'tracing', parts: 'tracing' },
   { name: 'ratelimit', parts: 'ratelimit' },
