@@ -6,7 +6,7 @@
 // Options: --duration-ms (3000), --warmup-ms (1000), --repeat (5), --top (12),
 // --stacks (comma-separated names below; all by default), --profile.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -117,6 +117,7 @@ if (values.profile) {
     for (const [side, dir] of [['server', serverDir], ['client', clientDir]]) {
       const file = join(profiles, `${s.name}-${side}.cpuprofile`);
       renameSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!), file);
+      rmSync(dir, { recursive: true });
       console.log(`\n${side}:\n${summarise(file).join('\n')}`);
     }
   }
