@@ -51,9 +51,16 @@ export function otelClient(options: OtelOptions = {}): ClientInterceptors {
     return a;
   };
   const servers = new AddressAttributes('server');
+  // By server key: a client calls the same few servers, and parsing the key on every request showed in profiles.
+  const byServer = new Map<string, Attributes>();
   const serverAttributes = (server: string): Attributes => {
+    let found = byServer.get(server);
+    if (found) return found;
     const { network, address } = parseServerKey(server);
-    return network === 'unix' || network === 'memu' ? {} : servers.of(address);
+    found = network === 'unix' || network === 'memu' ? {} : servers.of(address);
+    if (byServer.size >= 1024) byServer.clear();
+    byServer.set(server, found);
+    return found;
   };
 
   /** The context the call's spans go under: a trace context in its metadata, else the active one. */
