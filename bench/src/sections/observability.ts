@@ -5,6 +5,7 @@ import { interleaved, ms, ratio, spread, type Section, type ServerProcess } from
 /** `parts` as observe.ts reads them; undefined = the plain stack. */
 const STACKS = [
   { key: 'plain', name: 'plain', parts: undefined },
+  { key: 'sdk', name: 'OpenTelemetry SDK set up, no plugin', parts: 'sdk' },
   { key: 'prometheus', name: 'Prometheus (@rpcx/plugin-prometheus)', parts: 'prometheus' },
   { key: 'tracing', name: 'tracing', parts: 'tracing' },
   { key: 'tracing-metrics', name: 'tracing + OpenTelemetry rpc.* metrics', parts: 'tracing,otel-metrics' },

@@ -56,6 +56,12 @@ export interface ClientCall extends SelectRequest {
    * the call's tracing span). Shared by every copy of the call and by its attempts.
    */
   readonly values: Map<unknown, unknown>;
+  /**
+   * Whether the call makes exactly one request, to one server: a `oneshot`, or a `call` /
+   * `sendRaw` whose fail mode never retries (Failfast). Tracing then needs no call-level span
+   * above the request's own.
+   */
+  readonly singleAttempt: boolean;
 }
 
 /** One request of a call to one selected server. */

@@ -69,6 +69,8 @@ function only(spans: ReadableSpan[], kind: SpanKind, name: string, pick: (s: Rea
 }
 
 test('a call through a server whose method calls another server is one trace, each span a child of the one before', async () => {
+  // Back's client is Failfast: its one request span stands for the call. Front's can retry:
+  // its call span has the request span under it.
   const backAddress = await serve(new Back());
   const back = client('Back', [backAddress]);
   class Front {
@@ -78,26 +80,24 @@ test('a call through a server whose method calls another server is one trace, ea
     }
   }
   const frontAddress = await serve(new Front());
-  const front = client('Front', [frontAddress]);
+  const front = client('Front', [frontAddress], { failMode: FailMode.Failover });
 
   const reply = (await front.call('Relay', { text: 'hi' })) as { text: string; traceparent: string };
   expect(reply.text).toBe('hi');
 
   const spans = telemetry.spans();
-  expect(spans).toHaveLength(6);
+  expect(spans).toHaveLength(5);
   expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
   const frontCall = only(spans, SpanKind.INTERNAL, 'Front/Relay');
   const frontAttempt = only(spans, SpanKind.CLIENT, 'Front/Relay');
   const frontServer = only(spans, SpanKind.SERVER, 'Front/Relay');
-  const backCall = only(spans, SpanKind.INTERNAL, 'Back/Echo');
-  const backAttempt = only(spans, SpanKind.CLIENT, 'Back/Echo');
+  const backRequest = only(spans, SpanKind.CLIENT, 'Back/Echo');
   const backServer = only(spans, SpanKind.SERVER, 'Back/Echo');
   expect(parentOf(frontCall)).toBeUndefined();
   expect(parentOf(frontAttempt)).toBe(id(frontCall));
   expect(parentOf(frontServer)).toBe(id(frontAttempt));
-  expect(parentOf(backCall)).toBe(id(frontServer));
-  expect(parentOf(backAttempt)).toBe(id(backCall));
-  expect(parentOf(backServer)).toBe(id(backAttempt));
+  expect(parentOf(backRequest)).toBe(id(frontServer));
+  expect(parentOf(backServer)).toBe(id(backRequest));
 
   // What went over the wire: the attempt span as a W3C traceparent in the request metadata,
   // which the server then replaced with its own span's, as rpcx-plugins' Go server plugin does.
@@ -115,15 +115,18 @@ test('a call through a server whose method calls another server is one trace, ea
     'server.port': Number(port),
   });
   expect(frontCall.attributes).toEqual({ 'rpc.system': 'rpcx', 'rpc.service': 'Front', 'rpc.method': 'Relay', 'rpcx.call.kind': 'call' });
+  expect(backRequest.attributes).toMatchObject({ 'rpc.service': 'Back', 'rpc.method': 'Echo', 'rpcx.attempt': 1, 'rpcx.call.kind': 'call' });
   expect(frontServer.attributes).toMatchObject({ 'rpc.system': 'rpcx', 'rpc.service': 'Front', 'rpc.method': 'Relay', 'rpcx.protocol': 'rpcx', 'client.address': '127.0.0.1' });
   for (const s of spans) expect(s.status.code).toBe(SpanStatusCode.UNSET);
 });
 
-test('a failed call: error status with the rpcx error text on the server, attempt and call spans', async () => {
-  const back = client('Back', [await serve(new Back())]);
-  await expect(back.call('Fail', {})).rejects.toThrow('back is down');
+test('a failed call: error status with the rpcx error text on the server, request and call spans', async () => {
+  // Failfast: the request span is the call's; Failover: a call span over the request span.
+  const address = await serve(new Back());
+  await expect(client('Back', [address]).call('Fail', {})).rejects.toThrow('back is down');
+  await expect(client('Back', [address], { failMode: FailMode.Failover }).call('Fail', {})).rejects.toThrow('back is down');
   const spans = telemetry.spans();
-  expect(spans).toHaveLength(3);
+  expect(spans.map((s) => s.kind).sort()).toEqual([SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.CLIENT].sort());
   for (const s of spans) {
     expect(s.status).toEqual({ code: SpanStatusCode.ERROR, message: 'back is down' });
     expect(s.attributes['error.type']).toBe('RPCX_ERR_SERVICE');
@@ -251,10 +254,11 @@ test('a malformed traceparent starts a new trace; the call is served as usual', 
   const reply = (await back.call('Echo', { text: 'x' }, { metadata: { traceparent: '00-not-a-trace-id-01', tracestate: '=,=' } })) as { text: string };
   expect(reply.text).toBe('x');
   const spans = telemetry.spans();
-  const call = only(spans, SpanKind.INTERNAL, 'Back/Echo');
+  const call = only(spans, SpanKind.CLIENT, 'Back/Echo');
   const server = only(spans, SpanKind.SERVER, 'Back/Echo');
-  // The client found no valid parent in the metadata: its call span is a root, and the server's parent is the client's request span.
+  // The client found no valid parent in the metadata: its span (the call's only request) is a root, and the server's parent.
   expect(parentOf(call)).toBeUndefined();
+  expect(parentOf(server)).toBe(id(call));
   expect(server.spanContext().traceId).toBe(call.spanContext().traceId);
   expect(server.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
 });

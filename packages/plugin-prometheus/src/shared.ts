@@ -141,11 +141,15 @@ export class ScrapedMetrics {
 
 /**
  * Series by label values, created on first use, with the bound on distinct service/method
- * pairs: past `maxMethods`, new pairs share the `_OTHER` series.
+ * pairs: past `maxMethods`, new pairs share the `_OTHER` series. Looked up through nested
+ * maps, so that a call builds no key string.
  */
 export class SeriesTable<S> {
-  private readonly byKey = new Map<string, S>();
-  private readonly pairs = new Set<string>();
+  /** service → method → extra label value → series. */
+  private readonly byName = new Map<string, Map<string, Map<string, S>>>();
+  private readonly others = new Map<string, S>();
+  private readonly all: S[] = [];
+  private pairs = 0;
 
   constructor(
     private readonly maxMethods: number,
@@ -154,29 +158,36 @@ export class SeriesTable<S> {
 
   /** The series of `service` / `method` (and one more label value, e.g. the protocol). */
   get(service: string, method: string, extra = ''): S {
-    const key = `${service}\0${method}\0${extra}`;
-    const found = this.byKey.get(key);
-    if (found) return found;
-    const pair = `${service}\0${method}`;
-    if (!this.pairs.has(pair)) {
-      if (this.pairs.size >= this.maxMethods) return this.other(extra);
-      this.pairs.add(pair);
+    let methods = this.byName.get(service);
+    let extras = methods?.get(method);
+    const found = extras?.get(extra);
+    if (found !== undefined) return found;
+    // Names that are `_OTHER` already: one series for those labels.
+    if (service === OTHER && method === OTHER) return this.other(extra);
+    if (!extras) {
+      if (this.pairs >= this.maxMethods) return this.other(extra);
+      this.pairs++;
+      if (!methods) this.byName.set(service, (methods = new Map()));
+      methods.set(method, (extras = new Map()));
     }
     const made = this.make(service, method, extra);
-    this.byKey.set(key, made);
+    extras.set(extra, made);
+    this.all.push(made);
     return made;
   }
 
   /** The `_OTHER` series. */
   other(extra = ''): S {
-    const key = `${OTHER}\0${OTHER}\0${extra}`;
-    let s = this.byKey.get(key);
-    if (!s) this.byKey.set(key, (s = this.make(OTHER, OTHER, extra)));
+    let s = this.others.get(extra);
+    if (!s) {
+      this.others.set(extra, (s = this.make(OTHER, OTHER, extra)));
+      this.all.push(s);
+    }
     return s;
   }
 
   values(): IterableIterator<S> {
-    return this.byKey.values();
+    return this.all.values();
   }
 }
 

@@ -148,6 +148,14 @@ describe('FrameDecoder', () => {
     expect({ ...back.metadata }).toEqual({ ключ: 'значение', empty: '' });
   });
 
+  test('metadata keys repeated from frame to frame, and keys of the same length, decode as sent', () => {
+    // Keys are reused from the last frames when their bytes match: look-alikes must not be.
+    const keys = ['traceparent', 'tracestatf', 'tracestate', '__AUTH', 'ключ', 'кл', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'traceparent'];
+    const frames = keys.map((k, i) => encodeMessage(new Message({ seq: i, metadata: newMetadata({ [k]: `v${i}`, traceparent: `t${i}` }) })));
+    const back = decodeAll([...frames, ...frames]);
+    back.forEach((m, i) => expect({ ...m.metadata }).toEqual({ [keys[i % keys.length]]: `v${i % keys.length}`, traceparent: `t${i % keys.length}` }));
+  });
+
   test('metadata keys like __proto__ are plain data', () => {
     const meta = newMetadata();
     meta['__proto__'] = 'x';

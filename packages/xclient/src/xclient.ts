@@ -157,6 +157,8 @@ export class XClient extends Emitter<XClientEvents> {
   private readonly selection: ServerSelection;
   private readonly pool: ConnectionPool;
   private readonly strategy: FailModeStrategy;
+  /** Failfast: a `call` is one request, never retried. */
+  private readonly failfast: boolean;
   private readonly handleCall: (call: ClientCall) => Promise<ClientCallResult>;
   private readonly handleAttempt: (attempt: ClientAttempt) => Promise<ClientCallResult>;
   private readonly callHooks: ReturnType<typeof pluginCallHooks>;
@@ -197,6 +199,7 @@ export class XClient extends Emitter<XClientEvents> {
       plugins,
       logger,
     };
+    this.failfast = (options.failMode ?? FailMode.Failfast) === FailMode.Failfast;
     this.strategy = failModeStrategy(options.failMode ?? FailMode.Failfast, {
       retries: options.retries ?? 3,
       retryIntervalMs: options.retryIntervalMs ?? 0,
@@ -363,6 +366,7 @@ export class XClient extends Emitter<XClientEvents> {
       timeoutMs: options.timeoutMs ?? this.config.timeoutMs,
       encoding: { serializeType: options.serializeType, compressType: options.compressType, schema: options.schema },
       values: new Map(),
+      singleAttempt: kind === 'oneshot' || ((kind === 'call' || kind === 'sendRaw') && this.failfast),
     };
   }
 
