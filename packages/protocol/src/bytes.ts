@@ -89,24 +89,33 @@ export const readUtf8: (buf: Uint8Array, start: number, end: number) => string =
   : portableReadUtf8;
 
 /**
- * Reads a field that mostly repeats from frame to frame (service path, method): the last string
- * is kept and given again while the bytes are the same, saving the string and the decode.
+ * Reads strings that mostly repeat from frame to frame (service path, method, metadata keys
+ * such as `traceparent`): the last `size` ASCII strings are kept and given again while the
+ * bytes are the same. That saves the decode, and a property stored under a string V8 has seen
+ * is found at once (a fresh string is looked up in its string table first: about half the
+ * time of decoding a small frame with one metadata entry, Node 20).
  */
 export class NameReader {
-  private last = '';
+  /** Most recent first; ASCII only, so a string's length is its byte length. */
+  private readonly recent: string[] = [];
+
+  constructor(private readonly size = 1) {}
 
   read(buf: Uint8Array, start: number, end: number): string {
     const n = end - start;
-    const last = this.last;
-    // `last` is ASCII or empty whenever this compares (see below), so its length is its byte length.
-    if (n === last.length) {
+    for (let k = 0; k < this.recent.length; k++) {
+      const known = this.recent[k];
+      if (known.length !== n) continue;
       let i = 0;
-      while (i < n && buf[start + i] === last.charCodeAt(i)) i++;
-      if (i === n) return last;
+      while (i < n && buf[start + i] === known.charCodeAt(i)) i++;
+      if (i === n) return known;
     }
     const s = readUtf8(buf, start, end);
     // Only ASCII is kept: for other text the length in units is not the length in bytes.
-    this.last = n <= SHORT && s.length === n ? s : '';
+    if (n <= SHORT && s.length === n) {
+      if (this.recent.length === this.size) this.recent.pop();
+      this.recent.unshift(s);
+    }
     return s;
   }
 }
