@@ -4,13 +4,11 @@
 // net.PacketConn (RPCX_PEER_KCP_LOSS, interop/go/cmd/peer/kcp.go) and reports kcp-go's
 // DefaultSnmp counters. The loss is random, so the counts vary from run to run; the
 // assertions only need them above zero.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { execFile } from 'node:child_process';
 import { SerializeType } from '@rpcx/core';
 import { kcpTransport, type KcpTransport } from '@rpcx/transport-kcp';
 import { XClient, peer2peer } from '@rpcx/xclient';
-import { PEER } from './support/go-peer.js';
+import { PEER, startListeningPeer } from './support/go-peer.js';
 import { allCodecs, startTsServer } from './support/services.js';
 
 const LOSS = 0.1;
@@ -40,34 +38,16 @@ function runLossyGoClient(args: string[], timeoutMs = 90_000): Promise<Record<st
 
 /** `peer serve --network kcp` with loss; resolves once it prints its LISTENING line. */
 async function startLossyGoServer(): Promise<{ key: string; snmp(): Promise<Snmp>; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(PEER, ['serve', '--addr', '127.0.0.1:0', '--network', 'kcp'], {
-    env: peerEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stderrLines = createInterface({ input: child.stderr! });
-  let stderr = '';
   const snmpWaiters: ((s: Snmp) => void)[] = [];
-  stderrLines.on('line', (line) => {
-    stderr += line + '\n';
-    const m = /^KCP-SNMP (\{.*\})$/.exec(line);
-    if (m) snmpWaiters.shift()?.(JSON.parse(m[1]));
-  });
-  const key = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Go peer did not start in 15 s: ${stderr}`)), 15_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^LISTENING (\S+)$/.exec(line.trim());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Go peer exited with ${code}: ${stderr}`));
-    });
+  const peer = await startListeningPeer('Go peer', PEER, ['serve', '--addr', '127.0.0.1:0', '--network', 'kcp'], {
+    env: peerEnv,
+    onStderrLine: (line) => {
+      const m = /^KCP-SNMP (\{.*\})$/.exec(line);
+      if (m) snmpWaiters.shift()?.(JSON.parse(m[1]));
+    },
   });
   return {
-    key,
+    key: peer.key,
     snmp: () =>
       new Promise<Snmp>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the Go peer printed no KCP-SNMP line')), 5000);
@@ -75,16 +55,9 @@ async function startLossyGoServer(): Promise<{ key: string; snmp(): Promise<Snmp
           clearTimeout(timer);
           resolve(s);
         });
-        child.kill('SIGUSR1');
+        peer.child.kill('SIGUSR1');
       }),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: peer.stop,
   };
 }
 

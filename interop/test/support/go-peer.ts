@@ -15,15 +15,40 @@ export interface GoServer {
   stop(): Promise<void>;
 }
 
-/** Start `peer <command>` on `address` (a free port by default) and wait for its `LISTENING network@address` line. */
-export async function startGoServer(args: string[] = [], command = 'serve', address = '127.0.0.1:0', binary = PEER): Promise<GoServer> {
-  const child = spawn(binary, [command, '--addr', address, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A Go peer process that printed its `LISTENING network@address` line. */
+export interface ListeningPeer {
+  /** `network@address`, as printed. */
+  key: string;
+  child: ChildProcess;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawn one of the Go peers (`binary args…`) and wait up to 15 s for its `LISTENING` line;
+ * a peer that does not get there is killed. `onLine` sees every stdout and stderr line.
+ */
+export async function startListeningPeer(
+  name: string,
+  binary: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; onStdoutLine?: (line: string) => void; onStderrLine?: (line: string) => void } = {},
+): Promise<ListeningPeer> {
+  const child = spawn(binary, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout! });
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr += line + '\n';
+    options.onStderrLine?.(line);
+  });
   const key = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Go peer did not start in 15 s: ${stderr}`)), 15_000);
-    lines.on('line', (line) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start in 15 s: ${stderr}`));
+    }, 15_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      options.onStdoutLine?.(line);
       const m = /^LISTENING (\S+)$/.exec(line.trim());
       if (m) {
         clearTimeout(timer);
@@ -32,13 +57,13 @@ export async function startGoServer(args: string[] = [], command = 'serve', addr
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`Go peer exited with ${code}: ${stderr}`));
+      reject(new Error(`${name} exited with ${code}: ${stderr}`));
     });
   });
   return {
     key,
-    address: key.slice(key.indexOf('@') + 1),
-    process: child,
+    child,
+    stderr: () => stderr,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -48,6 +73,12 @@ export async function startGoServer(args: string[] = [], command = 'serve', addr
       clearTimeout(timer);
     },
   };
+}
+
+/** Start `peer <command>` on `address` (a free port by default) and wait for its `LISTENING network@address` line. */
+export async function startGoServer(args: string[] = [], command = 'serve', address = '127.0.0.1:0', binary = PEER): Promise<GoServer> {
+  const peer = await startListeningPeer('Go peer', binary, [command, '--addr', address, ...args]);
+  return { key: peer.key, address: peer.key.slice(peer.key.indexOf('@') + 1), process: peer.child, stop: peer.stop };
 }
 
 /** Run `peer <args>` to completion and parse the JSON object it prints. */

@@ -1,12 +1,11 @@
 // Build, start and drive the Go OpenTelemetry peer (interop/go-otel: real rpcx v1.9.4 with
 // rpcx-plugins' client and server OTel plugins and the W3C TraceContext propagator). It
 // prints every finished span as `SPAN {json}`.
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startListeningPeer } from './go-peer.js';
 
 export const GO_OTEL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'go-otel');
 export const OTELPEER = join(GO_OTEL_DIR, 'bin', 'otelpeer');
@@ -59,42 +58,9 @@ export interface GoOtelServer {
 
 /** `otelpeer server`: a Go rpcx server with the server OTel plugin, serving `Echo.Say`. */
 export async function startGoOtelServer(): Promise<GoOtelServer> {
-  const child = spawn(OTELPEER, ['server', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
   const lines: string[] = [];
-  const reader = createInterface({ input: child.stdout! });
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`otelpeer server did not start in 15 s: ${stderr}`));
-    }, 15_000);
-    reader.on('line', (line) => {
-      lines.push(line);
-      const m = /^LISTENING (\S+)$/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`otelpeer server exited with ${code}: ${stderr}`));
-    });
-  });
-  return {
-    address,
-    spans: () => spansIn(lines),
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const peer = await startListeningPeer('otelpeer server', OTELPEER, ['server', '--addr', '127.0.0.1:0'], { onStdoutLine: (line) => lines.push(line) });
+  return { address: peer.key, spans: () => spansIn(lines), stderr: peer.stderr, stop: peer.stop };
 }
 
 /** `otelpeer client`: one call inside a root span; resolves with the reply (or the error text) and the client's spans. */

@@ -1,10 +1,9 @@
 // Build, start and drive interop/go-protoc's stubpeer: Go rpcx v1.9.4 serving and calling the
 // Shop service through a stub in protoc-gen-rpcx's shape (interop/go-protoc/README.md).
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startListeningPeer } from './go-peer.js';
 
 export const STUBS_MODULE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'go-protoc');
 const STUBPEER = join(STUBS_MODULE, 'bin', 'stubpeer');
@@ -31,34 +30,8 @@ export interface StubServer {
 
 /** `stubpeer serve` on a free loopback port, once it prints its LISTENING line. */
 export async function startStubServer(): Promise<StubServer> {
-  const child = spawn(STUBPEER, ['serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stubpeer did not start in 15 s: ${stderr}`)), 15_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^LISTENING tcp@(\S+)$/.exec(line.trim());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`stubpeer exited with ${code}: ${stderr}`));
-    });
-  });
-  return {
-    address,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const peer = await startListeningPeer('stubpeer', STUBPEER, ['serve', '--addr', '127.0.0.1:0']);
+  return { address: peer.key.replace(/^tcp@/, ''), stop: peer.stop };
 }
 
 /** What `stubpeer client` prints: replies as base64 protobuf, errors as Go's text. */
