@@ -5,7 +5,7 @@
 //
 // Writes bench/results/latest.md and bench/results/throughput.svg, and puts the report into the
 // README between the `bench:begin` / `bench:end` markers.
-// Options: --quick (a smoke test, about 2 min: short runs, one of each, nothing written but
+// Options: --quick (a smoke test, about 1 min 30 s on 2 cores: short runs, one of each, nothing written but
 // bench/results/quick.md), --duration-ms (2000), --warmup-ms (500), --repeat (5),
 // --idle-connections (10000), --only name,name (sections to run; no README update).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,8 +37,8 @@ const { values } = parseArgs({
 const quick = values.quick!;
 const bench = new Bench({
   quick,
-  durationMs: Number(values['duration-ms'] ?? (quick ? 300 : 2000)),
-  warmupMs: Number(values['warmup-ms'] ?? (quick ? 100 : 500)),
+  durationMs: Number(values['duration-ms'] ?? (quick ? 200 : 2000)),
+  warmupMs: Number(values['warmup-ms'] ?? (quick ? 50 : 500)),
   repeat: Number(values.repeat ?? (quick ? 1 : 5)),
   idleConnections: Number(values['idle-connections'] ?? (quick ? 1000 : 10_000)),
   transferMiB: quick ? 16 : 256,
@@ -54,7 +54,9 @@ say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.v
 say();
 for (const section of chosen) {
   process.stderr.write(`${section.name}…\n`);
+  const sectionStarted = Date.now();
   await section.run(bench);
+  process.stderr.write(`${section.name}: ${((Date.now() - sectionStarted) / 1000).toFixed(0)} s\n`);
   say();
 }
 say(`Run took ${Math.round((Date.now() - started) / 60_000)} min (\`pnpm bench${process.argv.slice(2).length ? ' ' + process.argv.slice(2).join(' ') : ''}\`); load average at the end ${load()}.`);

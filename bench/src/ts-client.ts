@@ -4,14 +4,9 @@ import { parseArgs } from 'node:util';
 import { FailMode, SelectMode } from '@rpcx/core';
 import { consecutiveBreaker } from '@rpcx/breaker';
 import { protobufCodec } from '@rpcx/codec-protobuf';
-import { tcpTransport } from '@rpcx/transport-tcp';
-import { httpTransport } from '@rpcx/transport-http';
-import { wsTransport } from '@rpcx/transport-ws';
-import { kcpTransport } from '@rpcx/transport-kcp';
-import { quicTransport } from '@rpcx/transport-quic';
 import { XClient, multipleServers, selectorFor, type XClientOptions } from '@rpcx/xclient';
 import { BenchmarkMessage, benchmarkArgs, benchmarkBytes } from './message.js';
-import { observedClient, observedParts } from './observe.js';
+import { networksOf, transportFor } from './networks.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,11 +33,12 @@ const governance: Partial<XClientOptions> = values.governance
   ? { failMode: FailMode.Failover, selector: () => selectorFor(SelectMode.WeightedRoundRobin), breaker: () => consecutiveBreaker({ failureThreshold: 5, windowMs: 10_000 }) }
   : { failMode: FailMode.Failfast, selector: () => selectorFor(SelectMode.RandomSelect) };
 
-const observed = values.observe ? observedClient(observedParts(values.observe)) : {};
+// observe.ts loads the OpenTelemetry SDK: only when asked for.
+const observed = values.observe ? await import('./observe.js').then((o) => o.observedClient(o.observedParts(values.observe!))) : {};
 const raw = values.codec === 'raw';
 const codec = protobufCodec({ toObject: false });
-// The network comes from each --addr key (tcp@, http@, ws@).
-const transports = [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport()];
+// The networks come from the --addr keys (tcp@, http@, ws@, kcp@, quic@).
+const transports = await Promise.all(networksOf(servers).map((network) => transportFor(network)));
 const args = raw ? benchmarkBytes() : BenchmarkMessage.fromObject(benchmarkArgs());
 const schema = { args: BenchmarkMessage, reply: BenchmarkMessage };
 const callOptions = raw ? {} : { schema };

@@ -3,14 +3,9 @@
 import { parseArgs } from 'node:util';
 import { protobufCodec } from '@rpcx/codec-protobuf';
 import { Server } from '@rpcx/server';
-import { tcpTransport } from '@rpcx/transport-tcp';
-import { httpTransport } from '@rpcx/transport-http';
-import { wsTransport } from '@rpcx/transport-ws';
-import { kcpTransport } from '@rpcx/transport-kcp';
-import { quicTransport } from '@rpcx/transport-quic';
 import { readFileSync } from 'node:fs';
 import { BenchmarkMessage } from './message.js';
-import { observedServer, observedParts } from './observe.js';
+import { transportFor } from './networks.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,12 +29,18 @@ class Hello {
   }
 }
 
+/** The observed stack (observe.ts loads the OpenTelemetry SDK: only when asked for). */
+async function observed(parts: string) {
+  const { observedServer, observedParts } = await import('./observe.js');
+  return observedServer(observedParts(parts));
+}
+
 const serverTls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
 // Message instances (not plain objects) skip protobufjs' toObject/fromObject round trip.
 const server = new Server({
-  transports: [tcpTransport(), httpTransport(), wsTransport(), kcpTransport(), quicTransport({ serverTls })],
+  transports: [await transportFor(values.network!, serverTls)],
   codecs: [protobufCodec({ toObject: false })],
-  ...(values.observe ? observedServer(observedParts(values.observe)) : {}),
+  ...(values.observe ? await observed(values.observe) : {}),
 });
 await server.register(new Hello(), { schemas: { Say: { args: BenchmarkMessage, reply: BenchmarkMessage } } });
 const listener = await server.listen(values.network!, values.addr!);

@@ -22,7 +22,7 @@ export const observabilitySection: Section = {
     const servers: ServerProcess[] = [];
     let cells;
     try {
-      for (const s of STACKS) servers.push(await bench.tsServer('tcp', s.parts ? ['--observe', s.parts] : []));
+      servers.push(...(await Promise.all(STACKS.map((s) => bench.tsServer('tcp', s.parts ? ['--observe', s.parts] : [])))));
       cells = await interleaved(
         bench,
         STACKS.map((s, i) => ({ key: s.key, run: () => bench.runClient('ts', [servers[i].key], load, s.parts ? ['--observe', s.parts] : []) })),

@@ -25,7 +25,8 @@ export const transportsSection: Section = {
     try {
       for (const network of ['tcp', 'http', 'ws', 'kcp', 'quic']) {
         const tls = network === 'quic' ? ['--tls-cert', cert, '--tls-key', key] : [];
-        const servers = { ts: await bench.tsServer(network, tls), go: await bench.goServer(network, tls) };
+        const [ts, go] = await Promise.all([bench.tsServer(network, tls), bench.goServer(network, tls)]);
+        const servers = { ts, go };
         try {
           const cells = await interleaved(
             bench,
