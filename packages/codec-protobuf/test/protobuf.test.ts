@@ -141,6 +141,21 @@ describe('protobufCodec encode', () => {
 
   test('a bigint out of range is a CodecError, not a silent wrap', () => {
     expect(() => codec.encode({ i64: -(1n << 63n) - 1n }, Kitchen)).toThrow(CodecError);
+    expect(() => codec.encode({ inner: Inner.create({ n: 1n << 64n }) }, Kitchen)).toThrow(CodecError);
+    expect(() => codec.encode(Kitchen.create({ u64: 1n << 64n }), Kitchen)).toThrow(CodecError);
+  });
+
+  test('a bigint in a 32-bit field is a CodecError naming the field, in a plain object or an instance', () => {
+    for (const value of [{ i32: 5n }, Kitchen.create({ i32: 5n as unknown as number })]) {
+      let thrown: unknown;
+      try {
+        codec.encode(value, Kitchen);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(CodecError);
+      expect((thrown as Error).message).toBe('protobuf: i32: integer expected');
+    }
   });
 
   test('enums take numbers or names', () => {
