@@ -1,7 +1,7 @@
 // Uploads, downloads and streams between @rpcx/xclient and @rpcx/server through this
 // package, over real sockets on loopback: bytes, progress, codecs, rate limit, TLS, aborts.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -230,8 +230,7 @@ describe('streams (openStream)', () => {
 });
 
 describe('TLS side listeners', () => {
-  const { key: tlsKey, cert, dir: certDir } = selfSigned('rpcx-ft-tls-');
-  afterAll(() => rmSync(certDir, { recursive: true, force: true }));
+  const { key: tlsKey, cert } = selfSigned('rpcx-ft-tls-');
   test('upload, download and a stream echo over TLS; a plain client cannot use the TLS listener', async () => {
     const { server: s2, key: k2 } = await startServer();
     const dir = tempDir('rpcx-ft-tls-store-');

@@ -12,10 +12,18 @@ import path from 'node:path';
 import { joinHostPort } from '@rpcx/core';
 import { sleep } from './recorder.js';
 
-/** A fresh temporary directory, removed when the process exits. */
+/**
+ * A fresh temporary directory, removed after the test file: by the runner's global `afterAll`
+ * (jest, vitest, node:test's globals; so call it at file or `describe` scope, as fixtures are),
+ * or at process exit where there is none. A jest worker's `process` is a copy whose `exit`
+ * never fires, which is why exit alone left a directory behind per run.
+ */
 export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  const afterAll = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll;
+  if (typeof afterAll === 'function') afterAll(remove);
+  else process.once('exit', remove);
   return dir;
 }
 
