@@ -1,5 +1,5 @@
-// examples/greeter as a user has it: buf generate with its buf.gen.yaml gives the committed
-// gen/ files, and run.ts serves and calls the generated stubs over TCP on loopback.
+// examples/greeter and examples/protobuf as a user has them: buf generate with their buf.gen.yaml
+// gives the committed gen/ files, and run.ts serves and calls the generated stubs over TCP on loopback.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,21 +7,26 @@ import { REPO_DIR, bufGenerate, mustRun, pluginDir, readTree, removeDir, without
 
 const EXAMPLE_DIR = join(REPO_DIR, 'examples', 'greeter');
 
-test('examples/greeter: buf generate reproduces gen/, and run.ts prints its greetings', async () => {
+/** Runs the example's buf.gen.yaml into a scratch directory and checks it gives the committed gen/. */
+async function expectRegenerated(exampleDir: string, files: string[]): Promise<void> {
   const plugin = pluginDir();
-  const out = mkdtempSync(join(tmpdir(), 'greeter-gen-'));
+  const out = mkdtempSync(join(tmpdir(), 'example-gen-'));
   try {
     // --output puts the template's `out: gen` under a scratch directory instead of the example.
-    await bufGenerate(plugin, EXAMPLE_DIR, ['--output', out]);
+    await bufGenerate(plugin, exampleDir, ['--output', out]);
     const generated = readTree(join(out, 'gen'));
-    const committed = readTree(join(EXAMPLE_DIR, 'gen'));
-    expect([...generated.keys()]).toEqual(['greeter/v1/greeter_pb.ts', 'greeter/v1/greeter_rpcx.ts']);
+    const committed = readTree(join(exampleDir, 'gen'));
+    expect([...generated.keys()]).toEqual(files);
     expect([...committed.keys()]).toEqual([...generated.keys()]);
     for (const [name, text] of generated) expect(withoutVersion(text)).toBe(withoutVersion(committed.get(name)!));
   } finally {
     removeDir(plugin);
     removeDir(out);
   }
+}
+
+test('examples/greeter: buf generate reproduces gen/, and run.ts prints its greetings', async () => {
+  await expectRegenerated(EXAMPLE_DIR, ['greeter/v1/greeter_pb.ts', 'greeter/v1/greeter_rpcx.ts']);
 
   const stdout = await mustRun(process.execPath, ['--import', 'tsx', join('greeter', 'run.ts')], { cwd: join(REPO_DIR, 'examples'), timeoutMs: 60_000 });
   const lines = stdout.trim().split('\n');
@@ -33,4 +38,8 @@ test('examples/greeter: buf generate reproduces gen/, and run.ts prints its gree
     'client: times 0 refused: times must be at least 1',
     'done',
   ]);
+}, 120_000);
+
+test('examples/protobuf: buf generate reproduces its committed gen/ (protoc-gen-es only)', async () => {
+  await expectRegenerated(join(REPO_DIR, 'examples', 'protobuf'), ['pb/member_pb.ts']);
 }, 120_000);
