@@ -11,8 +11,8 @@ const { values } = parseArgs({ options: { addr: { type: 'string', default: '127.
 const server = new Server({ transports: [tcpTransport()], codecs: [msgpackCodec()] });
 await server.register(new Arith());
 const listener = await server.listen('tcp', values.addr!);
-console.log(`Arith listening on tcp@${listener.address}`);
-
+// Handlers first: whoever reads the line below may signal at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void server.shutdown().then(() => process.exit(0)));
 }
+console.log(`Arith listening on tcp@${listener.address}`);

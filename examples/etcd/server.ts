@@ -32,9 +32,10 @@ await server.use(
     updateIntervalMs: 60_000,
   }),
 );
-console.log(`Arith listening on tcp@${listener.address}, registered in etcd ${values.etcdAddr} under ${values.base}/Arith`);
-
-// shutdown() deletes this server's key before it stops, so clients drop it at once.
+// Handlers first: whoever reads the line below may signal at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void server.shutdown().then(() => process.exit(0)));
 }
+console.log(`Arith listening on tcp@${listener.address}, registered in etcd ${values.etcdAddr} under ${values.base}/Arith`);
+
+// shutdown() deletes this server's key before it stops, so clients drop it at once.

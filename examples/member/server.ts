@@ -13,8 +13,8 @@ await server.register(new ServiceUser(), { name: 'ServiceUser' });
 // Go: s.RegisterFunction("ServiceUserFn", service.UserReply, "")
 await server.registerFunction('ServiceUserFn', UserReply);
 const listener = await server.listen('tcp', values.addr!);
-console.log(`member service listening on tcp@${listener.address}`);
-
+// Handlers first: whoever reads the line below may signal at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void server.shutdown().then(() => process.exit(0)));
 }
+console.log(`member service listening on tcp@${listener.address}`);

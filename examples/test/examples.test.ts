@@ -45,6 +45,21 @@ test('member: the server (a class and a function) and its client, as two process
   }
 }, TIMEOUT);
 
+test('member: with the server stopped, Failtry tries the same server 4 times (Go\'s 3 retries), Failfast once', async () => {
+  const server = await serve('member/server.ts', ['--addr', '127.0.0.1:0'], /listening on tcp@(\S+)\n/);
+  const address = server.match[1]!;
+  expect(await terminate(server.child)).toBe(0);
+  const refused = `dial tcp ${address}: connect: connection refused`;
+  for (const [mode, attempts] of [['failtry', 4], ['failfast', 1]] as const) {
+    const { code, output } = await runToEnd('member/client.ts', ['--addr', address, '--fail-mode', mode]);
+    expect(code).toBe(1);
+    expect(output.trimEnd().split('\n')).toEqual([
+      ...Array.from({ length: attempts }, (_, i) => `attempt ${i + 1} on tcp@${address} failed: ${refused}`),
+      `failed to call: ${refused}`,
+    ]);
+  }
+}, TIMEOUT);
+
 test('etcd: two servers register in a throwaway etcd, the client finds both and calls them in turn', async () => {
   const etcd = await EtcdServer.start();
   const servers: ChildProcess[] = [];
