@@ -9,8 +9,18 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const peer = join(root, 'interop', 'go', 'bin', 'peer');
 export const src = (name: string) => join(root, 'bench', 'src', name);
-/** TypeScript scripts run as `node --import tsx`, so the process measured is the script's own. */
-export const node = (script: string, args: string[] = [], nodeArgs: string[] = []): [string, string[]] => [process.execPath, [...nodeArgs, '--import', 'tsx', src(script), ...args]];
+let bundled: string | undefined;
+/** From now on, {@link node} runs scripts from this bundle directory (bundle.ts). */
+export const useBundle = (dir: string) => void (bundled = dir);
+/**
+ * The command that runs one of the TypeScript scripts as its own process: plain node on its
+ * bundle once `pnpm bench` made one, else `node --import tsx` (so the process measured is the
+ * script's own either way).
+ */
+export const node = (script: string, args: string[] = [], nodeArgs: string[] = []): [string, string[]] =>
+  bundled
+    ? [process.execPath, [...nodeArgs, join(bundled, script.replace(/\.ts$/, '.mjs')), ...args]]
+    : [process.execPath, [...nodeArgs, '--import', 'tsx', src(script), ...args]];
 
 /** One measured run of a closed-loop client: what every client script prints as its last line. */
 export interface Run {

@@ -12,7 +12,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Bench, root, type Section } from './harness.js';
+import { bundleDir, bundleScripts } from './bundle.js';
+import { Bench, root, useBundle, type Section } from './harness.js';
 import { callsSection } from './sections/calls.js';
 import { governanceSection } from './sections/governance.js';
 import { memorySection } from './sections/memory.js';
@@ -44,6 +45,8 @@ const bench = new Bench({
   transferMiB: quick ? 16 : 256,
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+await bundleScripts();
+useBundle(bundleDir);
 
 const only = values.only?.split(',');
 const chosen = sections.filter((s) => (only ? only.includes(s.name) : !quick || s.quick !== false));

@@ -7,14 +7,10 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { node, peer } from './harness.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const peer = join(root, 'interop', 'go', 'bin', 'peer');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const src = (name: string) => join(root, 'bench', 'src', name);
 const MiB = 1024 * 1024;
 
 export interface TransferBenchOptions {
@@ -69,12 +65,12 @@ export async function runTransferBench(options: TransferBenchOptions): Promise<v
 
     const [goKey, tsKey, rawKey] = await Promise.all([
       start(peer, ['transfer-serve', '--addr', '127.0.0.1:0', '--dir', dir, '--discard', '--hash=false'], children),
-      start(tsx, [src('transfer-server.ts'), '--dir', dir], children),
-      start(tsx, [src('raw-copy.ts'), '--serve'], children),
+      start(...node('transfer-server.ts', ['--dir', dir]), children),
+      start(...node('raw-copy.ts', ['--serve']), children),
     ]);
     const client = (kind: 'ts' | 'go', key: string, op: 'upload' | 'download') => () =>
       kind === 'ts'
-        ? run(tsx, [src('transfer-client.ts'), '--addr', key, '--op', op, ...(op === 'upload' ? ['--file', file] : ['--name', 'bench.bin'])])
+        ? run(...node('transfer-client.ts', ['--addr', key, '--op', op, ...(op === 'upload' ? ['--file', file] : ['--name', 'bench.bin'])]))
         : run(peer, ['transfer-client', '--addr', key, '--op', op, ...(op === 'upload' ? ['--file', file] : ['--name', 'bench.bin', '--hash=false'])]);
     // Warm the page cache and both servers once.
     await client('ts', tsKey, 'download')();
@@ -85,7 +81,7 @@ export async function runTransferBench(options: TransferBenchOptions): Promise<v
       ['TS → Go', 'ts', goKey],
       ['Go → Go', 'go', goKey],
     ] as const;
-    const cells = new Map<string, () => Promise<Run>>([['raw', () => run(tsx, [src('raw-copy.ts'), '--addr', rawKey, '--file', file])]]);
+    const cells = new Map<string, () => Promise<Run>>([['raw', () => run(...node('raw-copy.ts', ['--addr', rawKey, '--file', file]))]]);
     for (const op of ['upload', 'download'] as const) for (const [name, kind, key] of pairs) cells.set(`${op} ${name}`, client(kind, key, op));
     // Round-robin over the cells, so that a busy moment of the machine hits them all alike.
     const rates = new Map<string, number[]>();
