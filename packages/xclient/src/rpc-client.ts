@@ -87,6 +87,9 @@ interface Pending {
   onAbort: (() => void) | undefined;
 }
 
+/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
 /** The metadata of a request without any: encoding only reads it. */
 const NO_METADATA: Metadata = Object.freeze(newMetadata());
 
@@ -317,8 +320,9 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   private armDeadlines(at: number): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineAt = at;
-    // Timers count whole milliseconds and may fire a fraction early: `sweep` then re-arms.
-    this.deadlineTimer = setTimeout(this.sweep, Math.max(1, Math.ceil(at - performance.now())));
+    // Timers count whole milliseconds and may fire a fraction early, and take at most
+    // MAX_TIMER_MS (a longer delay fires at once): `sweep` re-arms for what is left.
+    this.deadlineTimer = setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now()))));
   }
 
   /**

@@ -78,6 +78,15 @@ test('a shorter deadline than those waiting fires first; the longer calls keep t
   expect(client.pendingCalls).toBe(0);
 });
 
+test('a timeout longer than one timer can take (2^31 ms) does not fire early', async () => {
+  const long = client.call('Who', 'Name', null, { timeoutMs: 3_000_000_000 });
+  long.catch(() => {});
+  await expect(client.call('Who', 'Name', null, { timeoutMs: 50 })).rejects.toBeInstanceOf(CallTimeoutError);
+  expect(client.pendingCalls).toBe(1);
+  await client.close();
+  await expect(long).rejects.toBeInstanceOf(ShutdownError);
+});
+
 test('the client default timeout applies to every call, and each fails at its own deadline', async () => {
   const timed = new RpcClient(await transport.dial('tcp', peer.address, {}), `tcp@${peer.address}`, { ...config, timeoutMs: 300 });
   try {
