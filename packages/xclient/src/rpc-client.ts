@@ -299,6 +299,8 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   ): Promise<unknown> {
     const reply = new Promise(captureSettlers);
     const p: Pending = { resolve: capturedResolve, reject: capturedReject, codecSchema, responseMetadata, withMetadata, deadline: Infinity, signal: undefined, onAbort: undefined };
+    // Not left there: they would hold this call's promise (and what waits on it) until the next.
+    capturedResolve = capturedReject = noop;
     if (signal) {
       if (signal.aborted) {
         p.reject(abortError(signal));
@@ -513,8 +515,9 @@ export class RpcClient extends Emitter<RpcClientEvents> {
  * The settling functions of the promise `track` makes, taken by one shared executor: a closure
  * per call (and the context it captures) would cost more than the promise itself.
  */
-let capturedResolve: (value: unknown) => void = () => {};
-let capturedReject: (error: Error) => void = () => {};
+function noop(): void {}
+let capturedResolve: (value: unknown) => void = noop;
+let capturedReject: (error: Error) => void = noop;
 function captureSettlers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
   capturedResolve = resolve;
   capturedReject = reject;
