@@ -19,7 +19,7 @@ export function buildChains(
   list: InterceptorList,
   lastCall: ClientCallHandler,
   lastAttempt: ClientAttemptHandler,
-): { call: ClientCallHandler; attempt: ClientAttemptHandler; hasAttemptInterceptors: boolean } {
+): { call: ClientCallHandler; attempt: ClientAttemptHandler; hasAttemptInterceptors: boolean; empty: boolean } {
   const calls: ClientInterceptor[] = [];
   const attempts: ClientAttemptInterceptor[] = [];
   for (const entry of list) {
@@ -35,6 +35,7 @@ export function buildChains(
     call: wrap(calls, lastCall),
     attempt: wrap(attempts, lastAttempt),
     hasAttemptInterceptors: attempts.length > 0,
+    empty: calls.length === 0 && attempts.length === 0,
   };
 }
 

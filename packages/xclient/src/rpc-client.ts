@@ -11,6 +11,7 @@ import {
   HeartbeatError,
   RpcxError,
   UnsupportedCodecError,
+  newMetadata,
   type ClientCallResult,
   type ClientPlugin,
   type Connection,
@@ -80,10 +81,17 @@ interface Pending {
   responseMetadata: Metadata | undefined;
   /** Resolve with `{ reply, metadata }` instead of the reply alone. */
   withMetadata: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** `performance.now()` after which the call fails with `CallTimeoutError`; Infinity = never. */
+  deadline: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
+
+/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
+/** The metadata of a request without any: encoding only reads it. */
+const NO_METADATA: Metadata = Object.freeze(newMetadata());
 
 /** A server push as delivered to listeners. */
 export interface ServerMessage {
@@ -110,6 +118,18 @@ export class RpcClient extends Emitter<RpcClientEvents> {
   private readonly decoder: FrameDecoder;
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  /**
+   * One timer per connection for every call's deadline, armed for the earliest one (`sweep`):
+   * no timer is made or cleared per call. `deadlineAt` is when it fires; Infinity = not armed.
+   */
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadlineAt = Infinity;
+  /**
+   * The request frame of every call, refilled each time: it is encoded at once and never leaves
+   * the client. Plugins with a `beforeEncode` hook get a message of their own per call instead.
+   */
+  private readonly requestFrame = new Message();
+  private readonly hasBeforeEncode: boolean;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** `performance.now()` of the last frame sent or bytes received, kept only with an idle timeout. */
@@ -130,6 +150,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       maxDecompressedLength: config.maxDecompressedLength,
       compressors: config.compressors,
     });
+    this.hasBeforeEncode = config.plugins.some((p) => p.beforeEncode);
     connection.setHandler({ onData: (c) => this.onData(c), onClose: (e) => this.onClose(e) });
     if (config.heartbeatIntervalMs > 0) this.startHeartbeat();
     if (config.idleTimeoutMs) this.armIdleTimer(config.idleTimeoutMs);
@@ -179,10 +200,9 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       }
       return Promise.resolve(message);
     }
-    return new Promise<Message>((resolve, reject) => {
-      this.track(seq, resolve as (v: unknown) => void, reject, RAW_REPLY, undefined, false, options.signal, options.timeoutMs);
-      this.writeOrFail(seq, message);
-    });
+    const reply = this.track(seq, RAW_REPLY, undefined, false, options.signal, options.timeoutMs);
+    this.writeOrFail(seq, message);
+    return reply as Promise<Message>;
   }
 
   /** Server pushes as an async iterator; ends when the connection closes. */
@@ -227,23 +247,30 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     const codec = this.config.codecs.get(serializeType);
     if (!codec) return Promise.reject(new UnsupportedCodecError(serializeType, `unsupported codec: no codec for serialize type ${serializeType}`));
 
-    // Made with the caller's metadata, so that an empty map is not made only to be replaced.
-    const m = options.metadata ? new Message({ metadata: options.metadata }) : new Message();
+    let payload: Uint8Array;
+    try {
+      payload = codec.encode(args, options.schema?.args);
+    } catch (err) {
+      return Promise.reject(err instanceof RpcxError ? err : new CodecError(`${codec.name}: ${(err as Error).message}`, { cause: err }));
+    }
+    let metadata = options.metadata ?? NO_METADATA;
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    if (timeoutMs > 0) metadata = { ...metadata, [MetaKey.ServerTimeout]: String(Math.ceil(timeoutMs)) };
+    // A plugin may change the message and its metadata: it gets a message and a map of its own.
+    let m: Message;
+    if (this.hasBeforeEncode) {
+      m = new Message({ metadata: newMetadata(metadata) });
+    } else {
+      m = this.requestFrame;
+      m.metadata = metadata;
+    }
     m.oneway = oneway;
     m.serializeType = serializeType;
     m.servicePath = servicePath;
     m.serviceMethod = serviceMethod;
-    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
-    if (timeoutMs > 0) {
-      m.metadata = { ...m.metadata, [MetaKey.ServerTimeout]: String(Math.ceil(timeoutMs)) };
-    }
-    try {
-      m.payload = codec.encode(args, options.schema?.args);
-    } catch (err) {
-      return Promise.reject(err instanceof RpcxError ? err : new CodecError(`${codec.name}: ${(err as Error).message}`, { cause: err }));
-    }
+    m.payload = payload;
     const compressType = options.compressType ?? this.config.compressType;
-    if (compressType !== 0 && m.payload.length > COMPRESS_THRESHOLD) m.compressType = compressType;
+    m.compressType = compressType !== 0 && payload.length > COMPRESS_THRESHOLD ? compressType : 0;
 
     const seq = this.nextSeq();
     m.seq = seq;
@@ -256,34 +283,66 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       }
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => {
-      this.track(seq, resolve, reject, options.schema?.reply, options.responseMetadata, withMetadata, options.signal, timeoutMs);
-      this.writeOrFail(seq, m);
-    });
+    const reply = this.track(seq, options.schema?.reply, options.responseMetadata, withMetadata, options.signal, timeoutMs);
+    this.writeOrFail(seq, m);
+    return reply;
   }
 
+  /** A promise for the reply to `seq`, settled by `onMessage`, its deadline, its signal or the close. */
   private track(
     seq: number,
-    resolve: (v: unknown) => void,
-    reject: (e: Error) => void,
     codecSchema: unknown,
     responseMetadata: Metadata | undefined,
     withMetadata: boolean,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
-  ): void {
-    const p: Pending = { resolve, reject, codecSchema, responseMetadata, withMetadata, timer: undefined, signal: undefined, onAbort: undefined };
+  ): Promise<unknown> {
+    const reply = new Promise(captureSettlers);
+    const p: Pending = { resolve: capturedResolve, reject: capturedReject, codecSchema, responseMetadata, withMetadata, deadline: Infinity, signal: undefined, onAbort: undefined };
+    // Not left there: they would hold this call's promise (and what waits on it) until the next.
+    capturedResolve = capturedReject = noop;
     if (signal) {
-      if (signal.aborted) return reject(abortError(signal));
+      if (signal.aborted) {
+        p.reject(abortError(signal));
+        return reply;
+      }
       p.signal = signal;
       p.onAbort = () => this.settle(seq)?.reject(abortError(signal));
       signal.addEventListener('abort', p.onAbort, { once: true });
     }
     if (timeoutMs && timeoutMs > 0) {
-      p.timer = setTimeout(() => this.settle(seq)?.reject(new CallTimeoutError()), timeoutMs);
+      p.deadline = performance.now() + timeoutMs;
+      if (p.deadline < this.deadlineAt) this.armDeadlines(p.deadline);
     }
     this.pending.set(seq, p);
+    return reply;
   }
+
+  /** (Re)arm the deadline timer to fire at `at` (a `performance.now()` time). */
+  private armDeadlines(at: number): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    // Timers count whole milliseconds and may fire a fraction early, and take at most
+    // MAX_TIMER_MS (a longer delay fires at once): `sweep` re-arms for what is left.
+    this.deadlineTimer = setTimeout(this.sweep, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now()))));
+  }
+
+  /**
+   * Fail the calls whose deadline has passed and re-arm for the earliest one left. With one
+   * timeout for every call (the usual case) the timer is re-armed once per timeout period,
+   * never per call; a call given a shorter timeout than those waiting re-arms it earlier.
+   */
+  private readonly sweep = (): void => {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [seq, p] of this.pending) {
+      if (p.deadline <= now) this.settle(seq)!.reject(new CallTimeoutError());
+      else if (p.deadline < next) next = p.deadline;
+    }
+    if (next < Infinity) this.armDeadlines(next);
+  };
 
   private writeOrFail(seq: number, m: Message): void {
     try {
@@ -304,12 +363,11 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     if (this.idleTimer) this.lastActivity = performance.now();
   }
 
-  /** Remove a pending call and release its timer and abort listener. */
+  /** Remove a pending call and release its abort listener (its deadline goes with it). */
   private settle(seq: number): Pending | undefined {
     const p = this.pending.get(seq);
     if (!p) return undefined;
     this.pending.delete(seq);
-    if (p.timer) clearTimeout(p.timer);
     if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
     return p;
   }
@@ -392,7 +450,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     this.heartbeatTimer = setInterval(() => {
       if (this.closed) return this.stopHeartbeat();
       const seq = this.nextSeq();
-      const beat = new Promise((resolve, reject) => this.track(seq, resolve, reject, undefined, undefined, false, undefined, within));
+      const beat = this.track(seq, undefined, undefined, false, undefined, within);
       this.writeOrFail(seq, heartbeatRequest(seq));
       beat.catch((err: Error) => {
         // Go closes the client when a heartbeat fails or times out.
@@ -445,9 +503,24 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       ? new ShutdownError({ cause: error })
       : new ConnectionLostError(`connection to ${this.serverKey} lost${error ? `: ${error.message}` : ''}`, { cause: error });
     for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(reason);
+    // Calls keep their deadlines while close() waits for the peer; none is left now.
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     for (const p of this.config.plugins) p.clientConnectionClose?.(this.connection);
     this.emit('close', error);
   }
+}
+
+/**
+ * The settling functions of the promise `track` makes, taken by one shared executor: a closure
+ * per call (and the context it captures) would cost more than the promise itself.
+ */
+function noop(): void {}
+let capturedResolve: (value: unknown) => void = noop;
+let capturedReject: (error: Error) => void = noop;
+function captureSettlers(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 /** Marks a pending `sendRaw` call: resolve with the frame instead of decoding. */

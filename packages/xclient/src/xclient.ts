@@ -17,6 +17,7 @@ import {
   type ClientPlugin,
   type Codec,
   type Logger,
+  type Metadata,
   type SelectFunction,
   type Selector,
   type ServiceDiscovery,
@@ -124,6 +125,9 @@ export type ServiceClient<S> = {
 
 const replyOf = (result: ClientCallResult): unknown => result.reply;
 
+/** The metadata a selector sees for a plain call without any. */
+const NO_METADATA: Metadata = Object.freeze({});
+
 /** `start()`'s promise, with a synchronous throw turned into a rejection. */
 function settle<T>(start: () => Promise<T>): Promise<T> {
   try {
@@ -164,6 +168,11 @@ export class XClient extends Emitter<XClientEvents> {
   private readonly callHooks: ReturnType<typeof pluginCallHooks>;
   /** Whether attempts need their own copy of the call's metadata (something may change it). */
   private readonly copyMetadata: boolean;
+  /**
+   * Nothing watches a `call` between the caller and its one request (Failfast, no interceptors,
+   * no preCall / postCall, no breaker fed with call errors): `callPlain` sends it straight.
+   */
+  private readonly plainCalls: boolean;
   /** Aborts when the client closes: pauses between attempts end. */
   private readonly closing = new AbortController();
   private ready: Promise<void> | undefined;
@@ -215,6 +224,7 @@ export class XClient extends Emitter<XClientEvents> {
     this.handleCall = chains.call;
     this.handleAttempt = chains.attempt;
     this.copyMetadata = chains.hasAttemptInterceptors || this.callHooks !== undefined;
+    this.plainCalls = this.failfast && chains.empty && this.callHooks === undefined && !options.breakerCountsCallErrors;
 
     // Made last, once every option was accepted: the client owns it from here on.
     this.selector = options.selector ? options.selector() : randomSelector();
@@ -241,6 +251,7 @@ export class XClient extends Emitter<XClientEvents> {
 
   /** Call `method` with the fail mode's retries; resolves with the decoded reply. */
   call<R = unknown>(method: string, args: unknown, options: CallOptions = {}): Promise<R> {
+    if (this.plainCalls && this.started && !options.responseMetadata && !this.closing.signal.aborted) return this.callPlain(method, args, options) as Promise<R>;
     return this.run('call', method, args, options).then(replyOf) as Promise<R>;
   }
 
@@ -368,6 +379,27 @@ export class XClient extends Emitter<XClientEvents> {
       values: new Map(),
       singleAttempt: kind === 'oneshot' || ((kind === 'call' || kind === 'sendRaw') && this.failfast),
     };
+  }
+
+  /**
+   * A `call` with nothing watching it (`plainCalls`): what `run` → Failfast → `send` does for
+   * it, without the call, attempt and result objects and their promise layers, which cost
+   * a good part of a call's time on the client. The outcome is the same: one server selected,
+   * its connection (dialled if needed, breaker asked), one request.
+   */
+  private callPlain(method: string, args: unknown, options: CallOptions): Promise<unknown> {
+    const auth = this.options.auth;
+    const metadata = auth === undefined ? options.metadata : { ...options.metadata, [MetaKey.Auth]: auth };
+    let acquired: RpcClient | Promise<RpcClient>;
+    try {
+      const server = this.selection.pick({ servicePath: this.servicePath, serviceMethod: method, args, metadata: metadata ?? NO_METADATA });
+      acquired = this.pool.acquire(server, options.signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const request = metadata === options.metadata ? options : { ...options, metadata };
+    if (acquired instanceof RpcClient) return acquired.call(this.servicePath, method, args, request);
+    return acquired.then((client) => client.call(this.servicePath, method, args, request));
   }
 
   /** The end of the call chain: a fail mode, one oneway attempt, or a fan-out. */
