@@ -7,6 +7,7 @@
 // line like the other bench clients (--addr, --clients, --inflight, --duration-ms, --warmup-ms).
 import net from 'node:net';
 import { parseArgs } from 'node:util';
+import { CLIENT_OPTIONS, Measurement, loadOf } from './closed-loop.js';
 import { benchmarkBytes } from './message.js';
 
 const HEADER = 16;
@@ -46,16 +47,8 @@ function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
-const { values } = parseArgs({
-  options: {
-    serve: { type: 'boolean', default: false },
-    addr: { type: 'string', multiple: true },
-    clients: { type: 'string', default: '1' },
-    inflight: { type: 'string', default: '1' },
-    'duration-ms': { type: 'string', default: '3000' },
-    'warmup-ms': { type: 'string', default: '1000' },
-  },
-});
+const { values } = parseArgs({ options: { ...CLIENT_OPTIONS, serve: { type: 'boolean', default: false } } });
+const load = loadOf(values);
 
 if (values.serve) {
   const server = net.createServer({ noDelay: true }, (socket) => {
@@ -67,25 +60,10 @@ if (values.serve) {
   process.once('SIGTERM', () => process.exit(0));
   process.once('SIGINT', () => process.exit(0));
 } else {
-  const [host, port] = values.addr![0].replace(/^tcp@/, '').split(':');
-  const clients = Number(values.clients);
-  const inflight = Number(values.inflight);
-  const durationMs = Number(values['duration-ms']);
-  const warmupMs = Number(values['warmup-ms']);
+  const { addrs, clients, inflight, durationMs, warmupMs } = load;
+  const [host, port] = addrs[0].replace(/^tcp@/, '').split(':');
   const body = benchmarkBytes();
-
-  let measuring = false;
-  let stopping = false;
-  let calls = 0;
-  let latencies = new Float64Array(1 << 20);
-  const record = (us: number) => {
-    if (calls === latencies.length) {
-      const grown = new Float64Array(latencies.length * 2);
-      grown.set(latencies);
-      latencies = grown;
-    }
-    latencies[calls++] = us;
-  };
+  const m = new Measurement();
 
   const connections = await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -112,8 +90,8 @@ if (values.serve) {
         framer((frame) => {
           const seq = frame.readUInt32BE(8);
           outstanding--;
-          if (measuring) record((performance.now() - sentAt[seq % inflight]) * 1000);
-          if (stopping) {
+          m.record((performance.now() - sentAt[seq % inflight]) * 1000);
+          if (m.stopping) {
             if (outstanding === 0) drained();
             return;
           }
@@ -136,15 +114,7 @@ if (values.serve) {
     }),
   );
   for (const c of connections) c.start();
-  await new Promise((r) => setTimeout(r, warmupMs));
-  measuring = true;
-  const start = performance.now();
-  await new Promise((r) => setTimeout(r, durationMs));
-  measuring = false;
-  const seconds = (performance.now() - start) / 1000;
-  stopping = true;
+  await m.window(warmupMs, durationMs);
   await Promise.all(connections.map((c) => c.finish()));
-  const sorted = latencies.subarray(0, calls).sort();
-  const pct = (p: number) => (calls === 0 ? 0 : sorted[Math.min(calls - 1, Math.floor((calls * p) / 100))]);
-  process.stdout.write(JSON.stringify({ calls, errors: 0, seconds, callsPerSec: calls / seconds, p50us: pct(50), p99us: pct(99) }) + '\n');
+  m.report();
 }

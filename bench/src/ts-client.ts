@@ -5,16 +5,13 @@ import { FailMode, SelectMode } from '@rpcx/core';
 import { consecutiveBreaker } from '@rpcx/breaker';
 import { protobufCodec } from '@rpcx/codec-protobuf';
 import { XClient, multipleServers, selectorFor, type XClientOptions } from '@rpcx/xclient';
+import { CLIENT_OPTIONS, Measurement, callLoop, loadOf } from './closed-loop.js';
 import { BenchmarkMessage, benchmarkArgs, benchmarkBytes } from './message.js';
 import { networksOf, transportFor } from './networks.js';
 
 const { values } = parseArgs({
   options: {
-    addr: { type: 'string', multiple: true },
-    clients: { type: 'string', default: '1' },
-    inflight: { type: 'string', default: '1' },
-    'duration-ms': { type: 'string', default: '3000' },
-    'warmup-ms': { type: 'string', default: '1000' },
+    ...CLIENT_OPTIONS,
     governance: { type: 'boolean', default: false },
     // Tracing and metrics on every call: `tracing`, `otel-metrics`, `prometheus`, comma-separated (observe.ts).
     observe: { type: 'string' },
@@ -22,11 +19,7 @@ const { values } = parseArgs({
     codec: { type: 'string', default: 'protobuf' },
   },
 });
-const servers = values.addr ?? [];
-const clients = Number(values.clients);
-const inflight = Number(values.inflight);
-const durationMs = Number(values['duration-ms']);
-const warmupMs = Number(values['warmup-ms']);
+const { addrs: servers, clients, inflight, durationMs, warmupMs } = loadOf(values);
 
 // Plain Failfast + random, or the full governance stack: Failover + weighted round robin + breaker.
 const governance: Partial<XClientOptions> = values.governance
@@ -59,53 +52,10 @@ const xclients = Array.from(
     }),
 );
 
-let measuring = false;
-let stopping = false;
-let calls = 0;
-let errors = 0;
-let latencies = new Float64Array(1 << 20);
-
-function record(us: number) {
-  if (calls === latencies.length) {
-    const grown = new Float64Array(latencies.length * 2);
-    grown.set(latencies);
-    latencies = grown;
-  }
-  latencies[calls++] = us;
-}
-
-async function loop(client: XClient) {
-  while (!stopping) {
-    const t0 = performance.now();
-    try {
-      const reply = await client.call('Say', args, callOptions);
-      if (measuring) {
-        if (!answered(reply)) errors++;
-        record((performance.now() - t0) * 1000);
-      }
-    } catch {
-      if (measuring) errors++;
-    }
-  }
-}
-
+const m = new Measurement();
 await Promise.all(xclients.map((c) => c.call('Say', args, callOptions)));
-const loops = xclients.flatMap((c) => Array.from({ length: inflight }, () => loop(c)));
-await new Promise((r) => setTimeout(r, warmupMs));
-measuring = true;
-const start = performance.now();
-const cpuAtStart = process.cpuUsage();
-await new Promise((r) => setTimeout(r, durationMs));
-measuring = false;
-const seconds = (performance.now() - start) / 1000;
-const cpu = process.cpuUsage(cpuAtStart);
-stopping = true;
+const loops = xclients.flatMap((c) => Array.from({ length: inflight }, () => callLoop(m, () => c.call('Say', args, callOptions), answered)));
+await m.window(warmupMs, durationMs);
 await Promise.all(loops);
 await Promise.all(xclients.map((c) => c.close()));
-
-const sorted = latencies.subarray(0, calls).sort();
-const pct = (p: number) => (calls === 0 ? 0 : sorted[Math.min(calls - 1, Math.floor((calls * p) / 100))]);
-process.stdout.write(
-  // CPU time of this process per call: steadier than calls/s on a busy machine.
-  JSON.stringify({ calls, errors, seconds, callsPerSec: calls / seconds, p50us: pct(50), p99us: pct(99), cpuUsPerCall: (cpu.user + cpu.system) / calls }) + '\n',
-);
+m.report();
