@@ -101,6 +101,7 @@ export class KcpConnection extends AbstractConnection {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastReceiveMs = currentMs();
   #afterInputPending = false;
+  #ackFlushPending = false;
   #released = false;
 
   constructor(init: KcpConnectionInit) {
@@ -275,13 +276,26 @@ export class KcpConnection extends AbstractConnection {
     if (kcp.canSendNew || kcp.pendingProbe) {
       this.#flushNow();
     } else if (kcp.pendingAcks && this.#settings.ackNoDelay) {
-      kcp.flush(true);
+      // Not yet: a handler that answers in this turn writes before the next check phase, and
+      // that write's flush carries the ACKs in the same datagram as the reply (half the
+      // datagrams of a call). Unanswered, they go on their own then.
+      if (!this.#ackFlushPending) {
+        this.#ackFlushPending = true;
+        setImmediate(this.#flushAcks);
+      }
       this.#armIfBusy(kcp.interval);
     } else {
       this.#armIfBusy(kcp.interval);
     }
     this.#checkClosing();
     this.checkDrain();
+  };
+
+  /** The ACKs no write took along (ackNoDelay): on their own, one turn after they were due. */
+  readonly #flushAcks = (): void => {
+    this.#ackFlushPending = false;
+    if (this.state === 'closed' || !this.#kcp.pendingAcks) return;
+    this.#kcp.flush(true);
   };
 
   /** A full KCP flush now, then the timer for the next one. */
