@@ -436,6 +436,9 @@ export class KcpConnection extends AbstractConnection {
 
   #finishClose(): void {
     if (this.isEnded) return;
+    // ACKs still waiting for a reply to ride on go first: the peer learns before FIN that
+    // everything it sent arrived.
+    if (this.#kcp.pendingAcks) this.#kcp.flush(true);
     this.#sendControl(CONTROL_FIN);
     this.#end(undefined, CONTROL_FIN);
   }

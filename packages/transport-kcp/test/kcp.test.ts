@@ -168,6 +168,35 @@ describe('kcpTransport specifics', () => {
     expect(error?.message).toMatch(/peer closed before receiving everything/);
   });
 
+  it('closing in the handler of the last data acknowledges it before FIN: the sender sees a clean close', async () => {
+    const serverTransport = kcpTransport();
+    let accepted!: (r: Recorder) => void;
+    const serverSide = new Promise<Recorder>((resolve) => (accepted = resolve));
+    const listener = await serverTransport.listen('kcp', '127.0.0.1:0', (c) => {
+      cleanups.push(() => c.destroy());
+      accepted(new Recorder(c));
+    });
+    cleanups.push(() => listener.close());
+    const connection = await kcpTransport().dial('kcp', listener.address);
+    cleanups.push(() => connection.destroy());
+    const received: Buffer[] = [];
+    const clientClosed = new Promise<Error | undefined>((resolve) =>
+      connection.setHandler({
+        onData(chunk) {
+          received.push(Buffer.from(chunk));
+          // The ACK of this data has not left yet (it waits for a reply to ride on).
+          void connection.close();
+        },
+        onClose: resolve,
+      }),
+    );
+    const server = await serverSide;
+    server.connection.write(Buffer.from('last words'));
+    expect(await clientClosed).toBeUndefined();
+    expect(Buffer.concat(received).toString()).toBe('last words');
+    expect(await server.closed).toBeUndefined();
+  });
+
   it('destroy() resets the peer: it sees ConnectionError “connection reset by peer”', async () => {
     const { client, server } = await pair();
     client.connection.destroy(new Error('gone'));
