@@ -333,6 +333,14 @@ export class KcpConnection extends AbstractConnection {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     if (this.state === 'closed') return;
+    // Timers run before the event loop reads the socket: after a stretch without CPU, the ACKs
+    // that came meanwhile would still be unread and their segments retransmitted as lost
+    // (congestion window down to 1). The flush waits until this turn has read them.
+    setImmediate(this.#onTick);
+  };
+
+  readonly #onTick = (): void => {
+    if (this.state === 'closed') return;
     this.#flushNow();
     this.#checkClosing();
     this.checkDrain();
