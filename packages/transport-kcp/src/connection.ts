@@ -101,6 +101,7 @@ export class KcpConnection extends AbstractConnection {
   #idleTimer: NodeJS.Timeout | undefined;
   #lastReceiveMs = currentMs();
   #afterInputPending = false;
+  #ackFlushPending = false;
   #released = false;
 
   constructor(init: KcpConnectionInit) {
@@ -275,13 +276,26 @@ export class KcpConnection extends AbstractConnection {
     if (kcp.canSendNew || kcp.pendingProbe) {
       this.#flushNow();
     } else if (kcp.pendingAcks && this.#settings.ackNoDelay) {
-      kcp.flush(true);
+      // Not yet: a handler that answers in this turn writes before the next check phase, and
+      // that write's flush carries the ACKs in the same datagram as the reply (half the
+      // datagrams of a call). Unanswered, they go on their own then.
+      if (!this.#ackFlushPending) {
+        this.#ackFlushPending = true;
+        setImmediate(this.#flushAcks);
+      }
       this.#armIfBusy(kcp.interval);
     } else {
       this.#armIfBusy(kcp.interval);
     }
     this.#checkClosing();
     this.checkDrain();
+  };
+
+  /** The ACKs no write took along (ackNoDelay): on their own, one turn after they were due. */
+  readonly #flushAcks = (): void => {
+    this.#ackFlushPending = false;
+    if (this.state === 'closed' || !this.#kcp.pendingAcks) return;
+    this.#kcp.flush(true);
   };
 
   /** A full KCP flush now, then the timer for the next one. */
@@ -318,6 +332,14 @@ export class KcpConnection extends AbstractConnection {
 
   readonly #onTimer = (): void => {
     this.#timer = undefined;
+    if (this.state === 'closed') return;
+    // Timers run before the event loop reads the socket: after a stretch without CPU, the ACKs
+    // that came meanwhile would still be unread and their segments retransmitted as lost
+    // (congestion window down to 1). The flush waits until this turn has read them.
+    setImmediate(this.#onTick);
+  };
+
+  readonly #onTick = (): void => {
     if (this.state === 'closed') return;
     this.#flushNow();
     this.#checkClosing();
@@ -422,6 +444,9 @@ export class KcpConnection extends AbstractConnection {
 
   #finishClose(): void {
     if (this.isEnded) return;
+    // ACKs still waiting for a reply to ride on go first: the peer learns before FIN that
+    // everything it sent arrived.
+    if (this.#kcp.pendingAcks) this.#kcp.flush(true);
     this.#sendControl(CONTROL_FIN);
     this.#end(undefined, CONTROL_FIN);
   }

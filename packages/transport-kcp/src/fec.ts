@@ -116,7 +116,9 @@ export class FecEncoder {
     const parity: Uint8Array[] = [];
     const outputs: Uint8Array[] = [];
     for (let p = 0; p < this.#codec.parityShards; p++) {
-      const datagram = new Uint8Array(this.#maxSize);
+      // Two bytes in, so that the parity (at SHARD_OFFSET, 26) starts on a 4-byte boundary
+      // and Reed-Solomon can work a word at a time.
+      const datagram = new Uint8Array(new ArrayBuffer(this.#maxSize + 2), 2, this.#maxSize);
       writeU32(datagram, HEADER_OFFSET, this.#next);
       datagram[HEADER_OFFSET + 4] = TYPE_PARITY;
       // Ids wrap only after a parity shard, so a group never straddles the wrap.

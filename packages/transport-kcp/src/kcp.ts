@@ -212,8 +212,9 @@ export class Kcp {
         // The writer hands its buffers over (Connection.write), so a view is enough.
         buf = data.subarray(offset, offset + n);
       } else {
-        // A partial segment in stream mode gets room to grow with the next write.
-        buf = new Uint8Array(mss);
+        // A partial segment in stream mode gets room to grow with the next write: a slice of
+        // Node's buffer pool, cheaper to make and to collect than an ArrayBuffer of its own.
+        buf = Buffer.allocUnsafe(mss);
         buf.set(data.subarray(offset, offset + n));
       }
       this.#sndQueue.push({ buf, len: n });

@@ -119,52 +119,67 @@ export function encodingMatrix(dataShards: number, totalShards: number): Matrix 
   return multiply(vandermonde, invert(vandermonde.slice(0, dataShards)));
 }
 
-/** out[0..length) = Σ coefficients[k] · inputs[k][0..length). */
-function combine(coefficients: Uint8Array, inputs: readonly Uint8Array[], out: Uint8Array, length: number): void {
-  out.fill(0, 0, length);
+/** out[from..length) = Σ coefficients[k] · inputs[k][from..length). */
+function combine(coefficients: Uint8Array, inputs: readonly Uint8Array[], out: Uint8Array, length: number, from = 0): void {
+  out.fill(0, from, length);
   for (let k = 0; k < inputs.length; k++) {
     const c = coefficients[k];
     if (c === 0) continue;
     const input = inputs[k];
     if (c === 1) {
-      for (let j = 0; j < length; j++) out[j] ^= input[j];
+      for (let j = from; j < length; j++) out[j] ^= input[j];
       continue;
     }
     const base = c * FIELD;
-    for (let j = 0; j < length; j++) out[j] ^= MUL[base + input[j]];
+    for (let j = from; j < length; j++) out[j] ^= MUL[base + input[j]];
   }
 }
 
-type EncodeFn = (mul: Uint8Array, data: readonly Uint8Array[], parity: readonly Uint8Array[], length: number) => void;
+type EncodeFn = (data: readonly Int32Array[], parity: readonly Int32Array[], words: number) => void;
 
 /**
- * An encoder specialised for one matrix: a loop over the byte position that reads each data
- * byte once and computes every parity byte from its products, with the coefficients as
- * constants. In V8 this is about three times faster than a loop per coefficient (about 55 µs
- * for a 10 + 3 group of 1350-byte shards, against 165 µs). Generated with `new Function`; where
- * code generation from strings is disabled, the generic loop is used instead.
+ * An encoder specialised for one matrix that works on four bytes at a time: multiplying by a
+ * constant c in GF(2^8) is the xor of x·2^b over the bits b of c, and doubling four packed
+ * bytes at once is a shift, a mask and a conditional xor with the polynomial. Each data word
+ * is read once, doubled as often as its largest coefficient needs, and xored into every
+ * parity word whose coefficient has that bit: no table lookups (V8 keeps everything in
+ * registers), about 1.5× faster than a byte loop with a product table on its own and more in
+ * a busy process, where the 64 KiB table falls out of the cache. Generated with `new Function`;
+ * where code generation from strings is disabled, the generic byte loop is used instead.
  */
-function specialisedEncoder(rows: readonly Uint8Array[]): EncodeFn | undefined {
+function wordEncoder(rows: readonly Uint8Array[]): EncodeFn | undefined {
   const dataShards = rows[0].length;
   const lines: string[] = [];
   for (let k = 0; k < dataShards; k++) lines.push(`const d${k} = data[${k}];`);
   rows.forEach((_, p) => lines.push(`const p${p} = parity[${p}];`));
-  lines.push('for (let j = 0; j < length; j++) {');
-  for (let k = 0; k < dataShards; k++) lines.push(`  const x${k} = d${k}[j];`);
-  rows.forEach((row, p) => {
-    const terms: string[] = [];
-    row.forEach((c, k) => {
-      if (c === 1) terms.push(`x${k}`);
-      else if (c !== 0) terms.push(`mul[${c * FIELD} + x${k}]`);
-    });
-    lines.push(`  p${p}[j] = ${terms.length > 0 ? terms.join(' ^ ') : '0'};`);
-  });
+  lines.push('for (let j = 0; j < words; j++) {');
+  rows.forEach((_, p) => lines.push(`  let a${p} = 0;`));
+  lines.push('  let t = 0;');
+  for (let k = 0; k < dataShards; k++) {
+    let top = -1;
+    for (const row of rows) if (row[k] !== 0) top = Math.max(top, 31 - Math.clz32(row[k]));
+    if (top < 0) continue;
+    lines.push(`  t = d${k}[j];`);
+    for (let bit = 0; bit <= top; bit++) {
+      // x·2 for each byte: shift within the byte, reduce by 0x1D where the top bit fell out.
+      if (bit > 0) lines.push('  t = ((t & 0x7f7f7f7f) << 1) ^ (((t >>> 7) & 0x01010101) * 0x1d);');
+      rows.forEach((row, p) => {
+        if (row[k] & (1 << bit)) lines.push(`  a${p} ^= t;`);
+      });
+    }
+  }
+  rows.forEach((_, p) => lines.push(`  p${p}[j] = a${p};`));
   lines.push('}');
   try {
-    return new Function('mul', 'data', 'parity', 'length', lines.join('\n')) as EncodeFn;
+    return new Function('data', 'parity', 'words', lines.join('\n')) as EncodeFn;
   } catch {
     return undefined;
   }
+}
+
+/** A view of a buffer's whole 32-bit words, if it starts on a 4-byte boundary. */
+function wordsOf(buffer: Uint8Array, words: number): Int32Array | undefined {
+  return (buffer.byteOffset & 3) === 0 && buffer.length >= words * 4 ? new Int32Array(buffer.buffer, buffer.byteOffset, words) : undefined;
 }
 
 export class ReedSolomon {
@@ -187,10 +202,10 @@ export class ReedSolomon {
     this.parityShards = parityShards;
     this.totalShards = dataShards + parityShards;
     this.#matrix = encodingMatrix(dataShards, this.totalShards);
-    this.#encodeFast = specialisedEncoder(this.#matrix.slice(dataShards));
+    this.#encodeWords = wordEncoder(this.#matrix.slice(dataShards));
   }
 
-  readonly #encodeFast: EncodeFn | undefined;
+  readonly #encodeWords: EncodeFn | undefined;
 
   /** The rows of the encoding matrix (the top `dataShards` rows are the identity). */
   get matrix(): readonly Uint8Array[] {
@@ -206,9 +221,24 @@ export class ReedSolomon {
     if (data.length !== this.dataShards || parity.length !== this.parityShards) {
       throw new ConfigError(`expected ${this.dataShards} data and ${this.parityShards} parity shards`);
     }
-    if (this.#encodeFast) {
-      this.#encodeFast(MUL, data, parity, length);
-      return;
+    const words = length >>> 2;
+    if (this.#encodeWords && words > 0) {
+      // Word-aligned shards (the FEC encoder's are) go four bytes at a time, the rest bytewise.
+      const dataWords: Int32Array[] = [];
+      const parityWords: Int32Array[] = [];
+      for (const shard of data) {
+        const view = wordsOf(shard, words);
+        if (view) dataWords.push(view);
+      }
+      for (const shard of parity) {
+        const view = wordsOf(shard, words);
+        if (view) parityWords.push(view);
+      }
+      if (dataWords.length === data.length && parityWords.length === parity.length) {
+        this.#encodeWords(dataWords, parityWords, words);
+        for (let p = 0; p < this.parityShards; p++) combine(this.#matrix[this.dataShards + p], data, parity[p], length, words * 4);
+        return;
+      }
     }
     for (let p = 0; p < this.parityShards; p++) combine(this.#matrix[this.dataShards + p], data, parity[p], length);
   }

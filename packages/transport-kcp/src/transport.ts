@@ -49,7 +49,11 @@ export interface KcpSessionOptions {
   noCongestionWindow?: boolean;
   /** Pack writes into full segments (kcp-go `SetStreamMode(true)`, as rpcx's examples). Default true. */
   streamMode?: boolean;
-  /** Acknowledge every datagram at once (kcp-go `SetACKNoDelay(true)`, as rpcx's examples). Default true. */
+  /**
+   * Acknowledge received data without waiting for the KCP clock (kcp-go `SetACKNoDelay(true)`, as
+   * rpcx's examples): with the reply when the handler answers in the same turn, else on their own
+   * right after. `false`: at the next tick (`interval`). Default true.
+   */
   ackNoDelay?: boolean;
   /** How long `close()` waits for the peer to acknowledge what was sent. Default 5000. */
   closeTimeoutMs?: number;

@@ -94,16 +94,21 @@ describe('Reed-Solomon (klauspost/reedsolomon layout)', () => {
     expect(() => rs.reconstructData(four, length)).toThrow('too few shards');
   });
 
-  it('encodes with the generic loop exactly as with the specialised one', () => {
+  it('encodes word by word (aligned shards, with a byte tail) exactly as byte by byte (unaligned)', () => {
     const rs5 = new ReedSolomon(5, 2);
-    const data = Array.from({ length: 5 }, () => new Uint8Array(crypto.randomBytes(100)));
-    const fast = [new Uint8Array(100), new Uint8Array(100)];
-    rs5.encode(data, fast, 100);
+    const length = 103;
+    const data = Array.from({ length: 5 }, () => new Uint8Array(crypto.randomBytes(length)));
+    const aligned = [new Uint8Array(length), new Uint8Array(length)];
+    rs5.encode(data, aligned, length);
+    // One byte into a buffer: not on a 4-byte boundary, so the byte loop runs.
+    const unaligned = [new Uint8Array(length + 1).subarray(1), new Uint8Array(length + 1).subarray(1)];
+    rs5.encode(data, unaligned, length);
     for (let p = 0; p < 2; p++) {
       const row = rs5.matrix[5 + p];
-      const slow = new Uint8Array(100);
-      for (let j = 0; j < 100; j++) for (let k = 0; k < 5; k++) slow[j] ^= gfMul(row[k], data[k][j]);
-      expect(hex(fast[p])).toBe(hex(slow));
+      const slow = new Uint8Array(length);
+      for (let j = 0; j < length; j++) for (let k = 0; k < 5; k++) slow[j] ^= gfMul(row[k], data[k][j]);
+      expect(hex(aligned[p])).toBe(hex(slow));
+      expect(hex(unaligned[p])).toBe(hex(slow));
     }
   });
 });

@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, UnsupportedError, type Connection } from '@rpcx/core';
 import { Recorder, refusedUdpAddress, silentUdpServer, sleep, transportCompliance } from '@rpcx/transport-kit/testing';
 import { aesBlockCrypt, defaultBlockCrypt, kcpTransport, noneBlockCrypt, type KcpConnection, type KcpTransportOptions } from '../src/index.js';
@@ -168,6 +171,35 @@ describe('kcpTransport specifics', () => {
     expect(error?.message).toMatch(/peer closed before receiving everything/);
   });
 
+  it('closing in the handler of the last data acknowledges it before FIN: the sender sees a clean close', async () => {
+    const serverTransport = kcpTransport();
+    let accepted!: (r: Recorder) => void;
+    const serverSide = new Promise<Recorder>((resolve) => (accepted = resolve));
+    const listener = await serverTransport.listen('kcp', '127.0.0.1:0', (c) => {
+      cleanups.push(() => c.destroy());
+      accepted(new Recorder(c));
+    });
+    cleanups.push(() => listener.close());
+    const connection = await kcpTransport().dial('kcp', listener.address);
+    cleanups.push(() => connection.destroy());
+    const received: Buffer[] = [];
+    const clientClosed = new Promise<Error | undefined>((resolve) =>
+      connection.setHandler({
+        onData(chunk) {
+          received.push(Buffer.from(chunk));
+          // The ACK of this data has not left yet (it waits for a reply to ride on).
+          void connection.close();
+        },
+        onClose: resolve,
+      }),
+    );
+    const server = await serverSide;
+    server.connection.write(Buffer.from('last words'));
+    expect(await clientClosed).toBeUndefined();
+    expect(Buffer.concat(received).toString()).toBe('last words');
+    expect(await server.closed).toBeUndefined();
+  });
+
   it('destroy() resets the peer: it sees ConnectionError “connection reset by peer”', async () => {
     const { client, server } = await pair();
     client.connection.destroy(new Error('gone'));
@@ -234,6 +266,38 @@ describe('kcpTransport specifics', () => {
     expect(error).toMatchObject({ code: 'RPCX_ERR_CONNECTION' });
     expect(error!.message).toContain('connection refused');
   });
+});
+
+describe('kcp with a peer in another process', () => {
+  it('a process blocked past the RTO reads the ACKs that came meanwhile before retransmitting', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/echo-peer.ts', import.meta.url))], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          const m = /^LISTENING (\S+)/.exec(line);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`echo peer exited with ${code}`)));
+      });
+      const connection = (await kcpTransport().dial('kcp', address)) as KcpConnection;
+      const recorder = new Recorder(connection);
+      const data = crypto.randomBytes(8000);
+      connection.write(data);
+      await new Promise((resolve) => setImmediate(resolve));
+      // The segments are on their way (first RTO: 200 ms). Hold the event loop well past it
+      // while the peer acknowledges and echoes them.
+      const until = performance.now() + 1500;
+      while (performance.now() < until);
+      await recorder.waitFor(data.length);
+      expect(recorder.data().equals(data)).toBe(true);
+      expect(connection.stats.lostSegs).toBe(0);
+      await connection.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 30_000);
 });
 
 describe('kcp loss recovery (simulated loss on both sides)', () => {
