@@ -4,8 +4,12 @@
 // work), summarised as the top frames by self time over the measured window. Prints the
 // tables and writes them to bench/results/profile.md; the .cpuprofile files stay in
 // bench/results/profiles/ (open them in Chrome DevTools).
-// Options: --duration-ms (5000), --inflight (256), --top (12).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Options: --duration-ms (5000), --inflight (256), --top (12), --network (tcp; any network the
+// bench servers serve: tcp, http, ws, kcp, quic; other than tcp the files are named after it:
+// profile-quic.md, ts-server-go-client-quic.cpuprofile, …).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Bench, root, src } from './harness.js';
@@ -15,14 +19,28 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string', default: '5000' },
     inflight: { type: 'string', default: '256' },
     top: { type: 'string', default: '12' },
+    network: { type: 'string', default: 'tcp' },
   },
 });
+const network = values.network!;
+/** `profile.md` for tcp, `profile-quic.md` for quic: the tcp report keeps its name. */
+const suffix = network === 'tcp' ? '' : `-${network}`;
 const durationMs = Number(values['duration-ms']);
 const inflight = Number(values.inflight);
 const top = Number(values.top);
 const bench = new Bench({ quick: false, durationMs, warmupMs: 1000, repeat: 1, idleConnections: 0, transferMiB: 0 });
 const profiles = join(root, 'bench', 'results', 'profiles');
 mkdirSync(profiles, { recursive: true });
+
+// QUIC servers need a certificate (as in the transports section); clients do not verify it.
+const certDir = mkdtempSync(join(tmpdir(), 'rpcx-profile-'));
+process.once('exit', () => rmSync(certDir, { recursive: true, force: true }));
+let serverArgs = ['--network', network, '--addr', '127.0.0.1:0'];
+if (network === 'quic') {
+  const [cert, key] = [join(certDir, 'cert.pem'), join(certDir, 'key.pem')];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  serverArgs = [...serverArgs, '--tls-cert', cert, '--tls-key', key];
+}
 
 interface CpuProfile {
   endTime: number;
@@ -80,7 +98,7 @@ function summarise(file: string, title: string): string[] {
 function collect(dir: string, name: string): string {
   const [file] = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no profile in ${dir}`);
-  const to = join(profiles, name);
+  const to = join(profiles, `${name}${suffix}.cpuprofile`);
   renameSync(join(dir, file), to);
   return to;
 }
@@ -89,30 +107,31 @@ const exited = (child: import('node:child_process').ChildProcess) => new Promise
 
 // The TS server, profiled, under the Go client (protobuf).
 const serverDir = mkdtempSync(join(profiles, 'server-'));
-const tsServer = await bench.startServer(process.execPath, ['--cpu-prof', '--cpu-prof-dir', serverDir, '--import', 'tsx', src('ts-server.ts'), '--addr', '127.0.0.1:0']);
+const tsServer = await bench.startServer(process.execPath, ['--cpu-prof', '--cpu-prof-dir', serverDir, '--import', 'tsx', src('ts-server.ts'), ...serverArgs]);
 const serverRun = await bench.runClient('go', [tsServer.key], { clients: 1, inflight });
 tsServer.stop();
 await exited(tsServer.child);
-const serverProfile = collect(serverDir, 'ts-server-go-client.cpuprofile');
+const serverProfile = collect(serverDir, 'ts-server-go-client');
 
 // TS client → TS server with the raw codec, both profiled.
 const rawServerDir = mkdtempSync(join(profiles, 'raw-server-'));
-const rawServer = await bench.startServer(process.execPath, ['--cpu-prof', '--cpu-prof-dir', rawServerDir, '--import', 'tsx', src('ts-server.ts'), '--addr', '127.0.0.1:0']);
+const rawServer = await bench.startServer(process.execPath, ['--cpu-prof', '--cpu-prof-dir', rawServerDir, '--import', 'tsx', src('ts-server.ts'), ...serverArgs]);
 const clientDir = mkdtempSync(join(profiles, 'client-'));
 const rawRun = await bench.runClient('ts', [rawServer.key], { clients: 1, inflight }, ['--codec', 'raw'], undefined, ['--cpu-prof', '--cpu-prof-dir', clientDir]);
 rawServer.stop();
 await exited(rawServer.child);
-const rawServerProfile = collect(rawServerDir, 'ts-server-raw.cpuprofile');
-const clientProfile = collect(clientDir, 'ts-client-raw.cpuprofile');
+const rawServerProfile = collect(rawServerDir, 'ts-server-raw');
+const clientProfile = collect(clientDir, 'ts-client-raw');
 
 const rate = (n: number) => Math.round(n).toLocaleString('en-US');
+const over = network === 'tcp' ? '' : ` over ${network}`;
 const lines = [
-  ...summarise(serverProfile, `**TS server**, Go client (protobuf), 1 connection × ${inflight} in flight (${rate(serverRun.callsPerSec)} calls/s while profiled)`),
+  ...summarise(serverProfile, `**TS server**${over}, Go client (protobuf), 1 connection × ${inflight} in flight (${rate(serverRun.callsPerSec)} calls/s while profiled)`),
   '',
-  ...summarise(rawServerProfile, `**TS server**, TS client, raw codec, 1 connection × ${inflight} in flight (${rate(rawRun.callsPerSec)} calls/s while profiled)`),
+  ...summarise(rawServerProfile, `**TS server**${over}, TS client, raw codec, 1 connection × ${inflight} in flight (${rate(rawRun.callsPerSec)} calls/s while profiled)`),
   '',
   ...summarise(clientProfile, `**TS client**, same run`),
 ];
-writeFileSync(join(root, 'bench', 'results', 'profile.md'), lines.join('\n') + '\n');
+writeFileSync(join(root, 'bench', 'results', `profile${suffix}.md`), lines.join('\n') + '\n');
 console.log(lines.join('\n'));
 bench.stopAll();
