@@ -29,6 +29,7 @@ import {
 } from '@rpcx/core';
 import { AcceptedConnections, checkNetwork, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, dialError, dialWithDeadline, errnoOf, handOver, listenError, type CountingListener } from '@rpcx/transport-kit';
 import { CLOSE_OK, QuicConnection } from './connection.js';
+import { speedUp } from './fast-path.js';
 import { describeClose, udpErrorText, type QuicCloseInfo } from './errors.js';
 import { CONNECTION_REFUSED, refusalDatagram } from './refuse.js';
 import { checkAlpn, pemList, verifyServerChain, type QuicClientTlsOptions, type QuicServerTlsOptions, type VerifyResult } from './tls.js';
@@ -170,7 +171,8 @@ class SerialLock {
 
 /**
  * The library registers every connection in its socket's map before starting it: the place
- * to swap its receive lock and, for a client, to watch the handshake.
+ * to swap its receive lock, put in the faster send and receive paths (fast-path.ts) and, for
+ * a client, to watch the handshake.
  */
 function onConnectionRegistered(socket: QUICSocket, callback?: (connection: QUICConnection) => void): void {
   const map = (socket as unknown as { connectionMap?: Map<unknown, QUICConnection> }).connectionMap;
@@ -179,6 +181,7 @@ function onConnectionRegistered(socket: QUICSocket, callback?: (connection: QUIC
   map.set = (id, connection) => {
     const internal = connection as unknown as { recvLock?: { withF?: unknown } };
     if (typeof internal.recvLock?.withF === 'function') internal.recvLock = new SerialLock();
+    speedUp(connection);
     callback?.(connection);
     return set(id, connection);
   };
