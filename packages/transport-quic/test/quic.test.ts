@@ -159,11 +159,18 @@ describe('quicTransport specifics', () => {
     await server.waitFor(5);
     const clientPort = Number(client.connection.localAddress.split(':').pop());
     let datagrams = 0;
+    const portOf = (socket: dgram.Socket) => {
+      try {
+        return socket.address().port;
+      } catch {
+        return undefined; // not bound or already closed
+      }
+    };
     // Counts the client's datagrams (its UDP socket's port), whoever sends them.
     const original = dgram.Socket.prototype.send;
     cleanups.push(() => (dgram.Socket.prototype.send = original));
     dgram.Socket.prototype.send = function (this: dgram.Socket, ...args: unknown[]) {
-      if (this.address().port === clientPort) datagrams++;
+      if (portOf(this) === clientPort) datagrams++;
       return (original as (...a: unknown[]) => void).apply(this, args);
     } as typeof original;
     // Sixteen 600-byte frames, as sixteen calls in flight write them: 9,600 bytes.
