@@ -1,5 +1,5 @@
 import type dgram from 'node:dgram';
-import { events, type QUICConnection, type QUICStream } from '@matrixai/quic';
+import { errors, events, type QUICConnection, type QUICStream } from '@matrixai/quic';
 
 /**
  * @matrixai/quic drives quiche through its own event objects: every stream write and read
@@ -57,7 +57,8 @@ export function speedUp(connection: QUICConnection): void {
     next ??= new Promise<void>((resolve, reject) =>
       setImmediate(() => {
         next = undefined;
-        flush.call(connection).then(resolve, reject);
+        // Stopped since it was asked for (the library asks only while it runs): nothing to send.
+        flush.call(connection).then(resolve, (error: unknown) => (error instanceof errors.ErrorQUICConnectionNotRunning ? resolve() : reject(error)));
       }),
     );
     if (!internal.secureEstablished) return next;
