@@ -32,11 +32,11 @@ const bench = new Bench({ quick: false, durationMs, warmupMs: 1000, repeat: 1, i
 const profiles = join(root, 'bench', 'results', 'profiles');
 mkdirSync(profiles, { recursive: true });
 
-// QUIC servers need a certificate (as in the transports section); clients do not verify it.
-const certDir = mkdtempSync(join(tmpdir(), 'rpcx-profile-'));
-process.once('exit', () => rmSync(certDir, { recursive: true, force: true }));
 let serverArgs = ['--network', network, '--addr', '127.0.0.1:0'];
+// QUIC servers need a certificate (as in the transports section); clients do not verify it.
 if (network === 'quic') {
+  const certDir = mkdtempSync(join(tmpdir(), 'rpcx-profile-'));
+  process.once('exit', () => rmSync(certDir, { recursive: true, force: true }));
   const [cert, key] = [join(certDir, 'cert.pem'), join(certDir, 'key.pem')];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
   serverArgs = [...serverArgs, '--tls-cert', cert, '--tls-key', key];
