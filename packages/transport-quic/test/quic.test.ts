@@ -149,6 +149,38 @@ describe('quicTransport specifics', () => {
     expect(server.connection.remoteAddress).toBe(client.connection.localAddress);
   });
 
+  it('on loopback, the frames written in one turn leave in one or two datagrams, not one per 1350 bytes', async () => {
+    let accepted!: (c: Connection) => void;
+    const serverSide = new Promise<Connection>((resolve) => (accepted = resolve));
+    const listener = await listen(accepted);
+    const client = new Recorder(await dial(listener.address));
+    client.connection.write(Buffer.from('hello'));
+    const server = new Recorder(await serverSide);
+    await server.waitFor(5);
+    const clientPort = Number(client.connection.localAddress.split(':').pop());
+    let datagrams = 0;
+    const portOf = (socket: dgram.Socket) => {
+      try {
+        return socket.address().port;
+      } catch {
+        return undefined; // not bound or already closed
+      }
+    };
+    // Counts the client's datagrams (its UDP socket's port), whoever sends them.
+    const original = dgram.Socket.prototype.send;
+    cleanups.push(() => (dgram.Socket.prototype.send = original));
+    dgram.Socket.prototype.send = function (this: dgram.Socket, ...args: unknown[]) {
+      if (portOf(this) === clientPort) datagrams++;
+      return (original as (...a: unknown[]) => void).apply(this, args);
+    } as typeof original;
+    // Sixteen 600-byte frames, as sixteen calls in flight write them: 9,600 bytes.
+    for (let i = 0; i < 16; i++) client.connection.write(Buffer.alloc(600, i));
+    await server.waitFor(5 + 16 * 600);
+    dgram.Socket.prototype.send = original;
+    expect(datagrams).toBeGreaterThanOrEqual(1);
+    expect(datagrams).toBeLessThanOrEqual(2);
+  });
+
   it('a peer that only ends its stream (as Go does) gets its FIN back, and the connection closes after closeTimeoutMs', async () => {
     let accepted!: (r: Recorder) => void;
     const serverSide = new Promise<Recorder>((resolve) => (accepted = resolve));
