@@ -42,9 +42,9 @@ describe('kcpTransport specifics', () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
 
-  async function pair(serverOptions: KcpTransportOptions = {}, clientOptions: KcpTransportOptions = serverOptions) {
+  /** A listener whose first accepted connection is recorded (`serverSide`). */
+  async function recordedListener(serverOptions: KcpTransportOptions = {}) {
     const serverTransport = kcpTransport(serverOptions);
-    const clientTransport = kcpTransport(clientOptions);
     let accepted!: (r: Recorder) => void;
     const serverSide = new Promise<Recorder>((resolve) => (accepted = resolve));
     const listener = await serverTransport.listen('kcp', '127.0.0.1:0', (c) => {
@@ -52,6 +52,12 @@ describe('kcpTransport specifics', () => {
       accepted(new Recorder(c));
     });
     cleanups.push(() => listener.close());
+    return { serverTransport, listener, serverSide };
+  }
+
+  async function pair(serverOptions: KcpTransportOptions = {}, clientOptions: KcpTransportOptions = serverOptions) {
+    const { serverTransport, listener, serverSide } = await recordedListener(serverOptions);
+    const clientTransport = kcpTransport(clientOptions);
     const connection = await clientTransport.dial('kcp', listener.address);
     cleanups.push(() => connection.destroy());
     const client = new Recorder(connection);
@@ -172,14 +178,7 @@ describe('kcpTransport specifics', () => {
   });
 
   it('closing in the handler of the last data acknowledges it before FIN: the sender sees a clean close', async () => {
-    const serverTransport = kcpTransport();
-    let accepted!: (r: Recorder) => void;
-    const serverSide = new Promise<Recorder>((resolve) => (accepted = resolve));
-    const listener = await serverTransport.listen('kcp', '127.0.0.1:0', (c) => {
-      cleanups.push(() => c.destroy());
-      accepted(new Recorder(c));
-    });
-    cleanups.push(() => listener.close());
+    const { listener, serverSide } = await recordedListener();
     const connection = await kcpTransport().dial('kcp', listener.address);
     cleanups.push(() => connection.destroy());
     const received: Buffer[] = [];
