@@ -123,7 +123,14 @@ export function protobufCodec(options: ProtobufCodecOptions = {}): Codec {
       }
       const type = isSchema(schema) ? schema : schemaOf(value);
       if (type === undefined) throw new CodecError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
-      return type.encode(toMessage(type, value, verifyAlways)).finish();
+      const message = toMessage(type, value, verifyAlways, limits.maxDepth);
+      try {
+        return type.encode(message).finish();
+      } catch (err) {
+        // A value of the wrong type that fromObject let through (a bigint in an int32 field of
+        // an instance): verify names the field.
+        throw explained(type, value, err, limits.maxDepth);
+      }
     },
     decode(data: Uint8Array, schema?: unknown): unknown {
       if (isDescMessage(schema)) {
@@ -201,7 +208,7 @@ function schemaOf(value: unknown): ProtobufSchema | undefined {
   return ctor !== Object && isSchema(ctor) ? ctor : undefined;
 }
 
-function toMessage(type: ProtobufSchema, value: unknown, verifyAlways: boolean): unknown {
+function toMessage(type: ProtobufSchema, value: unknown, verifyAlways: boolean, maxDepth: number): unknown {
   if (typeof type.fromObject !== 'function') return value;
   if (value === null || typeof value !== 'object') {
     throw new CodecError(`${typeName(value)} is not a proto.Marshaler or pb.Message`);
@@ -213,14 +220,21 @@ function toMessage(type: ProtobufSchema, value: unknown, verifyAlways: boolean):
   }
   // protobufjs writes a bigint it finds inside a message instance as 0, and fromObject leaves
   // instances untouched: rebuild those from plain copies so fromObject converts the bigints.
-  const source = scanBigInts(object, false, 0) ? plainCopy(object, 0) : object;
+  const fields = isReflected(type) ? bigIntFieldsOf(type) : undefined;
+  const found = fields === undefined ? scanBigInts(object, false, 0) : scanFields(object, fields);
+  const source = found ? plainCopy(object, 0) : object;
   try {
     return type.fromObject(source as Record<string, unknown>);
   } catch (err) {
-    const problem = typeof type.verify === 'function' ? type.verify(object) : null;
-    if (problem) throw new CodecError(`protobuf: ${problem}`, { cause: err });
-    throw err;
+    throw explained(type, object, err, maxDepth);
   }
+}
+
+/** An encoding failure as a CodecError, with verify's complaint about `value` when it has one. */
+function explained(type: ProtobufSchema, value: unknown, err: unknown, maxDepth: number): Error {
+  if (err instanceof RpcxError) return err;
+  const problem = typeof type.verify === 'function' ? type.verify(value as Record<string, unknown>) : null;
+  return problem ? new CodecError(`protobuf: ${problem}`, { cause: err }) : asCodecError(err, maxDepth);
 }
 
 /**
@@ -267,8 +281,53 @@ function scanValue(value: object | bigint, inInstance: boolean, depth: number): 
     }
     return inInstance;
   }
-  if (ArrayBuffer.isView(value) || depth >= 100) return false;
+  // A Long (what protobufjs decodes 64-bit fields into) holds no bigint.
+  if (ArrayBuffer.isView(value) || (value as { __isLong__?: unknown }).__isLong__ === true || depth >= 100) return false;
   return scanBigInts(value, inInstance, depth + 1);
+}
+
+/** The parts of a protobufjs reflection field {@link bigIntFieldsOf} reads. */
+interface NamedField {
+  name: string;
+  type: string;
+  resolvedType: unknown;
+  resolve(): unknown;
+}
+
+const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+const bigIntFields = new WeakMap<object, string[]>();
+
+/**
+ * The fields of a reflection type where a bigint is the right type: 64-bit ones, and those
+ * holding messages (map values included), which may hold 64-bit fields. A bigint anywhere else
+ * is the wrong type, which fromObject or encode reports; so the scan, which runs on every
+ * encode, reads these few fields instead of every field of the message.
+ */
+function bigIntFieldsOf(type: object): string[] {
+  let names = bigIntFields.get(type);
+  if (names === undefined) {
+    names = [];
+    for (const field of (type as { fieldsArray: NamedField[] }).fieldsArray) {
+      field.resolve();
+      if (LONG_TYPES.has(field.type) || isReflected(field.resolvedType)) names.push(field.name);
+    }
+    bigIntFields.set(type, names);
+  }
+  return names;
+}
+
+/** {@link scanBigInts} over the named fields of a message (a plain object or an instance). */
+function scanFields(message: Record<string, unknown>, names: readonly string[]): boolean {
+  const proto = Object.getPrototypeOf(message);
+  const inInstance = proto !== Object.prototype && proto !== null;
+  let found = false;
+  for (let i = 0; i < names.length; i++) {
+    const item = message[names[i]];
+    if (typeof item === 'object' ? item !== null : typeof item === 'bigint') {
+      found = scanValue(item as object | bigint, inInstance, 0) || found;
+    }
+  }
+  return found;
 }
 
 function plainCopy(value: unknown, depth: number): unknown {
