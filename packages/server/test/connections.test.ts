@@ -68,3 +68,20 @@ test('a heartbeat that goes unanswered closes the connection and fails its calls
   await client.close();
   await server.close();
 });
+
+test('a reply over writeHighWaterMark that the network takes at once does not stop the connection reading', async () => {
+  // Node's socket emits no 'drain' for a write it completed at once, however large: the server
+  // once held reading for good after such a reply, and the next call on the connection hung.
+  const { server, key } = await serve('tcp', '127.0.0.1:0');
+  await server.register({ Blob: ({ n }: { n: number }) => ({ data: Buffer.alloc(n, 1) }) }, { name: 'Big' });
+  const big = new XClient({ servicePath: 'Big', discovery: peer2peer(key), transports: [tcpTransport()], codecs: [codec], timeoutMs: 5000 });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const reply = await big.call<{ data: Uint8Array }>('Blob', { n: 1536 * 1024 });
+      expect(reply.data.length).toBe(1536 * 1024);
+    }
+  } finally {
+    await big.close();
+    await server.close();
+  }
+});

@@ -282,6 +282,9 @@ export abstract class AbstractConnection implements Connection {
     this.#queuedBytes = 0;
     if (this.#ended) return;
     this.sendFrames(frames, bytes);
+    // A network that took it all at once gives no later sign (Node's socket emits no 'drain'
+    // for a write it completed synchronously, however large): an owed onDrain is due now.
+    if (this.#drainOwed) this.checkDrain();
   };
 
   #deliver(chunk: Uint8Array): boolean {

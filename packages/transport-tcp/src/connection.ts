@@ -42,7 +42,9 @@ export class SocketConnection extends AbstractConnection {
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     // Node emits 'drain' when the socket's buffer has emptied after a write of at least its
-    // high-water mark (16 KiB), so every pendingBytes of DRAIN_NOTICE_BYTES is reported.
+    // high-water mark (16 KiB) that it could not complete at once; a write it completed at
+    // once (even of a megabyte, to a reader keeping up) has no 'drain': the connection base
+    // checks for that right after sending.
     socket.on('drain', () => this.checkDrain());
     // A socket can be gone before it is handed over (reset during the TLS handshake, …).
     if (socket.destroyed) process.nextTick(this.#onClose);
