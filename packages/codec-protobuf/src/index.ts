@@ -15,7 +15,7 @@
 import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { CodecError, PayloadTooDeepError, PayloadTooLargeError, RpcxError, type Codec } from '@rpcx/core';
 import type { IConversionOptions, Writer } from 'protobufjs';
-import { checkMessage, isReflected, reflectedFromDesc, resolveLimits, type DecodedShape, type ProtobufLimits } from './limits.js';
+import { LONG_TYPES, checkMessage, isReflected, reflectedFromDesc, resolveLimits, type DecodedShape, type ProtobufLimits, type ReflectedField } from './limits.js';
 
 export { DEFAULT_PROTOBUF_LIMITS, type ProtobufLimits } from './limits.js';
 
@@ -286,15 +286,6 @@ function scanValue(value: object | bigint, inInstance: boolean, depth: number): 
   return scanBigInts(value, inInstance, depth + 1);
 }
 
-/** The parts of a protobufjs reflection field {@link bigIntFieldsOf} reads. */
-interface NamedField {
-  name: string;
-  type: string;
-  resolvedType: unknown;
-  resolve(): unknown;
-}
-
-const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const bigIntFields = new WeakMap<object, string[]>();
 
 /**
@@ -307,7 +298,7 @@ function bigIntFieldsOf(type: object): string[] {
   let names = bigIntFields.get(type);
   if (names === undefined) {
     names = [];
-    for (const field of (type as { fieldsArray: NamedField[] }).fieldsArray) {
+    for (const field of (type as { fieldsArray: (ReflectedField & { name: string })[] }).fieldsArray) {
       field.resolve();
       if (LONG_TYPES.has(field.type) || isReflected(field.resolvedType)) names.push(field.name);
     }

@@ -58,7 +58,7 @@ interface ReflectedType {
   oneofsArray?: unknown[];
   group?: boolean;
 }
-interface ReflectedField {
+export interface ReflectedField {
   id: number;
   type: string;
   repeated: boolean;
@@ -146,7 +146,8 @@ interface Layout {
   fields: Map<number, FieldLayout>;
 }
 
-const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+/** The protobuf types of 64-bit integer fields. */
+export const LONG_TYPES: ReadonlySet<string> = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 
 /** Per reflection type, what each field number holds; made once, on first use. */
 const layouts = new WeakMap<object, Record<DecodedShape, Layout>>();
