@@ -30,6 +30,7 @@ import {
 } from '@rpcx/protocol';
 import { abortError } from './abort.js';
 import { Emitter, events } from './emitter.js';
+import { PendingTable } from './pending-table.js';
 
 /** Per-call settings. Every field is optional; client options give the defaults. */
 export interface CallOptions {
@@ -116,7 +117,7 @@ export interface RpcClientEvents {
  */
 export class RpcClient extends Emitter<RpcClientEvents> {
   private readonly decoder: FrameDecoder;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingTable<Pending>();
   private seq = 0;
   /**
    * One timer per connection for every call's deadline, armed for the earliest one (`sweep`):
@@ -314,7 +315,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
       p.deadline = performance.now() + timeoutMs;
       if (p.deadline < this.deadlineAt) this.armDeadlines(p.deadline);
     }
-    this.pending.set(seq, p);
+    this.pending.add(seq, p);
     return reply;
   }
 
@@ -337,10 +338,10 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     this.deadlineAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const [seq, p] of this.pending) {
+    this.pending.forEach((p, seq) => {
       if (p.deadline <= now) this.settle(seq)!.reject(new CallTimeoutError());
       else if (p.deadline < next) next = p.deadline;
-    }
+    });
     if (next < Infinity) this.armDeadlines(next);
   };
 
@@ -365,9 +366,8 @@ export class RpcClient extends Emitter<RpcClientEvents> {
 
   /** Remove a pending call and release its abort listener (its deadline goes with it). */
   private settle(seq: number): Pending | undefined {
-    const p = this.pending.get(seq);
+    const p = this.pending.take(seq);
     if (!p) return undefined;
-    this.pending.delete(seq);
     if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
     return p;
   }
@@ -502,7 +502,7 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     const reason = this.closing
       ? new ShutdownError({ cause: error })
       : new ConnectionLostError(`connection to ${this.serverKey} lost${error ? `: ${error.message}` : ''}`, { cause: error });
-    for (const seq of [...this.pending.keys()]) this.settle(seq)?.reject(reason);
+    for (const seq of this.pending.seqs()) this.settle(seq)?.reject(reason);
     // Calls keep their deadlines while close() waits for the peer; none is left now.
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;

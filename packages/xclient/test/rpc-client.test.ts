@@ -2,7 +2,7 @@
 // close with calls waiting, and the plain call path of the XClient (auth, plugins' own frames).
 import net from 'node:net';
 import { CallTimeoutError, ConnectionLostError, MetaKey, ShutdownError, silentLogger, type ClientPlugin, type RpcMessage } from '@rpcx/core';
-import { CodecRegistry, CompressorRegistry, FrameDecoder } from '@rpcx/protocol';
+import { CodecRegistry, CompressorRegistry, FrameDecoder, Message, encodeMessage } from '@rpcx/protocol';
 import { RpcClient, XClient, peer2peer, type RpcClientConfig } from '@rpcx/xclient';
 import { codec, startServer, transport, waitFor, type TestServer } from './support.js';
 
@@ -161,5 +161,76 @@ describe('plain calls of an XClient (Failfast, nothing around them)', () => {
     } finally {
       await xc.close();
     }
+  });
+});
+
+describe('many calls on one connection, answered out of order', () => {
+  /**
+   * A TCP peer that echoes each request's payload, except calls to `Held`, which it keeps
+   * until a call to `Release` answers them, last first.
+   */
+  async function holdingPeer() {
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      const decoder = new FrameDecoder();
+      const held: Message[] = [];
+      const answer = (m: Message) => {
+        const reply = m.toResponse();
+        reply.payload = m.payload;
+        s.write(encodeMessage(reply));
+      };
+      s.on('data', (chunk) =>
+        decoder.push(chunk, (m) => {
+          if (m.serviceMethod === 'Held') return void held.push(m);
+          answer(m);
+          if (m.serviceMethod === 'Release') while (held.length > 0) answer(held.pop()!);
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, stop: () => new Promise((r) => server.close(r)) };
+  }
+
+  let holding: Awaited<ReturnType<typeof holdingPeer>>;
+  let rpc: RpcClient;
+  beforeEach(async () => {
+    holding = await holdingPeer();
+    rpc = new RpcClient(await transport.dial('tcp', holding.address, {}), `tcp@${holding.address}`, config);
+  });
+  afterEach(async () => {
+    await rpc.close();
+    await holding.stop();
+  });
+
+  /** `count` echo calls, `inflight` at a time, each checked against its own argument. */
+  async function echoCalls(count: number, inflight: number): Promise<void> {
+    let next = 0;
+    const loop = async () => {
+      while (next < count) {
+        const n = next++;
+        expect(await rpc.call('Echo', 'Echo', { n })).toEqual({ n });
+      }
+    };
+    await Promise.all(Array.from({ length: inflight }, loop));
+  }
+
+  test('calls kept waiting while 20,000 others come and go each get their own reply', async () => {
+    const held = [0, 1, 2].map((n) => rpc.call('Echo', 'Held', { held: n }));
+    await echoCalls(20_000, 300);
+    expect(rpc.pendingCalls).toBe(3);
+    const [released, ...answers] = await Promise.all([rpc.call('Echo', 'Release', {}), ...held]);
+    expect(released).toEqual({});
+    expect(answers).toEqual([{ held: 0 }, { held: 1 }, { held: 2 }]);
+    expect(rpc.pendingCalls).toBe(0);
+  });
+
+  test('close() fails every waiting call, those kept from long ago included', async () => {
+    const early = [0, 1].map((n) => rpc.call('Echo', 'Held', { held: n }));
+    await echoCalls(10_000, 64);
+    const late = Array.from({ length: 100 }, (_, n) => rpc.call('Echo', 'Held', { late: n }));
+    await waitFor(() => rpc.pendingCalls === 102, '102 calls waiting');
+    await rpc.close();
+    for (const call of [...early, ...late]) await expect(call).rejects.toBeInstanceOf(ShutdownError);
+    expect(rpc.pendingCalls).toBe(0);
   });
 });
