@@ -1,6 +1,6 @@
 import { ConfigError, UnsupportedCompressorError, type RpcMessage } from '@rpcx/core';
 import { defaultCompressors, type CompressorRegistry } from './compress.js';
-import { allocBytes, utf8Length, writeUint32BE, writeUtf8 } from './bytes.js';
+import { allocFrame, utf8Length, writeUint32BE, writeUtf8 } from './bytes.js';
 
 const HEADER_LENGTH = 12;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -17,8 +17,9 @@ export function flagsByte(m: RpcMessage): number {
 }
 
 /**
- * Encode a message into one buffer holding the whole frame (one allocation, one write); on
- * Node the bytes are a `Buffer`.
+ * Encode a message into one buffer holding the whole frame (one write); on Node the bytes are a
+ * `Buffer`. Small frames are views of a shared slab (`allocFrame`): never transfer their
+ * `.buffer`.
  * The payload is compressed here when `compressType` is not None; deciding whether a payload
  * is worth compressing (Go: > 1024 bytes) is the sender's job.
  */
@@ -41,7 +42,7 @@ export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = d
     metaLen += 8 + utf8Length(k) + utf8Length(meta[k]);
   }
   const totalLen = 16 + spLen + smLen + metaLen + payload.length;
-  const buf = allocBytes(4 + HEADER_LENGTH + totalLen);
+  const buf = allocFrame(4 + HEADER_LENGTH + totalLen);
 
   buf[0] = 0x08;
   buf[1] = m.version;

@@ -1,5 +1,6 @@
 // The portable (browser) byte helpers must agree with Node's Buffer, which Node uses instead.
 import { NameReader, portableReadUtf8, portableUtf8Length, portableWriteUtf8, readUint32BE, writeUint32BE, writeUtf8 } from '../src/bytes.js';
+import { Message, decodeFrame, encodeMessage, resolveDecodeOptions } from '../src/index.js';
 
 const samples = [
   '',
@@ -59,5 +60,32 @@ describe('Node fast paths', () => {
       const framed = Buffer.concat([Buffer.from([1, 2]), bytes, Buffer.from([3])]);
       expect(reader.read(framed, 2, 2 + bytes.length)).toBe(bytes.toString('utf8'));
     }
+  });
+});
+
+describe('frames cut from a slab', () => {
+  const message = (n: number) => new Message({ servicePath: 'Arith', serviceMethod: 'Mul', seq: n, payload: Buffer.alloc(100, n) });
+
+  test('frames encoded one after the other sit side by side in memory, each with its own bytes', () => {
+    const frames = Array.from({ length: 10 }, (_, n) => encodeMessage(message(n)));
+    // A new slab starts at most once among ten small frames.
+    let adjacent = 0;
+    for (let i = 1; i < frames.length; i++) {
+      if (frames[i].buffer === frames[i - 1].buffer && frames[i].byteOffset === frames[i - 1].byteOffset + frames[i - 1].length) adjacent++;
+    }
+    expect(adjacent).toBeGreaterThanOrEqual(8);
+    frames.forEach((frame, n) => {
+      expect(Buffer.isBuffer(frame)).toBe(true);
+      const decoded = decodeFrame(frame, resolveDecodeOptions({}));
+      expect(decoded.seq).toBe(n);
+      expect(Buffer.from(decoded.payload).equals(Buffer.alloc(100, n))).toBe(true);
+    });
+  });
+
+  test('a frame over 8 KiB gets a buffer of its own', () => {
+    const big = encodeMessage(new Message({ servicePath: 'Arith', serviceMethod: 'Mul', payload: Buffer.alloc(9000, 7) }));
+    expect(big.byteOffset).toBe(0);
+    expect(big.buffer.byteLength).toBeGreaterThanOrEqual(big.length);
+    expect(big.buffer.byteLength).toBeLessThan(64 * 1024);
   });
 });
