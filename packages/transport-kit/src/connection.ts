@@ -42,7 +42,8 @@ export function asError(value: unknown): Error {
  * - `setHandler` once (a second call is a `ConfigError`); bytes that arrive before it, or while
  *   reading is paused, are held and delivered in order afterwards, never from inside
  *   `setHandler` or `resumeReading`;
- * - the frames written in one event-loop turn reach `sendFrames` together, once per turn;
+ * - the frames written in one event-loop turn reach `sendFrames` together, once per turn, those
+ *   side by side in memory joined into one view (`joinAdjacent`);
  * - `pauseReading` / `resumeReading` through `stopInput` / `startInput`;
  * - `onDrain`: once `pendingBytes` has reached `DRAIN_NOTICE_BYTES`, the next `checkDrain()`
  *   that finds it below reports it;
@@ -281,7 +282,7 @@ export abstract class AbstractConnection implements Connection {
     this.#queue = [];
     this.#queuedBytes = 0;
     if (this.#ended) return;
-    this.sendFrames(frames, bytes);
+    this.sendFrames(joinAdjacent(frames), bytes);
     // A network that took it all at once gives no later sign (Node's socket emits no 'drain'
     // for a write it completed synchronously, however large): an owed onDrain is due now.
     if (this.#drainOwed) this.checkDrain();
@@ -321,6 +322,36 @@ export abstract class AbstractConnection implements Connection {
       this.#closeResolve?.();
     }
   };
+}
+
+/**
+ * Frames that sit side by side in one buffer, joined into one view per run: the same bytes in
+ * fewer pieces, nothing copied. `@rpcx/protocol` cuts the frames it encodes from one slab, so a
+ * turn's frames usually make one run and the socket gets one write instead of a write (or a
+ * copy) per frame.
+ */
+export function joinAdjacent(frames: Uint8Array[]): Uint8Array[] {
+  if (frames.length < 2) return frames;
+  const out: Uint8Array[] = [];
+  let first = frames[0];
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < frames.length; i++) {
+    const frame = frames[i];
+    if (frame.buffer === first.buffer && frame.byteOffset === end) {
+      end += frame.length;
+      continue;
+    }
+    out.push(viewOf(first, end));
+    first = frame;
+    end = frame.byteOffset + frame.length;
+  }
+  out.push(viewOf(first, end));
+  return out;
+}
+
+/** `first`, or a view from its start to `end` of its buffer when frames were joined to it. */
+function viewOf(first: Uint8Array, end: number): Uint8Array {
+  return end === first.byteOffset + first.length ? first : new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   AbstractConnection,
   asError,
   coalesce,
+  joinAdjacent,
   concatBytes,
   DEFAULT_CLOSE_TIMEOUT_MS,
   type BaseConnectionOptions,

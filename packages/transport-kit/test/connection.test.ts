@@ -92,13 +92,34 @@ test('bytes before the handler are held and delivered after setHandler, in order
 test('the writes of one turn reach the transport together, once', async () => {
   const c = new ManualConnection();
   record(c);
-  c.write(Buffer.from('1'));
-  c.write(Buffer.from('22'));
+  // Each in a buffer of its own: frames side by side in one buffer would be joined.
+  c.write(Uint8Array.from(Buffer.from('1')));
+  c.write(Uint8Array.from(Buffer.from('22')));
   expect(c.pendingBytes).toBe(3);
   expect(c.sent).toEqual([]);
   await tick();
   expect(c.sent.map((frames) => frames.map((f) => Buffer.from(f).toString()))).toEqual([['1', '22']]);
   expect(c.pendingBytes).toBe(0);
+});
+
+test('frames side by side in one buffer reach the transport as one view, nothing copied; others as they are', async () => {
+  const c = new ManualConnection();
+  record(c);
+  const slab = Buffer.from('aabbbcdd-ee');
+  c.write(slab.subarray(0, 2));
+  c.write(slab.subarray(2, 5));
+  c.write(Uint8Array.from(Buffer.from('!!')));
+  c.write(slab.subarray(5, 6));
+  c.write(slab.subarray(6, 8));
+  // Same buffer, not adjacent: a gap of one byte.
+  c.write(slab.subarray(9, 11));
+  await tick();
+  const [frames] = c.sent;
+  expect(frames.map((f) => Buffer.from(f).toString())).toEqual(['aabbb', '!!', 'cdd', 'ee']);
+  expect(frames[0].buffer).toBe(slab.buffer);
+  // The joined view is the same memory: a change to the buffer shows through it.
+  slab[0] = 'z'.charCodeAt(0);
+  expect(Buffer.from(frames[0]).toString()).toBe('zabbb');
 });
 
 test('pauseReading holds what arrives, resumeReading delivers it later, and they reach the transport', async () => {
