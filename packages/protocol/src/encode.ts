@@ -1,6 +1,7 @@
 import { ConfigError, UnsupportedCompressorError, type RpcMessage } from '@rpcx/core';
 import { defaultCompressors, type CompressorRegistry } from './compress.js';
 import { allocFrame, utf8Length, writeUint32BE, writeUtf8 } from './bytes.js';
+import { Message } from './message.js';
 
 const HEADER_LENGTH = 12;
 const TWO_POW_32 = 0x1_0000_0000;
@@ -33,13 +34,16 @@ export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = d
 
   const spLen = utf8Length(m.servicePath);
   const smLen = utf8Length(m.serviceMethod);
-  const meta = m.metadata;
+  // A Message without metadata has no map: nothing to read (and none made just to be read).
+  const meta = m instanceof Message ? m.metadataIfAny : m.metadata;
   let metaLen = 0;
   // for..in is the fastest way over a small prototype-less map; user maps may have a
   // prototype, so keep only own keys.
-  for (const k in meta) {
-    if (!Object.prototype.hasOwnProperty.call(meta, k)) continue;
-    metaLen += 8 + utf8Length(k) + utf8Length(meta[k]);
+  if (meta) {
+    for (const k in meta) {
+      if (!Object.prototype.hasOwnProperty.call(meta, k)) continue;
+      metaLen += 8 + utf8Length(k) + utf8Length(meta[k]);
+    }
   }
   const totalLen = 16 + spLen + smLen + metaLen + payload.length;
   const buf = allocFrame(4 + HEADER_LENGTH + totalLen);
@@ -68,15 +72,17 @@ export function encodeMessage(m: RpcMessage, compressors: CompressorRegistry = d
   pos += writeUtf8(buf, m.serviceMethod, pos);
   writeUint32BE(buf, metaLen, pos);
   pos += 4;
-  for (const k in meta) {
-    if (!Object.prototype.hasOwnProperty.call(meta, k)) continue;
-    const v = meta[k];
-    const kLen = writeUtf8(buf, k, pos + 4);
-    writeUint32BE(buf, kLen, pos);
-    pos += 4 + kLen;
-    const vLen = writeUtf8(buf, v, pos + 4);
-    writeUint32BE(buf, vLen, pos);
-    pos += 4 + vLen;
+  if (meta && metaLen > 0) {
+    for (const k in meta) {
+      if (!Object.prototype.hasOwnProperty.call(meta, k)) continue;
+      const v = meta[k];
+      const kLen = writeUtf8(buf, k, pos + 4);
+      writeUint32BE(buf, kLen, pos);
+      pos += 4 + kLen;
+      const vLen = writeUtf8(buf, v, pos + 4);
+      writeUint32BE(buf, vLen, pos);
+      pos += 4 + vLen;
+    }
   }
   writeUint32BE(buf, payload.length, pos);
   pos += 4;

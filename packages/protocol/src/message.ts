@@ -17,11 +17,15 @@ export class Message implements RpcMessage {
   seq: number | bigint = 0;
   servicePath = '';
   serviceMethod = '';
-  metadata: Metadata;
   payload: Uint8Array = EMPTY;
+  /**
+   * Made on first use: most frames carry no metadata, and an empty prototype-less map is a
+   * dictionary object that costs more to make than the rest of the message.
+   */
+  #metadata: Metadata | undefined;
 
   constructor(init?: Partial<RpcMessage>) {
-    this.metadata = init?.metadata ?? newMetadata();
+    this.#metadata = init?.metadata;
     if (init) {
       if (init.version !== undefined) this.version = init.version;
       if (init.isResponse !== undefined) this.isResponse = init.isResponse;
@@ -35,6 +39,20 @@ export class Message implements RpcMessage {
       if (init.serviceMethod !== undefined) this.serviceMethod = init.serviceMethod;
       if (init.payload !== undefined) this.payload = init.payload;
     }
+  }
+
+  /** The frame's metadata (an empty map is made the first time it is read). */
+  get metadata(): Metadata {
+    return (this.#metadata ??= newMetadata());
+  }
+
+  set metadata(metadata: Metadata) {
+    this.#metadata = metadata;
+  }
+
+  /** The metadata map if the message has one yet, without making one: for readers that only look. */
+  get metadataIfAny(): Metadata | undefined {
+    return this.#metadata;
   }
 
   /**

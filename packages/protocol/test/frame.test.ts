@@ -115,6 +115,21 @@ describe('FrameDecoder', () => {
     expect({ ...bytewise[2].metadata }).toEqual({ __AUTH: 'tok' });
   });
 
+  test('a frame without metadata has no map until one is read; the map read is kept, and what is written to it is sent', () => {
+    const [m] = decodeAll([encodeMessage(new Message({ servicePath: 'Arith', serviceMethod: 'Mul', seq: 3 }))]);
+    expect(m.metadataIfAny).toBeUndefined();
+    const map = m.metadata;
+    expect(Object.getPrototypeOf(map)).toBeNull();
+    expect({ ...map }).toEqual({});
+    expect(m.metadata).toBe(map);
+    m.metadata.traceparent = 't';
+    expect(m.metadataIfAny).toBe(map);
+    const [again] = decodeAll([encodeMessage(m)]);
+    expect({ ...again.metadata }).toEqual({ traceparent: 't' });
+    // A response made from it starts without metadata of its own.
+    expect(m.toResponse().metadataIfAny).toBeUndefined();
+  });
+
   test('a frame inside one chunk is a view, not a copy', () => {
     const chunk = Buffer.concat([REQUEST_A, REQUEST_A]);
     const [m] = decodeAll([chunk]);

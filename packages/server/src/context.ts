@@ -64,7 +64,7 @@ export class CallContext implements RequestContext, ConnectionWatcher {
     private readonly origin: CallOrigin,
     receivedAt: number,
   ) {
-    const timeout = message.metadata[MetaKey.ServerTimeout];
+    const timeout = message.metadataIfAny?.[MetaKey.ServerTimeout];
     if (timeout !== undefined) {
       const ms = Number(timeout);
       if (Number.isFinite(ms) && ms > 0) this.deadline = receivedAt + ms;

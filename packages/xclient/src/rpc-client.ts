@@ -401,7 +401,8 @@ export class RpcClient extends Emitter<RpcClientEvents> {
     if (!p) return;
     if (p.codecSchema === RAW_REPLY) return p.resolve(m);
     if (p.responseMetadata) {
-      for (const k in m.metadata) p.responseMetadata[k] = m.metadata[k];
+      const replied = m.metadataIfAny;
+      if (replied) for (const k in replied) p.responseMetadata[k] = replied[k];
       p.responseMetadata[MetaKey.ServerAddress] = this.serverKey;
     }
     // The frame was decoded for this reply alone, so its metadata map is handed on as is.
