@@ -19,7 +19,8 @@ import { AbstractConnection, goSyscall, socketErrorText, type BaseConnectionOpti
  * 1 KiB frames do better corked, but the spread between identical runs on this machine was as
  * large, so the simple rule stays. setImmediate instead of nextTick was no faster and adds
  * latency, so the flush runs in process.nextTick: after the current callback and the promise
- * jobs it started.
+ * jobs it started. Frames encoded by @rpcx/protocol mostly arrive here already joined into one
+ * view (@rpcx/transport-kit's `joinAdjacent`), so a turn's frames are usually one write.
  */
 const CONCAT_LIMIT = 16 * 1024;
 
