@@ -188,7 +188,7 @@ export class ServerConnection implements CallOrigin {
       !this.authenticated && err instanceof MessageTooLongError && err.limit !== this.limits.maxMessageLength
         ? new UnauthenticatedMessageTooLongError(err.length, err.limit)
         : err;
-    for (const p of this.server.plugins.with('postReadRequest')) {
+    for (const p of this.server.plugins.hooks.postReadRequest) {
       try {
         p.postReadRequest(this.connection, undefined, error);
       } catch {
@@ -244,7 +244,7 @@ export class ServerConnection implements CallOrigin {
   private onFrame(req: Message): boolean {
     if (this.closing) return false;
     const plugins = this.server.plugins;
-    const hooks = plugins.with('preReadRequest').length > 0 || plugins.with('postReadRequest').length > 0;
+    const hooks = plugins.hooks.preReadRequest.length > 0 || plugins.hooks.postReadRequest.length > 0;
     if (req.compressType === 0 && (this.authenticated || req.heartbeat) && !hooks) {
       this.start(req);
       return true;
@@ -348,7 +348,7 @@ export class ServerConnection implements CallOrigin {
   /** Heartbeats skip auth, run the heartbeat hooks, and are echoed as they came. */
   private async heartbeat(req: Message): Promise<void> {
     try {
-      for (const p of this.server.plugins.with('heartbeat')) await p.heartbeat(this.connection, req);
+      for (const p of this.server.plugins.hooks.heartbeat) await p.heartbeat(this.connection, req);
     } catch (err) {
       this.server.logger.warn(`rpcx: heartbeat plugin: ${asError(err).message}`);
     }

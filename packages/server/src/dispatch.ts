@@ -20,6 +20,7 @@ import {
   type ServerCallProtocol,
   type ServerCallResult,
   type ServerInterceptor,
+  type ServerPlugin,
 } from '@rpcx/core';
 import type { CodecRegistry, Message } from '@rpcx/protocol';
 import { CallContext, HandlerCallContext, type CallOrigin } from './context.js';
@@ -149,7 +150,7 @@ export class Dispatcher implements CallDispatcher {
   /** Whether a plugin has a preWriteResponse or postWriteResponse hook (else the write skips them). */
   get hasWriteHooks(): boolean {
     const plugins = this.options.plugins;
-    return plugins.with('preWriteResponse').length > 0 || plugins.with('postWriteResponse').length > 0;
+    return plugins.hooks.preWriteResponse.length > 0 || plugins.hooks.postWriteResponse.length > 0;
   }
 
   /** Calls started and not yet ended. */
@@ -159,7 +160,7 @@ export class Dispatcher implements CallDispatcher {
 
   async preReadRequest(connection: Connection): Promise<Error | undefined> {
     try {
-      for (const p of this.options.plugins.with('preReadRequest')) await p.preReadRequest(connection);
+      for (const p of this.options.plugins.hooks.preReadRequest) await p.preReadRequest(connection);
       return undefined;
     } catch (err) {
       return asError(err);
@@ -168,7 +169,7 @@ export class Dispatcher implements CallDispatcher {
 
   async postReadRequest(connection: Connection, request: Message): Promise<Error | undefined> {
     try {
-      for (const p of this.options.plugins.with('postReadRequest')) await p.postReadRequest(connection, request, undefined);
+      for (const p of this.options.plugins.hooks.postReadRequest) await p.postReadRequest(connection, request, undefined);
       return undefined;
     } catch (err) {
       return asError(err);
@@ -273,7 +274,8 @@ export class Dispatcher implements CallDispatcher {
     response: Message | undefined,
     error: Error | undefined,
   ): Promise<void> {
-    for (const p of this.options.plugins.with(hook)) {
+    // The two hooks take the same arguments.
+    for (const p of this.options.plugins.hooks[hook] as Required<Pick<ServerPlugin, typeof hook>>[]) {
       try {
         await p[hook](call.context, (call as Call).message, response, error);
       } catch (err) {
@@ -286,12 +288,12 @@ export class Dispatcher implements CallDispatcher {
   private invoke(given: ServerCall): ServerCallResult | Promise<ServerCallResult> {
     if (!(given instanceof Call)) throw new ConfigError('a server interceptor must pass on the call it was given to next()');
     const call = given;
-    if (this.options.plugins.with('preHandleRequest').length > 0) return this.preHandleThenTarget(call);
+    if (this.options.plugins.hooks.preHandleRequest.length > 0) return this.preHandleThenTarget(call);
     return this.callTarget(call);
   }
 
   private async preHandleThenTarget(call: Call): Promise<ServerCallResult> {
-    for (const p of this.options.plugins.with('preHandleRequest')) {
+    for (const p of this.options.plugins.hooks.preHandleRequest) {
       try {
         await p.preHandleRequest(call.context);
       } catch (err) {
@@ -316,7 +318,7 @@ export class Dispatcher implements CallDispatcher {
    */
   private callMethod(call: Call, entry: MethodEntry, codec: Codec): ServerCallResult | Promise<ServerCallResult> {
     const { plugins } = this.options;
-    if (plugins.with('preCall').length > 0 || plugins.with('postCall').length > 0) return this.callMethodWithHooks(call, entry, codec);
+    if (plugins.hooks.preCall.length > 0 || plugins.hooks.postCall.length > 0) return this.callMethodWithHooks(call, entry, codec);
     let args: unknown;
     try {
       args = call.args;
@@ -358,7 +360,7 @@ export class Dispatcher implements CallDispatcher {
     let args: unknown;
     try {
       args = call.args;
-      for (const p of plugins.with('preCall')) {
+      for (const p of plugins.hooks.preCall) {
         // Returning nothing keeps the args: a forgotten `return` must not erase them.
         const replaced = await p.preCall(ctx, call.servicePath, call.serviceMethod, args);
         if (replaced !== undefined) args = replaced;
@@ -374,7 +376,7 @@ export class Dispatcher implements CallDispatcher {
     } catch (err) {
       error = asError(err);
     }
-    for (const p of plugins.with('postCall')) {
+    for (const p of plugins.hooks.postCall) {
       try {
         const replaced = await p.postCall(ctx, call.servicePath, call.serviceMethod, args, reply, error);
         if (replaced !== undefined) reply = replaced;

@@ -85,7 +85,7 @@ export class ServerCore implements ProtocolHost {
       connection.destroy(error);
       return;
     }
-    const hooks = this.plugins.with('connAccept');
+    const hooks = this.plugins.hooks.connAccept;
     if (hooks.length === 0) {
       this.track(connection);
       return;
@@ -116,7 +116,7 @@ export class ServerCore implements ProtocolHost {
   /** A connection closed: forget it and run the connClose hooks. */
   connectionClosed(conn: ServerConnection): void {
     this.connections.delete(conn);
-    for (const p of this.plugins.with('connClose')) {
+    for (const p of this.plugins.hooks.connClose) {
       try {
         if (p.connClose(conn.connection) === false) break;
       } catch (err) {
@@ -158,7 +158,7 @@ export class ServerCore implements ProtocolHost {
       payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
     });
     if (metadata) m.metadata = metadata;
-    for (const p of this.plugins.with('preWriteRequest')) await p.preWriteRequest(connection, m);
+    for (const p of this.plugins.hooks.preWriteRequest) await p.preWriteRequest(connection, m);
     let error: Error | undefined;
     try {
       if (connection.closed) throw new ShutdownError();
@@ -173,7 +173,7 @@ export class ServerCore implements ProtocolHost {
     } catch (err) {
       error = asError(err);
     }
-    for (const p of this.plugins.with('postWriteRequest')) await p.postWriteRequest(connection, m, error);
+    for (const p of this.plugins.hooks.postWriteRequest) await p.postWriteRequest(connection, m, error);
     if (error) throw error;
   }
 }
