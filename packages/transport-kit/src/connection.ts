@@ -21,7 +21,23 @@ export interface BaseConnectionOptions {
    * handler. Default: `process.nextTick` where there is one, `queueMicrotask` elsewhere.
    */
   schedule?: (fn: () => void) => void;
+  /**
+   * When a turn's writes go out. `'callback'` (default): by `schedule`, right after the callback
+   * that wrote them. `'turn'`: at the end of the event-loop turn (`setImmediate`, where there is
+   * one), so that a server answering many connections reads all that is ready before it sends
+   * (see {@link EAGER_FLUSH_BYTES} for the exceptions). For a server's accepted connections.
+   */
+  flush?: 'callback' | 'turn';
 }
+
+/**
+ * With `flush: 'turn'`, writes go out after the callback anyway once this much is queued, or
+ * when the same connection reads again first: a connection with many calls in flight keeps its
+ * replies flowing while it is still being read.
+ */
+export const EAGER_FLUSH_BYTES = 8 * 1024;
+
+const setImmediateOf = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 
 export type ConnectionState = 'open' | 'closing' | 'closed';
 
@@ -42,8 +58,9 @@ export function asError(value: unknown): Error {
  * - `setHandler` once (a second call is a `ConfigError`); bytes that arrive before it, or while
  *   reading is paused, are held and delivered in order afterwards, never from inside
  *   `setHandler` or `resumeReading`;
- * - the frames written in one event-loop turn reach `sendFrames` together, once per turn, those
- *   side by side in memory joined into one view (`joinAdjacent`);
+ * - the frames written in one callback (with `flush: 'turn'`, in one event-loop turn) reach
+ *   `sendFrames` together, once, those side by side in memory joined into one view
+ *   (`joinAdjacent`);
  * - `pauseReading` / `resumeReading` through `stopInput` / `startInput`;
  * - `onDrain`: once `pendingBytes` has reached `DRAIN_NOTICE_BYTES`, the next `checkDrain()`
  *   that finds it below reports it;
@@ -65,6 +82,9 @@ export abstract class AbstractConnection implements Connection {
   protected readonly closeTimeoutMs: number;
 
   readonly #schedule: (fn: () => void) => void;
+  /** Schedules the flush of a turn's writes: `#schedule`, or the end of the turn. */
+  readonly #scheduleFlush: (fn: () => void) => void;
+  readonly #flushAtTurnEnd: boolean;
   #handler: ConnectionHandler | undefined;
   #state: ConnectionState = 'open';
   #paused = false;
@@ -92,6 +112,8 @@ export abstract class AbstractConnection implements Connection {
     this.localAddress = options.localAddress;
     this.closeTimeoutMs = options.closeTimeoutMs;
     this.#schedule = options.schedule ?? defaultSchedule;
+    this.#flushAtTurnEnd = options.flush === 'turn' && setImmediateOf !== undefined;
+    this.#scheduleFlush = this.#flushAtTurnEnd ? (fn) => void setImmediateOf!(fn) : this.#schedule;
   }
 
   // ---- what a transport supplies ------------------------------------------------------
@@ -132,6 +154,8 @@ export abstract class AbstractConnection implements Connection {
 
   /** Bytes from the peer: delivered now, held (no handler yet, or paused), or dropped after close(). */
   protected received(chunk: Uint8Array): void {
+    // Writes held for the end of the turn go before this connection's next data is handled.
+    if (this.#queue.length > 0) this.#flush();
     if (this.#ownerDone || this.#ended) return;
     if (!this.#handler || this.#paused || this.#held.length > 0) {
       this.#held.push(chunk);
@@ -221,7 +245,9 @@ export abstract class AbstractConnection implements Connection {
     if (this.#state !== 'open') return;
     this.#queuedBytes += frame.length;
     if (!this.#drainOwed && this.pendingBytes >= DRAIN_NOTICE_BYTES) this.#drainOwed = true;
-    if (this.#queue.push(frame) === 1) this.#schedule(this.#flush);
+    const queued = this.#queue.push(frame);
+    if (queued === 1) this.#scheduleFlush(this.#flush);
+    else if (this.#flushAtTurnEnd && this.#queuedBytes >= EAGER_FLUSH_BYTES && this.#queuedBytes - frame.length < EAGER_FLUSH_BYTES) this.#schedule(this.#flush);
   }
 
   pauseReading(): void {

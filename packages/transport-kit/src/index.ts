@@ -16,6 +16,7 @@ export {
   joinAdjacent,
   concatBytes,
   DEFAULT_CLOSE_TIMEOUT_MS,
+  EAGER_FLUSH_BYTES,
   type BaseConnectionOptions,
   type ConnectionState,
 } from './connection.js';

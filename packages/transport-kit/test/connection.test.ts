@@ -2,7 +2,7 @@
 // connection whose "network" is the test: what goes out is recorded, what comes in and how
 // the transport ends are called by the test.
 import { ConfigError, ConnectionError, DRAIN_NOTICE_BYTES, type ConnectionHandler } from '@rpcx/core';
-import { AbstractConnection } from '../src/index.js';
+import { AbstractConnection, EAGER_FLUSH_BYTES } from '../src/index.js';
 
 const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -14,8 +14,8 @@ class ManualConnection extends AbstractConnection {
   /** Whether the network takes what `sendFrames` gives at once, or keeps it buffered. */
   takesAtOnce = true;
 
-  constructor(closeTimeoutMs = 0) {
-    super({ network: 'manual', remoteAddress: 'there', localAddress: 'here', closeTimeoutMs });
+  constructor(closeTimeoutMs = 0, flush?: 'callback' | 'turn') {
+    super({ network: 'manual', remoteAddress: 'there', localAddress: 'here', closeTimeoutMs, flush });
   }
   protected override get bufferedBytes(): number {
     return this.buffered;
@@ -120,6 +120,53 @@ test('frames side by side in one buffer reach the transport as one view, nothing
   // The joined view is the same memory: a change to the buffer shows through it.
   slab[0] = 'z'.charCodeAt(0);
   expect(Buffer.from(frames[0]).toString()).toBe('zabbb');
+});
+
+describe("flush: 'turn' (a server's accepted connections)", () => {
+  const sentText = (c: ManualConnection) => c.sent.map((frames) => frames.map((f) => Buffer.from(f).toString()));
+
+  test('the writes of a callback go out at the end of the event-loop turn, not right after the callback', async () => {
+    const c = new ManualConnection(0, 'turn');
+    record(c);
+    c.write(Uint8Array.from(Buffer.from('a')));
+    c.write(Uint8Array.from(Buffer.from('b')));
+    await tick();
+    expect(c.sent).toEqual([]);
+    expect(c.pendingBytes).toBe(2);
+    await turn();
+    expect(sentText(c)).toEqual([['a', 'b']]);
+    expect(c.pendingBytes).toBe(0);
+  });
+
+  test('once EAGER_FLUSH_BYTES are queued they go out right after the callback', async () => {
+    const c = new ManualConnection(0, 'turn');
+    record(c);
+    c.write(new Uint8Array(EAGER_FLUSH_BYTES - 1));
+    c.write(new Uint8Array(1));
+    await tick();
+    expect(c.sent.map((frames) => frames.map((f) => f.length))).toEqual([[EAGER_FLUSH_BYTES - 1, 1]]);
+    // What is written after that waits for the end of the turn again.
+    c.write(Uint8Array.from(Buffer.from('later')));
+    await tick();
+    expect(c.sent).toHaveLength(1);
+    await turn();
+    expect(sentText(c)[1]).toEqual(['later']);
+  });
+
+  test('writes still held go out before the same connection hands on its next data', async () => {
+    const c = new ManualConnection(0, 'turn');
+    const order: string[] = [];
+    c.setHandler({
+      onData: (chunk) => order.push(`data ${Buffer.from(chunk).toString()} (sent ${c.sent.length})`),
+      onClose: () => {},
+    });
+    c.write(Uint8Array.from(Buffer.from('reply')));
+    c.arrive('next');
+    expect(order).toEqual(['data next (sent 1)']);
+    expect(sentText(c)).toEqual([['reply']]);
+    await turn();
+    expect(c.sent).toHaveLength(1);
+  });
 });
 
 test('pauseReading holds what arrives, resumeReading delivers it later, and they reach the transport', async () => {
