@@ -45,12 +45,15 @@ async function silentPeer() {
   };
 }
 
+/** An RpcClient on a new TCP connection to `address`. */
+const connect = async (address: string) => new RpcClient(await transport.dial('tcp', address, {}), `tcp@${address}`, config);
+
 let peer: Awaited<ReturnType<typeof silentPeer>>;
 let client: RpcClient;
 
 beforeEach(async () => {
   peer = await silentPeer();
-  client = new RpcClient(await transport.dial('tcp', peer.address, {}), `tcp@${peer.address}`, config);
+  client = await connect(peer.address);
 });
 
 afterEach(async () => {
@@ -195,7 +198,7 @@ describe('many calls on one connection, answered out of order', () => {
   let rpc: RpcClient;
   beforeEach(async () => {
     holding = await holdingPeer();
-    rpc = new RpcClient(await transport.dial('tcp', holding.address, {}), `tcp@${holding.address}`, config);
+    rpc = await connect(holding.address);
   });
   afterEach(async () => {
     await rpc.close();
