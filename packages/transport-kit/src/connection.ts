@@ -350,11 +350,16 @@ export abstract class AbstractConnection implements Connection {
   };
 }
 
+/** The largest view `joinAdjacent` makes: @rpcx/protocol's slab, so its frames join whole. */
+export const JOIN_LIMIT = 64 * 1024;
+
 /**
- * Frames that sit side by side in one buffer, joined into one view per run: the same bytes in
- * fewer pieces, nothing copied. `@rpcx/protocol` cuts the frames it encodes from one slab, so a
- * turn's frames usually make one run and the socket gets one write instead of a write (or a
- * copy) per frame.
+ * Frames that sit side by side in one buffer, joined into one view per run of up to
+ * {@link JOIN_LIMIT} bytes: the same bytes in fewer pieces, nothing copied. `@rpcx/protocol`
+ * cuts the frames it encodes from one slab, so a turn's frames usually make one run and the
+ * socket gets one write instead of a write (or a copy) per frame. Larger runs are not made: a
+ * caller that writes a big buffer in slices keeps its slices, and a stream transport its
+ * per-write flow control.
  */
 export function joinAdjacent(frames: Uint8Array[]): Uint8Array[] {
   if (frames.length < 2) return frames;
@@ -363,7 +368,7 @@ export function joinAdjacent(frames: Uint8Array[]): Uint8Array[] {
   let end = first.byteOffset + first.length;
   for (let i = 1; i < frames.length; i++) {
     const frame = frames[i];
-    if (frame.buffer === first.buffer && frame.byteOffset === end) {
+    if (frame.buffer === first.buffer && frame.byteOffset === end && end + frame.length - first.byteOffset <= JOIN_LIMIT) {
       end += frame.length;
       continue;
     }

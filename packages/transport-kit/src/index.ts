@@ -14,6 +14,7 @@ export {
   asError,
   coalesce,
   joinAdjacent,
+  JOIN_LIMIT,
   concatBytes,
   DEFAULT_CLOSE_TIMEOUT_MS,
   EAGER_FLUSH_BYTES,

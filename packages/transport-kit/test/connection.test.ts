@@ -2,7 +2,7 @@
 // connection whose "network" is the test: what goes out is recorded, what comes in and how
 // the transport ends are called by the test.
 import { ConfigError, ConnectionError, DRAIN_NOTICE_BYTES, type ConnectionHandler } from '@rpcx/core';
-import { AbstractConnection, EAGER_FLUSH_BYTES } from '../src/index.js';
+import { AbstractConnection, EAGER_FLUSH_BYTES, JOIN_LIMIT } from '../src/index.js';
 
 const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -120,6 +120,19 @@ test('frames side by side in one buffer reach the transport as one view, nothing
   // The joined view is the same memory: a change to the buffer shows through it.
   slab[0] = 'z'.charCodeAt(0);
   expect(Buffer.from(frames[0]).toString()).toBe('zabbb');
+});
+
+test('side-by-side frames are joined only up to JOIN_LIMIT: a big buffer written in slices keeps its slices', async () => {
+  const c = new ManualConnection();
+  record(c);
+  const big = Buffer.alloc(4 * JOIN_LIMIT, 1);
+  const quarter = JOIN_LIMIT / 2;
+  // Eight slices of half the limit: joined two by two, never more.
+  for (let at = 0; at < big.length; at += quarter) c.write(big.subarray(at, at + quarter));
+  await tick();
+  const [frames] = c.sent;
+  expect(frames.map((f) => f.length)).toEqual(Array(4).fill(JOIN_LIMIT));
+  expect(frames.map((f) => f.byteOffset - big.byteOffset)).toEqual([0, 1, 2, 3].map((n) => n * JOIN_LIMIT));
 });
 
 describe("flush: 'turn' (a server's accepted connections)", () => {
