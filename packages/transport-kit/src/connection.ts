@@ -82,8 +82,7 @@ export abstract class AbstractConnection implements Connection {
   protected readonly closeTimeoutMs: number;
 
   readonly #schedule: (fn: () => void) => void;
-  /** Schedules the flush of a turn's writes: `#schedule`, or the end of the turn. */
-  readonly #scheduleFlush: (fn: () => void) => void;
+  /** `flush: 'turn'` on a platform with `setImmediate`. */
   readonly #flushAtTurnEnd: boolean;
   #handler: ConnectionHandler | undefined;
   #state: ConnectionState = 'open';
@@ -113,7 +112,6 @@ export abstract class AbstractConnection implements Connection {
     this.closeTimeoutMs = options.closeTimeoutMs;
     this.#schedule = options.schedule ?? defaultSchedule;
     this.#flushAtTurnEnd = options.flush === 'turn' && setImmediateOf !== undefined;
-    this.#scheduleFlush = this.#flushAtTurnEnd ? (fn) => void setImmediateOf!(fn) : this.#schedule;
   }
 
   // ---- what a transport supplies ------------------------------------------------------
@@ -245,9 +243,13 @@ export abstract class AbstractConnection implements Connection {
     if (this.#state !== 'open') return;
     this.#queuedBytes += frame.length;
     if (!this.#drainOwed && this.pendingBytes >= DRAIN_NOTICE_BYTES) this.#drainOwed = true;
-    const queued = this.#queue.push(frame);
-    if (queued === 1) this.#scheduleFlush(this.#flush);
-    else if (this.#flushAtTurnEnd && this.#queuedBytes >= EAGER_FLUSH_BYTES && this.#queuedBytes - frame.length < EAGER_FLUSH_BYTES) this.#schedule(this.#flush);
+    if (this.#queue.push(frame) === 1) {
+      if (this.#flushAtTurnEnd) setImmediateOf!(this.#flush);
+      else this.#schedule(this.#flush);
+    } else if (this.#flushAtTurnEnd && this.#queuedBytes >= EAGER_FLUSH_BYTES && this.#queuedBytes - frame.length < EAGER_FLUSH_BYTES) {
+      // Crossed the mark with this frame: send after this callback after all.
+      this.#schedule(this.#flush);
+    }
   }
 
   pauseReading(): void {
