@@ -29,8 +29,14 @@ export interface Run {
   callsPerSec: number;
   p50us: number;
   p99us: number;
-  /** The server's largest RSS seen during the run, in bytes (when the run was sampled). */
+  /** The server's largest RSS seen during the run, in bytes (when the run watched the server). */
   serverRss?: number;
+  /**
+   * The server process's CPU time (all threads, user + system) per call in the measured
+   * window, µs (when the run watched the server): its CPU rate over the window's middle 80 %
+   * divided by the client's calls/s.
+   */
+  serverCpuUsPerCall?: number;
   firstError?: string;
 }
 
@@ -43,6 +49,8 @@ export interface Cell {
   /** Median p50 / p99 over the runs, in µs. */
   p50us: number;
   p99us: number;
+  /** Median server CPU µs per call over the runs that watched the server. */
+  serverCpuUsPerCall?: number;
   errors: number;
 }
 
@@ -61,6 +69,7 @@ export function summarise(runs: Run[]): Cell {
     max: Math.max(...rates),
     p50us: medianOf(runs.map((r) => r.p50us)),
     p99us: medianOf(runs.map((r) => r.p99us)),
+    serverCpuUsPerCall: runs.every((r) => r.serverCpuUsPerCall !== undefined) ? medianOf(runs.map((r) => r.serverCpuUsPerCall!)) : undefined,
     errors: runs.reduce((n, r) => n + r.errors, 0),
   };
 }
@@ -140,12 +149,10 @@ export class Bench {
     return this.startServer(cmd, args);
   }
 
-  /**
-   * One measured run of a client process against `servers`; with `sampleRss` the server's RSS
-   * is polled during the run and its peak kept; `nodeArgs` go to a TS client's node (e.g. --cpu-prof).
-   */
-  async runClient(kind: ClientKind, servers: string[], load: ClientLoad, extra: string[] = [], sampleRss?: number, nodeArgs: string[] = []): Promise<Run> {
+  /** One measured run of a client process against `servers` (see {@link ClientRunOptions}). */
+  async runClient(kind: ClientKind, servers: string[], load: ClientLoad, options: ClientRunOptions = {}): Promise<Run> {
     const { durationMs, warmupMs } = this.options;
+    const { args: extra = [], nodeArgs = [], watch } = options;
     const common = ['--clients', String(load.clients), '--inflight', String(load.inflight)];
     const timing = ['--duration-ms', String(durationMs), '--warmup-ms', String(warmupMs)];
     const addrs = servers.flatMap((s) => ['--addr', s]);
@@ -158,7 +165,12 @@ export class Bench {
             ? node('raw-echo.ts', [...addrs, ...common, ...timing])
             : node('grpc-bench.ts', [...addrs, ...common, ...timing]);
     let peak = 0;
-    const sampler = sampleRss ? setInterval(() => (peak = Math.max(peak, rssOf(sampleRss))), 100) : undefined;
+    const cpu: { at: number; seconds: number }[] = [];
+    const sample = (pid: number) => {
+      peak = Math.max(peak, rssOf(pid));
+      cpu.push({ at: performance.now(), seconds: cpuSecondsOf(pid) });
+    };
+    const sampler = watch ? setInterval(() => sample(watch), 100) : undefined;
     try {
       const run = await new Promise<Run>((resolve, reject) => {
         const child = execFile(cmd, args, { cwd: root, maxBuffer: 1 << 20, timeout: durationMs + warmupMs + 120_000 }, (err, stdout, stderr) => {
@@ -168,7 +180,11 @@ export class Bench {
         this.children.add(child);
         child.once('exit', () => this.children.delete(child));
       });
-      if (sampleRss) run.serverRss = Math.max(peak, rssOf(sampleRss));
+      if (watch) {
+        sample(watch);
+        run.serverRss = peak;
+        run.serverCpuUsPerCall = cpuPerCall(cpu, durationMs, run.callsPerSec);
+      }
       return run;
     } finally {
       if (sampler) clearInterval(sampler);
@@ -177,6 +193,46 @@ export class Bench {
 
   stopAll(): void {
     for (const c of this.children) c.kill('SIGTERM');
+  }
+}
+
+/** How {@link Bench.runClient} runs a client. */
+export interface ClientRunOptions {
+  /** More arguments for a TS client script. */
+  args?: string[];
+  /** Arguments for a TS client's node (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** A server's pid: its peak RSS and its CPU per call are measured during the run. */
+  watch?: number;
+}
+
+/**
+ * Server CPU µs per call from samples taken every 100 ms until the client exited: the CPU rate
+ * between the samples that bound the middle 80 % of the measured window (the last `durationMs`
+ * before the client ended; the clients print and exit right after it), over calls/s. The
+ * kernel counts CPU time in 10 ms ticks: over a window of a second or more that is within 1–2 %.
+ */
+function cpuPerCall(samples: { at: number; seconds: number }[], durationMs: number, callsPerSec: number): number | undefined {
+  const end = samples[samples.length - 1]?.at ?? 0;
+  const inWindow = samples.filter((s) => s.at >= end - 0.9 * durationMs && s.at <= end - 0.1 * durationMs);
+  if (inWindow.length < 2 || callsPerSec <= 0) return undefined;
+  const first = inWindow[0];
+  const last = inWindow[inWindow.length - 1];
+  if (last.at - first.at < 0.3 * durationMs) return undefined;
+  const cores = (last.seconds - first.seconds) / ((last.at - first.at) / 1000);
+  return (cores * 1e6) / callsPerSec;
+}
+
+/** CPU time a process has used (all its threads, user + system), in seconds (0 once it is gone). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // The fields after the command name (which may hold spaces): utime and stime are the 12th
+    // and 13th, in clock ticks of 1/100 s on Linux.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
   }
 }
 

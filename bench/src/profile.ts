@@ -123,7 +123,7 @@ const serverProfile = collect(serverDir, named('ts-server-go-client.cpuprofile')
 const rawServerDir = mkdtempSync(join(profiles, 'raw-server-'));
 const rawServer = await profiledServer(rawServerDir);
 const clientDir = mkdtempSync(join(profiles, 'client-'));
-const rawRun = await bench.runClient('ts', [rawServer.key], { clients: 1, inflight }, ['--codec', codec], undefined, ['--cpu-prof', '--cpu-prof-dir', clientDir]);
+const rawRun = await bench.runClient('ts', [rawServer.key], { clients: 1, inflight }, { args: ['--codec', codec], nodeArgs: ['--cpu-prof', '--cpu-prof-dir', clientDir] });
 rawServer.stop();
 await exited(rawServer.child);
 const rawServerProfile = collect(rawServerDir, named(`ts-server-${codec}.cpuprofile`));
@@ -143,7 +143,7 @@ const lines = [
 if (values['ts-go']) {
   const goServer = await bench.goServer(network, tls);
   const goDir = mkdtempSync(join(profiles, 'client-go-'));
-  const goRun = await bench.runClient('ts', [goServer.key], { clients: 1, inflight }, [], undefined, ['--cpu-prof', '--cpu-prof-dir', goDir]);
+  const goRun = await bench.runClient('ts', [goServer.key], { clients: 1, inflight }, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', goDir] });
   goServer.stop();
   const goClientProfile = collect(goDir, named('ts-client-go-server.cpuprofile'));
   lines.push('', ...summarise(goClientProfile, `**TS client**, Go server (protobuf)${over}, 1 connection × ${inflight} in flight (${rate(goRun.callsPerSec)} calls/s while profiled)`));

@@ -58,7 +58,11 @@ export const callsSection: Section = {
         const cols = columns.filter((c) => !load.goClientOnly || c.client === 'go');
         const cells = await interleaved(
           bench,
-          cols.map((c) => ({ key: `${load.name} / ${c.name}`, run: () => bench.runClient(c.client, [servers[c.server].key], load, c.extra) })),
+          cols.map((c) => ({
+            key: `${load.name} / ${c.name}`,
+            // Under the Go client the server's CPU per call is measured too (the CPU table).
+            run: () => bench.runClient(c.client, [servers[c.server].key], load, { args: c.extra, watch: c.client === 'go' ? servers[c.server].pid : undefined }),
+          })),
         );
         for (const [k, v] of cells) results.set(k, v);
       }
@@ -102,6 +106,18 @@ export const callsSection: Section = {
     }
     say();
     say('![calls/s by load](throughput.svg)');
+    say();
+    say(
+      'Server CPU per call under the same Go client, µs: the server process\'s CPU time (every thread, user + system, kernel included) at the rate ' +
+        'measured over the middle 80 % of each run, divided by its calls/s; median of the runs above. This is what a call costs the server, ' +
+        'whatever share of the cores it got: on this machine the client and the server share the cores, and a TS server runs JavaScript on one thread.',
+    );
+    say();
+    say('| load | TS server | Go server | TS ÷ Go |');
+    say('|---|---:|---:|---:|');
+    const cpu = (load: Load, column: string) => cell(load, column)?.serverCpuUsPerCall;
+    const us = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(1));
+    for (const load of loads) say(`| ${load.name} | ${us(cpu(load, 'Go → TS'))} | ${us(cpu(load, 'Go → Go'))} | ${ratio(cpu(load, 'Go → TS'), cpu(load, 'Go → Go'))} |`);
 
     const series = [
       { name: 'limit: raw Node echo', color: '#888888', dashed: true },

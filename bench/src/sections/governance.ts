@@ -13,7 +13,7 @@ export const governanceSection: Section = {
     try {
       cells = await interleaved(bench, [
         { key: 'plain', run: () => bench.runClient('ts', both, load) },
-        { key: 'governed', run: () => bench.runClient('ts', both, load, ['--governance']) },
+        { key: 'governed', run: () => bench.runClient('ts', both, load, { args: ['--governance'] }) },
       ]);
     } finally {
       ts.stop();

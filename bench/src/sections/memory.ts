@@ -42,7 +42,7 @@ async function measure(bench: Bench, start: () => Promise<ServerProcess>, count:
     const idle = rssOf(server.pid);
     await release();
     await settle(500);
-    const run = await bench.runClient('go', [server.key], { clients: 1, inflight: 256 }, [], server.pid);
+    const run = await bench.runClient('go', [server.key], { clients: 1, inflight: 256 }, { watch: server.pid });
     return { base, idle, perConnection: (idle - base) / count, loaded: run.serverRss ?? 0 };
   } finally {
     server.stop();

@@ -25,7 +25,7 @@ export const observabilitySection: Section = {
       servers.push(...(await Promise.all(STACKS.map((s) => bench.tsServer('tcp', s.parts ? ['--observe', s.parts] : [])))));
       cells = await interleaved(
         bench,
-        STACKS.map((s, i) => ({ key: s.key, run: () => bench.runClient('ts', [servers[i].key], load, s.parts ? ['--observe', s.parts] : []) })),
+        STACKS.map((s, i) => ({ key: s.key, run: () => bench.runClient('ts', [servers[i].key], load, { args: s.parts ? ['--observe', s.parts] : [] }) })),
       );
     } finally {
       for (const s of servers) s.stop();
