@@ -26,6 +26,7 @@ export interface BaseConnectionOptions {
    * that wrote them. `'turn'`: at the end of the event-loop turn (`setImmediate`, where there is
    * one), so that a server answering many connections reads all that is ready before it sends
    * (see {@link EAGER_FLUSH_BYTES} for the exceptions). For a server's accepted connections.
+   * Either way the first {@link EARLY_SEND_BYTES} of a batch may go out at once.
    */
   flush?: 'callback' | 'turn';
 }
@@ -36,6 +37,21 @@ export interface BaseConnectionOptions {
  * replies flowing while it is still being read.
  */
 export const EAGER_FLUSH_BYTES = 8 * 1024;
+
+/**
+ * Once this much is queued, what is queued goes out at once, inside `write`, and the rest of the
+ * batch with the usual flush: one early send per read from the peer (and one before the first),
+ * so a batch written in answer to a read sends its start early. With a few calls in flight on
+ * one connection (16 × 600 B) both ends otherwise take turns, each idle while the other
+ * encodes the whole batch; sent early, the peer starts on the first frames meanwhile: TS ↔ TS at
+ * 16 in flight went from 56k to 129k calls/s (raw codec; bench/README.md, fourth round). Not after a
+ * read of {@link FULL_READ_BYTES} or more: a peer whose data waits in the kernel is busy
+ * already, and the extra send only costs (it took 6 % off 256 in flight).
+ */
+export const EARLY_SEND_BYTES = 2 * 1024;
+
+/** A read at least this big turns {@link EARLY_SEND_BYTES} off for the writes that follow it. */
+export const FULL_READ_BYTES = 32 * 1024;
 
 const setImmediateOf = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 
@@ -104,6 +120,8 @@ export abstract class AbstractConnection implements Connection {
   #closePromise: Promise<void> | undefined;
   #closeResolve: (() => void) | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Queued bytes at which `write` sends at once (EARLY_SEND_BYTES), or Infinity: set by the last read. */
+  #sendEarlyAt = EARLY_SEND_BYTES;
 
   constructor(options: BaseConnectionOptions) {
     this.network = options.network;
@@ -154,6 +172,7 @@ export abstract class AbstractConnection implements Connection {
   protected received(chunk: Uint8Array): void {
     // Writes held for the end of the turn go before this connection's next data is handled.
     if (this.#queue.length > 0) this.#flush();
+    this.#sendEarlyAt = chunk.length >= FULL_READ_BYTES ? Infinity : EARLY_SEND_BYTES;
     if (this.#ownerDone || this.#ended) return;
     if (!this.#handler || this.#paused || this.#held.length > 0) {
       this.#held.push(chunk);
@@ -246,6 +265,10 @@ export abstract class AbstractConnection implements Connection {
     if (this.#queue.push(frame) === 1) {
       if (this.#flushAtTurnEnd) setImmediateOf!(this.#flush);
       else this.#schedule(this.#flush);
+    } else if (this.#queuedBytes >= this.#sendEarlyAt) {
+      // The flush scheduled for the batch's first frame still runs, for the rest (and onDrain).
+      this.#sendEarlyAt = Infinity;
+      this.#send();
     } else if (this.#flushAtTurnEnd && this.#queuedBytes >= EAGER_FLUSH_BYTES && this.#queuedBytes - frame.length < EAGER_FLUSH_BYTES) {
       // Crossed the mark with this frame: send after this callback after all.
       this.#schedule(this.#flush);
@@ -304,6 +327,14 @@ export abstract class AbstractConnection implements Connection {
   // ---- internals ------------------------------------------------------------------------
 
   readonly #flush = (): void => {
+    this.#send();
+    // A network that took it all at once gives no later sign (Node's socket emits no 'drain'
+    // for a write it completed synchronously, however large): an owed onDrain is due now.
+    if (this.#drainOwed) this.checkDrain();
+  };
+
+  /** What is queued goes to the transport. */
+  #send(): void {
     const frames = this.#queue;
     if (frames.length === 0) return;
     const bytes = this.#queuedBytes;
@@ -311,10 +342,7 @@ export abstract class AbstractConnection implements Connection {
     this.#queuedBytes = 0;
     if (this.#ended) return;
     this.sendFrames(joinAdjacent(frames), bytes);
-    // A network that took it all at once gives no later sign (Node's socket emits no 'drain'
-    // for a write it completed synchronously, however large): an owed onDrain is due now.
-    if (this.#drainOwed) this.checkDrain();
-  };
+  }
 
   #deliver(chunk: Uint8Array): boolean {
     try {

@@ -18,6 +18,8 @@ export {
   concatBytes,
   DEFAULT_CLOSE_TIMEOUT_MS,
   EAGER_FLUSH_BYTES,
+  EARLY_SEND_BYTES,
+  FULL_READ_BYTES,
   type BaseConnectionOptions,
   type ConnectionState,
 } from './connection.js';

@@ -2,7 +2,7 @@
 // connection whose "network" is the test: what goes out is recorded, what comes in and how
 // the transport ends are called by the test.
 import { ConfigError, ConnectionError, DRAIN_NOTICE_BYTES, type ConnectionHandler } from '@rpcx/core';
-import { AbstractConnection, EAGER_FLUSH_BYTES, JOIN_LIMIT } from '../src/index.js';
+import { AbstractConnection, EAGER_FLUSH_BYTES, EARLY_SEND_BYTES, FULL_READ_BYTES, JOIN_LIMIT } from '../src/index.js';
 
 const tick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -122,6 +122,42 @@ test('frames side by side in one buffer reach the transport as one view, nothing
   expect(Buffer.from(frames[0]).toString()).toBe('zabbb');
 });
 
+test('the first EARLY_SEND_BYTES of a batch go out inside write, the rest after the callback', async () => {
+  const c = new ManualConnection();
+  record(c);
+  c.write(new Uint8Array(EARLY_SEND_BYTES / 2));
+  expect(c.sent).toEqual([]);
+  c.write(new Uint8Array(EARLY_SEND_BYTES / 2));
+  // The peer can start on these while the rest of the batch is written.
+  expect(c.sent.map((frames) => frames.map((f) => f.length))).toEqual([[EARLY_SEND_BYTES / 2, EARLY_SEND_BYTES / 2]]);
+  c.write(new Uint8Array(EARLY_SEND_BYTES));
+  c.write(new Uint8Array(EARLY_SEND_BYTES));
+  expect(c.sent).toHaveLength(1);
+  expect(c.pendingBytes).toBe(2 * EARLY_SEND_BYTES);
+  await tick();
+  expect(c.sent.map((frames) => frames.map((f) => f.length))).toEqual([
+    [EARLY_SEND_BYTES / 2, EARLY_SEND_BYTES / 2],
+    [EARLY_SEND_BYTES, EARLY_SEND_BYTES],
+  ]);
+  expect(c.pendingBytes).toBe(0);
+});
+
+test('after a read of FULL_READ_BYTES or more a batch goes out whole after the callback; a smaller read sends early again', async () => {
+  const c = new ManualConnection();
+  record(c);
+  const batch = () => [1, 2, 3].forEach(() => c.write(new Uint8Array(EARLY_SEND_BYTES)));
+  c.arrive('x'.repeat(FULL_READ_BYTES));
+  batch();
+  expect(c.sent).toEqual([]);
+  await tick();
+  expect(c.sent.map((frames) => frames.length)).toEqual([3]);
+  c.arrive('x'.repeat(FULL_READ_BYTES - 1));
+  batch();
+  expect(c.sent.map((frames) => frames.length)).toEqual([3, 2]);
+  await tick();
+  expect(c.sent.map((frames) => frames.length)).toEqual([3, 2, 1]);
+});
+
 test('side-by-side frames are joined only up to JOIN_LIMIT: a big buffer written in slices keeps its slices', async () => {
   const c = new ManualConnection();
   record(c);
@@ -130,7 +166,9 @@ test('side-by-side frames are joined only up to JOIN_LIMIT: a big buffer written
   // Eight slices of half the limit: joined two by two, never more.
   for (let at = 0; at < big.length; at += quarter) c.write(big.subarray(at, at + quarter));
   await tick();
-  const [frames] = c.sent;
+  // The first two went out early (EARLY_SEND_BYTES), the other six after the callback.
+  const frames = c.sent.flat();
+  expect(c.sent).toHaveLength(2);
   expect(frames.map((f) => f.length)).toEqual(Array(4).fill(JOIN_LIMIT));
   expect(frames.map((f) => f.byteOffset - big.byteOffset)).toEqual([0, 1, 2, 3].map((n) => n * JOIN_LIMIT));
 });
@@ -154,8 +192,11 @@ describe("flush: 'turn' (a server's accepted connections)", () => {
   test('once EAGER_FLUSH_BYTES are queued they go out right after the callback', async () => {
     const c = new ManualConnection(0, 'turn');
     record(c);
+    // After a full read, so that nothing goes out early (EARLY_SEND_BYTES).
+    c.arrive('x'.repeat(FULL_READ_BYTES));
     c.write(new Uint8Array(EAGER_FLUSH_BYTES - 1));
     c.write(new Uint8Array(1));
+    expect(c.sent).toEqual([]);
     await tick();
     expect(c.sent.map((frames) => frames.map((f) => f.length))).toEqual([[EAGER_FLUSH_BYTES - 1, 1]]);
     // What is written after that waits for the end of the turn again.
