@@ -2,7 +2,8 @@
 // frame sizes with nothing of rpcx in between. A frame is a 16-byte header (rpcx's prefix:
 // seq in bytes 4..12, body length in 12..16) and the 581-byte benchmark message; the server
 // echoes each frame as it came (seq included), the client matches replies by seq. Both ends
-// coalesce the frames of one turn into one write, as @rpcx/transport-tcp does.
+// coalesce the frames of one turn into one write and send the start of a batch early, as
+// @rpcx/transport-kit does for every rpcx connection.
 // `--serve` prints `LISTENING tcp@…`; otherwise it is a closed-loop client that prints one JSON
 // line like the other bench clients (--addr, --clients, --inflight, --duration-ms, --warmup-ms).
 import net from 'node:net';
@@ -11,18 +12,35 @@ import { CLIENT_OPTIONS, Measurement, loadOf } from './closed-loop.js';
 import { benchmarkBytes } from './message.js';
 
 const HEADER = 16;
+// The rule of @rpcx/transport-kit's EARLY_SEND_BYTES and FULL_READ_BYTES, with their sizes (this
+// script stays free of rpcx code): once 2 KiB are queued they leave at once and the rest of the
+// batch after the callback, unless the read that caused the batch was 32 KiB or more. Without it
+// both ends take turns with a few frames in flight, and the limit is no limit at 16 in flight.
+const EARLY_SEND_BYTES = 2 * 1024;
+const FULL_READ_BYTES = 32 * 1024;
 
-/** Frames queued this turn, written as one buffer. */
+/** Frames queued this turn, written as one buffer (the first 2 KiB of a batch sooner). */
 class Coalescer {
   private queue: Buffer[] = [];
   private bytes = 0;
+  private sendEarlyAt = EARLY_SEND_BYTES;
   constructor(private readonly socket: net.Socket) {}
+  /** A read came in: the batch it causes sends its start early unless the read was full. */
+  read(chunk: Buffer): void {
+    this.sendEarlyAt = chunk.length >= FULL_READ_BYTES ? Infinity : EARLY_SEND_BYTES;
+  }
   write(frame: Buffer): void {
     this.bytes += frame.length;
-    if (this.queue.push(frame) === 1) process.nextTick(this.flush);
+    if (this.queue.push(frame) === 1) {
+      process.nextTick(this.flush);
+    } else if (this.bytes >= this.sendEarlyAt) {
+      this.sendEarlyAt = Infinity;
+      this.flush();
+    }
   }
   private readonly flush = (): void => {
     const q = this.queue;
+    if (q.length === 0) return;
     this.queue = [];
     const bytes = this.bytes;
     this.bytes = 0;
@@ -30,10 +48,11 @@ class Coalescer {
   };
 }
 
-/** Splits a byte stream into frames (a frame in one chunk is a view of it). */
-function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
+/** Splits a byte stream into frames (a frame in one chunk is a view of it); tells `out` of each read. */
+function framer(out: Coalescer, onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
   let pending: Buffer | undefined;
   return (chunk) => {
+    out.read(chunk);
     const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
     pending = undefined;
     let pos = 0;
@@ -54,7 +73,7 @@ if (values.serve) {
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});
     const out = new Coalescer(socket);
-    socket.on('data', framer((frame) => out.write(frame)));
+    socket.on('data', framer(out, (frame) => out.write(frame)));
   });
   server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING tcp@127.0.0.1:${(server.address() as net.AddressInfo).port}\n`));
   process.once('SIGTERM', () => process.exit(0));
@@ -87,7 +106,7 @@ if (values.serve) {
       const done = new Promise<void>((resolve) => (drained = resolve));
       socket.on(
         'data',
-        framer((frame) => {
+        framer(out, (frame) => {
           const seq = frame.readUInt32BE(8);
           outstanding--;
           m.record((performance.now() - sentAt[seq % inflight]) * 1000);
