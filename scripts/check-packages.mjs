@@ -354,7 +354,7 @@ async function checkThirdParty(dir) {
   const compliance = await run(process.execPath, ['--test', 'dist/check/registry-compliance.js'], { cwd: dir, timeoutMs: 120_000 });
   check(compliance.code === 0 && /\n# pass 7\n/.test(compliance.stdout), `examples/third-party: its registry through the compliance suite:\n${compliance.text}`);
   const transport = await run(process.execPath, ['--test', 'dist/check/transport-compliance.js'], { cwd: dir, timeoutMs: 120_000 });
-  check(transport.code === 0 && /\n# pass 19\n/.test(transport.stdout), `examples/third-party: its transport through the compliance suite:\n${transport.text}`);
+  check(transport.code === 0 && /\n# pass 20\n/.test(transport.stdout), `examples/third-party: its transport through the compliance suite:\n${transport.text}`);
 }
 
 function tsconfig(compilerOptions) {

@@ -29,6 +29,13 @@ export interface BaseConnectionOptions {
    * Either way the first {@link EARLY_SEND_BYTES} of a batch may go out at once.
    */
   flush?: 'callback' | 'turn';
+  /**
+   * Send the first {@link EARLY_SEND_BYTES} of a batch inside `write`. Off for a transport whose
+   * `sendFrames` hands the bytes to the peer's handler in the same thread (an in-process pipe):
+   * there is nothing to overlap, and the peer's handler would run inside this `write`.
+   * @defaultValue `true`
+   */
+  earlySend?: boolean;
 }
 
 /**
@@ -120,8 +127,9 @@ export abstract class AbstractConnection implements Connection {
   #closePromise: Promise<void> | undefined;
   #closeResolve: (() => void) | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #earlySend: boolean;
   /** Queued bytes at which `write` sends at once (EARLY_SEND_BYTES), or Infinity: set by the last read. */
-  #sendEarlyAt = EARLY_SEND_BYTES;
+  #sendEarlyAt: number;
 
   constructor(options: BaseConnectionOptions) {
     this.network = options.network;
@@ -130,6 +138,8 @@ export abstract class AbstractConnection implements Connection {
     this.closeTimeoutMs = options.closeTimeoutMs;
     this.#schedule = options.schedule ?? defaultSchedule;
     this.#flushAtTurnEnd = options.flush === 'turn' && setImmediateOf !== undefined;
+    this.#earlySend = options.earlySend ?? true;
+    this.#sendEarlyAt = this.#earlySend ? EARLY_SEND_BYTES : Infinity;
   }
 
   // ---- what a transport supplies ------------------------------------------------------
@@ -172,7 +182,7 @@ export abstract class AbstractConnection implements Connection {
   protected received(chunk: Uint8Array): void {
     // Writes held for the end of the turn go before this connection's next data is handled.
     if (this.#queue.length > 0) this.#flush();
-    this.#sendEarlyAt = chunk.length >= FULL_READ_BYTES ? Infinity : EARLY_SEND_BYTES;
+    this.#sendEarlyAt = !this.#earlySend || chunk.length >= FULL_READ_BYTES ? Infinity : EARLY_SEND_BYTES;
     if (this.#ownerDone || this.#ended) return;
     if (!this.#handler || this.#paused || this.#held.length > 0) {
       this.#held.push(chunk);

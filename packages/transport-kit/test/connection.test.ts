@@ -14,8 +14,8 @@ class ManualConnection extends AbstractConnection {
   /** Whether the network takes what `sendFrames` gives at once, or keeps it buffered. */
   takesAtOnce = true;
 
-  constructor(closeTimeoutMs = 0, flush?: 'callback' | 'turn') {
-    super({ network: 'manual', remoteAddress: 'there', localAddress: 'here', closeTimeoutMs, flush });
+  constructor(closeTimeoutMs = 0, flush?: 'callback' | 'turn', earlySend?: boolean) {
+    super({ network: 'manual', remoteAddress: 'there', localAddress: 'here', closeTimeoutMs, flush, earlySend });
   }
   protected override get bufferedBytes(): number {
     return this.buffered;
@@ -156,6 +156,21 @@ test('after a read of FULL_READ_BYTES or more a batch goes out whole after the c
   expect(c.sent.map((frames) => frames.length)).toEqual([3, 2]);
   await tick();
   expect(c.sent.map((frames) => frames.length)).toEqual([3, 2, 1]);
+});
+
+test('with earlySend: false a batch goes out whole after the callback', async () => {
+  const c = new ManualConnection(0, undefined, false);
+  record(c);
+  const batch = () => [1, 2, 3].forEach(() => c.write(new Uint8Array(EARLY_SEND_BYTES)));
+  batch();
+  expect(c.sent).toEqual([]);
+  await tick();
+  // Nor after a small read.
+  c.arrive('small read');
+  batch();
+  expect(c.sent.map((frames) => frames.length)).toEqual([3]);
+  await tick();
+  expect(c.sent.map((frames) => frames.length)).toEqual([3, 3]);
 });
 
 test('side-by-side frames are joined only up to JOIN_LIMIT: a big buffer written in slices keeps its slices', async () => {

@@ -111,8 +111,9 @@ class MemoryConnection extends AbstractConnection {
   /** Connects two ends. */
   static pair(clientName: string, serverName: string, closeTimeoutMs: number): [MemoryConnection, MemoryConnection] {
     // Flushes and reports run in setImmediate, as a socket's would come from the poll phase:
-    // two ends writing to each other cannot starve timers and I/O.
-    const common = { network: 'memu', closeTimeoutMs, schedule: setImmediate };
+    // two ends writing to each other cannot starve timers and I/O. No early send: it would
+    // deliver inside the writer's write (sendFrames hands the bytes over at once).
+    const common = { network: 'memu', closeTimeoutMs, schedule: setImmediate, earlySend: false };
     const client = new MemoryConnection({ ...common, localAddress: clientName, remoteAddress: serverName });
     const server = new MemoryConnection({ ...common, localAddress: serverName, remoteAddress: clientName });
     client.peer = server;

@@ -189,6 +189,14 @@ export function transportCompliance(setup: TransportComplianceSetup): void {
       await waitUntil(() => client.connection.pendingBytes === 0, 5000, 'the client has nothing pending');
     });
 
+    it("never hands a batch to the peer's handler inside write", async (s) => {
+      const { client, server } = await s.pair();
+      // Big enough for an early send (EARLY_SEND_BYTES): it must still reach the peer later.
+      for (let i = 0; i < 8; i++) client.connection.write(Buffer.alloc(4096, i));
+      assert.equal(server.received, 0, 'the peer had data before write returned');
+      await server.waitFor(8 * 4096);
+    });
+
     it('delivers many small writes of one turn intact and in order', async (s) => {
       const { client, server } = await s.pair();
       const frames: Buffer[] = [];
