@@ -82,8 +82,8 @@ export function asError(value: unknown): Error {
  *   reading is paused, are held and delivered in order afterwards, never from inside
  *   `setHandler` or `resumeReading`;
  * - the frames written in one callback (with `flush: 'turn'`, in one event-loop turn) reach
- *   `sendFrames` together, once, those side by side in memory joined into one view
- *   (`joinAdjacent`);
+ *   `sendFrames` together, once (or twice: the first {@link EARLY_SEND_BYTES} early), those side
+ *   by side in memory joined into one view (`joinAdjacent`);
  * - `pauseReading` / `resumeReading` through `stopInput` / `startInput`;
  * - `onDrain`: once `pendingBytes` has reached `DRAIN_NOTICE_BYTES`, the next `checkDrain()`
  *   that finds it below reports it;
@@ -127,8 +127,9 @@ export abstract class AbstractConnection implements Connection {
   #closePromise: Promise<void> | undefined;
   #closeResolve: (() => void) | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #earlySend: boolean;
-  /** Queued bytes at which `write` sends at once (EARLY_SEND_BYTES), or Infinity: set by the last read. */
+  /** EARLY_SEND_BYTES, or Infinity with `earlySend: false`. */
+  readonly #earlySendBytes: number;
+  /** Queued bytes at which `write` sends at once: `#earlySendBytes`, or Infinity once used or after a full read. */
   #sendEarlyAt: number;
 
   constructor(options: BaseConnectionOptions) {
@@ -138,8 +139,8 @@ export abstract class AbstractConnection implements Connection {
     this.closeTimeoutMs = options.closeTimeoutMs;
     this.#schedule = options.schedule ?? defaultSchedule;
     this.#flushAtTurnEnd = options.flush === 'turn' && setImmediateOf !== undefined;
-    this.#earlySend = options.earlySend ?? true;
-    this.#sendEarlyAt = this.#earlySend ? EARLY_SEND_BYTES : Infinity;
+    this.#earlySendBytes = (options.earlySend ?? true) ? EARLY_SEND_BYTES : Infinity;
+    this.#sendEarlyAt = this.#earlySendBytes;
   }
 
   // ---- what a transport supplies ------------------------------------------------------
@@ -182,7 +183,7 @@ export abstract class AbstractConnection implements Connection {
   protected received(chunk: Uint8Array): void {
     // Writes held for the end of the turn go before this connection's next data is handled.
     if (this.#queue.length > 0) this.#flush();
-    this.#sendEarlyAt = !this.#earlySend || chunk.length >= FULL_READ_BYTES ? Infinity : EARLY_SEND_BYTES;
+    this.#sendEarlyAt = chunk.length < FULL_READ_BYTES ? this.#earlySendBytes : Infinity;
     if (this.#ownerDone || this.#ended) return;
     if (!this.#handler || this.#paused || this.#held.length > 0) {
       this.#held.push(chunk);
