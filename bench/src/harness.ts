@@ -1,6 +1,6 @@
 // What every section of `pnpm bench` shares: the processes it starts (servers kept warm, one
 // client process per measured run), the runs' statistics, and the report being written.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -152,11 +152,11 @@ export class Bench {
   /** One measured run of a client process against `servers` (see {@link ClientRunOptions}). */
   async runClient(kind: ClientKind, servers: string[], load: ClientLoad, options: ClientRunOptions = {}): Promise<Run> {
     const { durationMs, warmupMs } = this.options;
-    const { args: extra = [], nodeArgs = [], watch } = options;
+    const { args: extra = [], nodeArgs = [], watch, cpus } = options;
     const common = ['--clients', String(load.clients), '--inflight', String(load.inflight)];
     const timing = ['--duration-ms', String(durationMs), '--warmup-ms', String(warmupMs)];
     const addrs = servers.flatMap((s) => ['--addr', s]);
-    const [cmd, args] =
+    const [program, programArgs] =
       kind === 'go'
         ? [peer, ['bench-client', '--addr', servers[0], ...common, '--duration', `${durationMs}ms`, '--warmup', `${warmupMs}ms`]]
         : kind === 'ts'
@@ -164,6 +164,7 @@ export class Bench {
           : kind === 'raw'
             ? node('raw-echo.ts', [...addrs, ...common, ...timing])
             : node('grpc-bench.ts', [...addrs, ...common, ...timing]);
+    const [cmd, args] = cpus === undefined ? [program, programArgs] : pinned(cpus, program, programArgs);
     let peak = 0;
     const cpu: { at: number; seconds: number }[] = [];
     const sample = (pid: number) => {
@@ -204,6 +205,18 @@ export interface ClientRunOptions {
   nodeArgs?: string[];
   /** A server's pid: its peak RSS and its CPU per call are measured during the run. */
   watch?: number;
+  /** The CPUs the client may run on (`taskset -c`, e.g. `'0'`); any by default. */
+  cpus?: string;
+}
+
+/** A command run by `taskset` on the given CPUs (taskset execs it: the pid is the command's). */
+export function pinned(cpus: string, cmd: string, args: string[]): [string, string[]] {
+  return ['taskset', ['-c', cpus, cmd, ...args]];
+}
+
+/** Whether `taskset` (util-linux) can pin processes here. */
+export function canPin(): boolean {
+  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 }
 
 /**

@@ -1,6 +1,6 @@
 // `pnpm bench`: rpcx TS and Go clients and servers side by side in one run, next to the limit
-// (a raw Node framed echo) and grpc-js, then governance, transports, memory, scaling and file
-// transfer. Every client run is its own process against a warm server process, and the cells of
+// (a raw Node framed echo) and grpc-js, then one call in flight on one core, memory, scaling,
+// governance, observability, transports and file transfer. Every client run is its own process against a warm server process, and the cells of
 // a table are interleaved (A B C … A B C …) so that the machine's busy moments hit them alike.
 //
 // Writes bench/results/latest.md and bench/results/throughput.svg, and puts the report into the
@@ -18,12 +18,13 @@ import { callsSection } from './sections/calls.js';
 import { governanceSection } from './sections/governance.js';
 import { memorySection } from './sections/memory.js';
 import { observabilitySection } from './sections/observability.js';
+import { oneCoreSection } from './sections/one-core.js';
 import { scalingSection } from './sections/scaling.js';
 import { transferSection } from './sections/transfer.js';
 import { transportsSection } from './sections/transports.js';
 
 /** The report, in order. A new table is a new Section in sections/ and a line here. */
-const sections: Section[] = [callsSection, memorySection, scalingSection, governanceSection, observabilitySection, transportsSection, transferSection];
+const sections: Section[] = [callsSection, oneCoreSection, memorySection, scalingSection, governanceSection, observabilitySection, transportsSection, transferSection];
 
 const { values } = parseArgs({
   options: {
