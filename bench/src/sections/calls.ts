@@ -3,16 +3,17 @@
 import { lineChart } from '../chart.js';
 import { interleaved, ms, node, ratio, spread, type Bench, type Cell, type ClientKind, type Section, type ServerProcess } from '../harness.js';
 
-type ServerName = 'raw' | 'ts' | 'go' | 'grpc';
+export type ServerName = 'raw' | 'ts' | 'go' | 'grpc';
 
-interface Column {
+export interface Column {
   name: string;
   client: ClientKind;
   server: ServerName;
   extra?: string[];
 }
 
-const columns: Column[] = [
+/** The pairs of the table, in its column order (the one-core section runs all but grpc-js). */
+export const columns: Column[] = [
   { name: 'limit: raw Node echo', client: 'raw', server: 'raw' },
   { name: 'TS → TS raw', client: 'ts', server: 'ts', extra: ['--codec', 'raw'] },
   { name: 'TS → TS protobuf', client: 'ts', server: 'ts' },

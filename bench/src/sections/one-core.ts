@@ -5,18 +5,13 @@
 // the software. Pinned, nothing waits for another core, and what is left is the two processes'
 // own work per call, GC pauses included.
 import { canPin, interleaved, node, peer, pinned, ratio, spread, type Section, type ServerProcess } from '../harness.js';
+import { columns, type ServerName } from './calls.js';
 
 /** The core every process of this section runs on. */
 const CORE = '0';
 
-const columns = [
-  { name: 'limit: raw Node echo', client: 'raw', server: 'raw' },
-  { name: 'TS → TS raw', client: 'ts', server: 'ts', extra: ['--codec', 'raw'] },
-  { name: 'TS → TS protobuf', client: 'ts', server: 'ts' },
-  { name: 'Go → TS', client: 'go', server: 'ts' },
-  { name: 'TS → Go', client: 'ts', server: 'go' },
-  { name: 'Go → Go', client: 'go', server: 'go' },
-] as const;
+/** The calls table's pairs but grpc-js: the goal compares rpcx's pairs with Go → Go's and the limit. */
+const pairs = columns.filter((c) => c.server !== 'grpc');
 
 export const oneCoreSection: Section = {
   name: 'one-core',
@@ -29,7 +24,7 @@ export const oneCoreSection: Section = {
       return;
     }
     const start = (cmd: string, args: string[]) => bench.startServer(...pinned(CORE, cmd, args));
-    const servers: Record<'raw' | 'ts' | 'go', ServerProcess> = {
+    const servers: Partial<Record<ServerName, ServerProcess>> = {
       raw: await start(...node('raw-echo.ts', ['--serve'])),
       ts: await start(...node('ts-server.ts', ['--network', 'tcp', '--addr', '127.0.0.1:0'])),
       go: await start(peer, ['bench-serve', '--network', 'tcp', '--addr', '127.0.0.1:0']),
@@ -39,13 +34,13 @@ export const oneCoreSection: Section = {
     try {
       cells = await interleaved(
         bench,
-        columns.map((c) => ({
+        pairs.map((c) => ({
           key: c.name,
-          run: () => bench.runClient(c.client, [servers[c.server].key], load, { args: 'extra' in c ? [...c.extra] : undefined, cpus: CORE }),
+          run: () => bench.runClient(c.client, [servers[c.server]!.key], load, { args: c.extra, cpus: CORE }),
         })),
       );
     } finally {
-      for (const s of Object.values(servers)) s.stop();
+      for (const s of Object.values(servers)) s!.stop();
     }
     const go = cells.get('Go → Go')!;
     say(
@@ -55,7 +50,7 @@ export const oneCoreSection: Section = {
     say();
     say('| pair | calls/s | p50 µs | p99 µs | p99 ÷ Go → Go (≤ 1.5) |');
     say('|---|---:|---:|---:|---:|');
-    for (const c of columns) {
+    for (const c of pairs) {
       const cell = cells.get(c.name)!;
       say(`| ${c.name} | ${spread(cell)} | ${Math.round(cell.p50us)} | ${Math.round(cell.p99us)} | ${ratio(cell.p99us, go.p99us)} |`);
     }
