@@ -1,5 +1,5 @@
 // `pnpm bench`: rpcx TS and Go clients and servers side by side in one run, next to the limit
-// (a raw Node framed echo) and grpc-js, then one call in flight on one core, memory, scaling,
+// (a raw Node framed echo) and grpc-js, then the same pinned to cores, memory, scaling,
 // governance, observability, transports and file transfer. Every client run is its own process against a warm server process, and the cells of
 // a table are interleaved (A B C … A B C …) so that the machine's busy moments hit them alike.
 //
@@ -18,13 +18,13 @@ import { callsSection } from './sections/calls.js';
 import { governanceSection } from './sections/governance.js';
 import { memorySection } from './sections/memory.js';
 import { observabilitySection } from './sections/observability.js';
-import { oneCoreSection } from './sections/one-core.js';
+import { pinnedSection } from './sections/pinned.js';
 import { scalingSection } from './sections/scaling.js';
 import { transferSection } from './sections/transfer.js';
 import { transportsSection } from './sections/transports.js';
 
 /** The report, in order. A new table is a new Section in sections/ and a line here. */
-const sections: Section[] = [callsSection, oneCoreSection, memorySection, scalingSection, governanceSection, observabilitySection, transportsSection, transferSection];
+const sections: Section[] = [callsSection, pinnedSection, memorySection, scalingSection, governanceSection, observabilitySection, transportsSection, transferSection];
 
 const { values } = parseArgs({
   options: {
