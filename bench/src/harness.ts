@@ -214,9 +214,9 @@ export function pinned(cpus: string, cmd: string, args: string[]): [string, stri
   return ['taskset', ['-c', cpus, cmd, ...args]];
 }
 
-/** Whether `taskset` (util-linux) can pin processes here. */
-export function canPin(): boolean {
-  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+/** Whether `taskset` (util-linux) can pin a process to these CPUs here. */
+export function canPin(cpus: string): boolean {
+  return spawnSync('taskset', ['-c', cpus, 'true']).status === 0;
 }
 
 /**

@@ -12,7 +12,7 @@ export interface Column {
   extra?: string[];
 }
 
-/** The pairs of the table, in its column order (the one-core section runs all but grpc-js). */
+/** The pairs of the table, in its column order (the pinned section runs all but grpc-js). */
 export const columns: Column[] = [
   { name: 'limit: raw Node echo', client: 'raw', server: 'raw' },
   { name: 'TS → TS raw', client: 'ts', server: 'ts', extra: ['--codec', 'raw'] },

@@ -98,13 +98,13 @@ export const pinnedSection: Section = {
     const { say } = bench;
     say('### Pinned to cores');
     say();
-    if (!canPin()) {
+    if (!canPin(CORE)) {
       say('Skipped: `taskset` (util-linux) cannot pin processes on this machine.');
       return;
     }
     await oneCore(bench);
     say();
-    if (cpus().length < 2) say('The 100-connection table needs two cores: skipped.');
+    if (cpus().length < 2 || !canPin(SERVER_CORE)) say(`The 100-connection table needs core ${SERVER_CORE} too: skipped.`);
     else await coreEach(bench);
   },
 };
