@@ -1,7 +1,8 @@
 // `pnpm bench`: rpcx TS and Go clients and servers side by side in one run, next to the limit
 // (a raw Node framed echo) and grpc-js, then the same pinned to cores, memory, scaling,
 // governance, observability, transports and file transfer. Every client run is its own process
-// against a warm server process, and the cells of a table are interleaved (A B C … A B C …) so that the machine's busy moments hit them alike.
+// against a warm server process, and the cells of a table are interleaved (A B C … A B C …) so
+// that the machine's busy moments hit them alike.
 //
 // Writes bench/results/latest.md and bench/results/throughput.svg, and puts the report into the
 // README between the `bench:begin` / `bench:end` markers.
